@@ -1,0 +1,175 @@
+"""Entities of the tutoring marketplace. Plain dataclasses: no I/O, no framework.
+
+All instants are timezone-aware datetimes in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    STUDENT = "student"
+    TUTOR = "tutor"
+
+
+class AccountStatus(StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+
+
+class SlotStatus(StrEnum):
+    AVAILABLE = "available"
+    PENDING = "pending"
+    BOOKED = "booked"
+    EXPIRED = "expired"
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    COMPLETED = "completed"
+
+
+LIVE_BOOKING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.ACCEPTED})
+
+
+class SubscriptionStatus(StrEnum):
+    PENDING_CONFIRMATION = "pending_confirmation"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+@dataclass
+class User:
+    user_id: str
+    email: str  # normalised (lower case)
+    password_hash: str
+    status: AccountStatus
+    created_at: datetime
+
+
+@dataclass
+class VerificationCode:
+    user_id: str
+    code_hash: str
+    expires_at: datetime
+    failed_attempts: int = 0
+
+
+@dataclass
+class Profile:
+    user_id: str
+    email: str
+    role: Role
+    first_name: str | None = None
+    last_name: str | None = None
+    mobile_number: str | None = None
+    time_zone: str = "UTC"
+    # student
+    university_name: str | None = None
+    program_name: str | None = None
+    enrolled_courses: list[str] | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+    # tutor
+    teaching_skills: list[str] | None = None
+    experience_years: int | None = None
+    experience_description: str | None = None
+    image_key: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def has_profile_image(self) -> bool:
+        return self.image_key is not None
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(p for p in (self.first_name, self.last_name) if p)
+        return name or self.email
+
+
+@dataclass
+class Availability:
+    availability_id: str
+    tutor_id: str
+    start: datetime
+    end: datetime
+    time_zone: str
+    slot_minutes: int
+    created_at: datetime
+
+
+@dataclass
+class Slot:
+    slot_id: str
+    tutor_id: str
+    availability_id: str
+    start: datetime
+    end: datetime
+    slot_status: SlotStatus
+    time_zone: str  # the zone the tutor published the window in
+
+
+@dataclass
+class Booking:
+    booking_id: str
+    slot_id: str
+    tutor_id: str
+    student_id: str
+    booking_status: BookingStatus
+    request_created_at: datetime
+    updated_at: datetime
+    start: datetime
+    end: datetime
+    message: str | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Subscription:
+    user_id: str
+    email: str
+    status: SubscriptionStatus
+    token: str  # opaque, used in confirm and unsubscribe links
+    created_at: datetime
+
+
+@dataclass
+class Notification:
+    """An outbox entry: written in the same transaction as the change that causes it.
+
+    `kind` names the event (`verification_code`, `subscription_confirmation`,
+    `booking_requested`, `booking_accepted`, ...); `payload` holds what rendering needs that
+    cannot be looked up later (e.g. the code itself, the reason).
+    """
+
+    notification_id: str
+    kind: str
+    recipient_id: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    status: str = "pending"  # pending | sent | failed | skipped
+    last_error: str | None = None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_cursor: str | None
+
+
+@dataclass
+class ExpiryResult:
+    slots_expired: int = 0
+    bookings_expired: int = 0
+    bookings_completed: int = 0

@@ -1,0 +1,243 @@
+"""Ports: what the service layer needs from the outside world.
+
+Every `Store` method is one access pattern and, where it changes state, one atomic unit on
+every backend (a transaction in SQLite, a TransactWriteItems in DynamoDB). Callers never do
+read-check-write across two calls for a state change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Protocol
+
+from skillsession.domain.model import (
+    Availability,
+    Booking,
+    BookingStatus,
+    ExpiryResult,
+    Notification,
+    Profile,
+    Slot,
+    SlotStatus,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    VerificationCode,
+)
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class Store(Protocol):
+    """Persistence, as access patterns. Raises only `skillsession.domain.errors` exceptions."""
+
+    backend_name: str
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema / table. Idempotent."""
+
+    def close(self) -> None: ...
+
+    # -- accounts ---------------------------------------------------------------------------
+    def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
+        """Insert the user, its verification code and the code e-mail atomically.
+
+        Raises `Conflict(code="email_taken")` if `user.email` (already normalised) exists."""
+
+    def get_user(self, user_id: str) -> User | None: ...
+
+    def get_user_by_email(self, email: str) -> User | None: ...
+
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        """Store a fresh code for `code.user_id` (replacing any) and queue its e-mail, atomically."""
+
+    def get_verification_code(self, user_id: str) -> VerificationCode | None: ...
+
+    def record_code_failure(self, user_id: str) -> int:
+        """Atomically add one failed attempt to the user's code; return the new count (0 if no code)."""
+
+    def confirm_user(self, user_id: str) -> None:
+        """Mark the account confirmed and delete its code."""
+
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
+        """Count one hit for `key` in the fixed window containing `now`; return the window's count."""
+
+    def clear_rate_limit(self, key: str) -> None: ...
+
+    # -- profiles ---------------------------------------------------------------------------
+    def get_profile(self, user_id: str) -> Profile | None: ...
+
+    def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        """Profiles by id (missing ids are simply absent)."""
+
+    def save_profile(self, profile: Profile) -> None:
+        """Insert or replace the profile and, in the same transaction, the skill index entries
+        (one per `skill_key(s)` of `profile.teaching_skills`)."""
+
+    def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
+        """Set the profile's image key; return the previous key (None if none)."""
+
+    def search_tutors(
+        self,
+        skill_keys: list[str],
+        available_between: tuple[datetime, datetime] | None,
+        limit: int,
+        after_user_id: str | None,
+    ) -> list[Profile]:
+        """Tutors having every skill key, ordered by user_id, strictly after `after_user_id`,
+        at most `limit`. With `available_between=(a, b)`: only tutors with an `available` slot
+        whose start is in [a, b)."""
+
+    # -- availability and slots ------------------------------------------------------------
+    def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
+        """Insert windows and their slots atomically. Raises `Conflict(code="availability_overlap")`
+        if a window overlaps (half-open) an existing window of the same tutor."""
+
+    def get_availability(self, availability_id: str) -> Availability | None: ...
+
+    def delete_availability(self, availability_id: str) -> None:
+        """Delete the window and its slots atomically. Raises `NotFound` if it does not exist,
+        `Conflict(code="availability_in_use")` if any of its slots is pending or booked."""
+
+    def get_slot(self, slot_id: str) -> Slot | None: ...
+
+    def slots_for_tutor(
+        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+    ) -> list[Slot]:
+        """The tutor's slots with start in [start_from, start_before), optionally of one status,
+        ordered by (start, slot_id)."""
+
+    # -- bookings ---------------------------------------------------------------------------
+    def request_booking(
+        self,
+        booking: Booking,
+        notification: Notification,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Booking:
+        """Atomically: if `idempotency_key` was used before by `booking.student_id`, return that
+        booking and change nothing. Else the slot must exist (`NotFound(code="slot_not_found")`)
+        and be `available` with start > now (`SlotUnavailable`); it becomes `pending`, the booking
+        and the notification are inserted and the key is remembered. Returns the stored booking."""
+
+    def transition_booking(
+        self,
+        booking_id: str,
+        from_statuses: frozenset[BookingStatus],
+        to_status: BookingStatus,
+        slot_status: SlotStatus,
+        now: datetime,
+        reason: str | None,
+        notification: Notification | None,
+        require_not_started: bool,
+    ) -> Booking | None:
+        """Atomically move a booking from one of `from_statuses` to `to_status` and its slot to
+        `slot_status`, queueing `notification`. If the booking's status is not in
+        `from_statuses`, or `require_not_started` and the slot start <= now, change nothing and
+        return None. Returns the updated booking."""
+
+    def get_booking(self, booking_id: str) -> Booking | None: ...
+
+    def bookings_for_tutor(
+        self,
+        tutor_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]:
+        """The tutor's bookings ordered by (start, booking_id), strictly after `after`."""
+
+    def bookings_for_student(
+        self,
+        student_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]: ...
+
+    def expire(
+        self, now: datetime, limit: int, notify_expired: Callable[[Booking], Notification]
+    ) -> ExpiryResult:
+        """One bounded batch of the expiry job, each change atomic with its notification:
+        available slots with start <= now become `expired`; pending bookings whose slot start
+        <= now become `expired` (slot `expired`, notification from `notify_expired`); accepted
+        bookings whose end <= now become `completed`. At most `limit` of each kind; found by
+        index, not by scanning. Safe to run concurrently with itself."""
+
+    # -- notifications (outbox) and subscriptions ------------------------------------------
+    def add_notifications(self, notifications: list[Notification]) -> None: ...
+
+    def claim_notifications(self, now: datetime, limit: int, lease_seconds: int) -> list[Notification]:
+        """Atomically take up to `limit` pending notifications due at `now` (ordered by due
+        time), pushing their due time `lease_seconds` ahead and counting one attempt, so that
+        concurrent workers never claim the same one within a lease."""
+
+    def finish_notification(
+        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
+    ) -> None:
+        """Record a delivery outcome: status `sent`/`failed`/`skipped`, or `pending` with a retry time."""
+
+    def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def get_subscription(self, user_id: str) -> Subscription | None: ...
+
+    def get_subscription_by_token(self, token: str) -> Subscription | None: ...
+
+    def save_subscription(self, subscription: Subscription, notification: Notification | None) -> None:
+        """Insert or replace the user's subscription, queueing `notification`, atomically."""
+
+    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...
+
+
+class MailError(Exception):
+    """Delivery failed. `permanent` failures are not retried (e.g. a rejected address)."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Mailer(Protocol):
+    backend_name: str
+
+    def send(self, message: EmailMessage) -> None:
+        """Deliver one RFC 5322 message (To/From/Subject/Message-ID set). Raises `MailError`."""
+
+
+@dataclass(frozen=True)
+class SignedUrl:
+    url: str
+    expires_at: datetime
+
+
+class MediaStore(Protocol):
+    backend_name: str
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        """(data, content_type) or None."""
+
+    def delete(self, key: str) -> None: ...
+
+    def signed_url(self, key: str, expires_in_seconds: int) -> SignedUrl: ...
+
+
+@dataclass(frozen=True)
+class Identity:
+    user_id: str
+    email: str
+
+
+class TokenVerifier(Protocol):
+    def verify(self, token: str) -> Identity:
+        """Return the caller's identity or raise `Unauthorized`."""
