@@ -72,6 +72,9 @@ class Store(Protocol):
     # -- profiles ---------------------------------------------------------------------------
     def get_profile(self, user_id: str) -> Profile | None: ...
 
+    def get_profile_by_email(self, email: str) -> Profile | None:
+        """The profile whose (normalised) e-mail is `email`."""
+
     def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
         """Profiles by id (missing ids are simply absent)."""
 
@@ -143,6 +146,9 @@ class Store(Protocol):
 
     def get_booking(self, booking_id: str) -> Booking | None: ...
 
+    def has_accepted_booking(self, tutor_id: str, student_id: str) -> bool:
+        """Whether the two have a booking in state `accepted` (for the mobile-number rule)."""
+
     def bookings_for_tutor(
         self,
         tutor_id: str,
@@ -176,7 +182,9 @@ class Store(Protocol):
     # -- notifications (outbox) and subscriptions ------------------------------------------
     def add_notifications(self, notifications: list[Notification]) -> None: ...
 
-    def claim_notifications(self, now: datetime, limit: int, lease_seconds: int) -> list[Notification]:
+    def claim_notifications(
+        self, now: datetime, limit: int, lease_seconds: int
+    ) -> list[Notification]:
         """Atomically take up to `limit` pending notifications due at `now` (ordered by due
         time), pushing their due time `lease_seconds` ahead and counting one attempt, so that
         concurrent workers never claim the same one within a lease."""
@@ -192,7 +200,9 @@ class Store(Protocol):
 
     def get_subscription_by_token(self, token: str) -> Subscription | None: ...
 
-    def save_subscription(self, subscription: Subscription, notification: Notification | None) -> None:
+    def save_subscription(
+        self, subscription: Subscription, notification: Notification | None
+    ) -> None:
         """Insert or replace the user's subscription, queueing `notification`, atomically."""
 
     def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...

@@ -1,0 +1,185 @@
+"""Embedded-mode accounts: argon2id passwords, the instance secret, HS256 tokens, e-mail codes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from functools import cache
+from pathlib import Path
+
+import argon2
+import jwt
+
+from skillsession.domain.errors import Unauthorized
+from skillsession.ports import Identity
+
+MIN_SECRET_CHARS = 32
+SECRET_FILE = "secret.key"
+
+
+# -- passwords ------------------------------------------------------------------------------
+class PasswordHasher:
+    """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless overridden."""
+
+    def __init__(self, **params: int):
+        self._hasher = argon2.PasswordHasher(type=argon2.Type.ID, **params)
+        self._dummy: str | None = None  # made on first use, not at import time
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        """True on a match; False on a mismatch or an unreadable hash (never raises for those)."""
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (argon2.exceptions.VerificationError, ValueError):  # ValueError: InvalidHashError
+            return False
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        try:
+            return self._hasher.check_needs_rehash(password_hash)
+        except ValueError:  # InvalidHashError, or a non-ASCII string
+            return True
+
+    def verify_dummy(self, password: str) -> bool:
+        """Spend the time of a real verify (for unknown e-mails); always False."""
+        if self._dummy is None:
+            self._dummy = self.hash(secrets.token_urlsafe(16))
+        self.verify(self._dummy, password)
+        return False
+
+
+@cache
+def _default_hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+def verify_dummy_password(password: str) -> bool:
+    """Module-level `PasswordHasher().verify_dummy`; the dummy hash is made once, on first use."""
+    return _default_hasher().verify_dummy(password)
+
+
+# -- instance secret ------------------------------------------------------------------------
+def load_or_create_secret_key(data_dir: Path, configured: str | None) -> bytes:
+    """The configured secret, else `data_dir/secret.key`, created (0600) on first start.
+
+    Several worker processes may start together: the file is created with O_EXCL, and a loser
+    of that race waits briefly for the winner's content."""
+    if configured:
+        if len(configured) < MIN_SECRET_CHARS:
+            raise ValueError(f"the secret key must have at least {MIN_SECRET_CHARS} characters")
+        return configured.encode()
+    path = Path(data_dir) / SECRET_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _read_secret(path)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(64) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+    return _read_secret(path)
+
+
+def _read_secret(path: Path, wait_seconds: float = 2.0) -> bytes:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        text = path.read_text("utf-8").strip()
+        if len(text) >= MIN_SECRET_CHARS:
+            return text.encode()
+        if time.monotonic() > deadline:
+            raise ValueError(f"{path} is empty or too short; delete it to generate a new one")
+        time.sleep(0.02)
+
+
+# -- tokens ---------------------------------------------------------------------------------
+class LocalTokens:
+    """Issues and verifies HS256 JWTs. Verified tokens are cached (bounded LRU) until their exp."""
+
+    def __init__(
+        self,
+        secret: bytes,
+        issuer: str = "skillsession",
+        audience: str = "skillsession-api",
+        ttl_seconds: int = 3600,
+        *,
+        cache_size: int = 10_000,
+        clock: Callable[[], float] = time.time,
+    ):
+        self._secret = secret
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._cache: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def issue(self, user_id: str, email: str, ttl: int | None = None) -> tuple[str, int]:
+        """Return `(token, expires_in_seconds)`."""
+        ttl = self.ttl_seconds if ttl is None else ttl
+        now = int(self._clock())
+        claims = {
+            "sub": user_id,
+            "email": email,
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + ttl,
+            "jti": secrets.token_urlsafe(16),
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256"), ttl
+
+    def verify(self, token: str) -> Identity:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(token)
+            if hit is not None:
+                if now < hit[1]:
+                    self._cache.move_to_end(token)
+                    return hit[0]
+                del self._cache[token]
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                issuer=self.issuer,
+                audience=self.audience,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("token expired", code="token_expired") from None
+        except (jwt.PyJWTError, ValueError, TypeError):
+            raise Unauthorized("invalid token", code="invalid_token") from None
+        sub, email, exp = claims.get("sub"), claims.get("email"), claims["exp"]
+        if not isinstance(sub, str) or not sub or not isinstance(email, str):
+            raise Unauthorized("invalid token", code="invalid_token")
+        if now >= exp:  # same clock as the cache
+            raise Unauthorized("token expired", code="token_expired")
+        identity = Identity(user_id=sub, email=email)
+        with self._lock:
+            self._cache[token] = (identity, int(exp))
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return identity
+
+
+# -- verification codes ---------------------------------------------------------------------
+def new_verification_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def hash_code(user_id: str, code: str, secret: bytes) -> str:
+    """What is stored instead of the code: HMAC-SHA256(secret, user_id + code), hex."""
+    return hmac.new(secret, f"{user_id}\n{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_matches(user_id: str, code: str, secret: bytes, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_code(user_id, code, secret).encode(), stored_hash.encode())

@@ -1,0 +1,77 @@
+"""The one place that turns settings into concrete adapters."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from urllib.parse import urlparse
+
+from skillsession.service.deps import Deps
+from skillsession.settings import Settings
+
+
+def build_store(settings: Settings):
+    url = settings.store_url
+    scheme = urlparse(url).scheme
+    if scheme == "sqlite":
+        from skillsession.adapters.store.sqlite import SqliteStore
+
+        return SqliteStore.from_url(url)
+    if scheme == "memory":
+        from skillsession.adapters.store.memory import MemoryStore
+
+        return MemoryStore()
+    raise ValueError(f"unsupported SKILLSESSION_STORE: {url}")
+
+
+def build_media(settings: Settings, secret: bytes):
+    url = settings.media_url
+    scheme = urlparse(url).scheme
+    if scheme == "file":
+        from skillsession.adapters.media.disk import DiskMediaStore
+
+        return DiskMediaStore.from_url(url, secret=_derive(secret, "media"))
+    raise ValueError(f"unsupported SKILLSESSION_MEDIA: {url}")
+
+
+def build_mailer(settings: Settings):
+    url = settings.mail_url
+    scheme = urlparse(url).scheme
+    if scheme == "files":
+        from skillsession.adapters.mail.files import FileMailer
+
+        return FileMailer.from_url(url)
+    if scheme in ("smtp", "smtps"):
+        from skillsession.adapters.mail.smtp import SmtpMailer
+
+        return SmtpMailer.from_url(url)
+    raise ValueError(f"unsupported SKILLSESSION_MAIL: {url}")
+
+
+def _derive(secret: bytes, purpose: str) -> bytes:
+    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+
+
+def build(settings: Settings | None = None) -> Deps:
+    settings = settings or Settings()
+    if settings.auth != "local":
+        raise ValueError(f"unsupported SKILLSESSION_AUTH: {settings.auth}")
+    from skillsession.adapters.auth.local import (
+        LocalTokens,
+        PasswordHasher,
+        load_or_create_secret_key,
+    )
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
+    tokens = LocalTokens(_derive(secret, "tokens"), ttl_seconds=settings.token_ttl_seconds)
+    return Deps(
+        settings=settings,
+        store=build_store(settings),
+        media=build_media(settings, secret),
+        mailer=build_mailer(settings),
+        verifier=tokens,
+        issuer=tokens,
+        passwords=PasswordHasher(),
+        code_secret=_derive(secret, "codes"),
+    )

@@ -1,0 +1,164 @@
+"""The `skillsession` command."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(help="SkillSession: the tutoring marketplace backend.", no_args_is_help=True)
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="overrides SKILLSESSION_DATA_DIR (default ./data)")
+]
+
+
+def _deps(data_dir: Path | None = None):
+    from skillsession import bootstrap
+    from skillsession.settings import Settings
+
+    if data_dir is not None:
+        os.environ["SKILLSESSION_DATA_DIR"] = str(data_dir)
+    deps = bootstrap.build(Settings())
+    deps.store.migrate()
+    return deps
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = typer.Option(1, help="worker processes"),
+    data_dir: DataDir = None,
+    log_level: str = "warning",
+):
+    """Serve the API (the expiry job and mail delivery run in-process)."""
+    import uvicorn
+
+    deps = _deps(data_dir)  # creates the schema and the secret key before workers start
+    deps.store.close()
+    base = f"http://{host}:{port}"
+    typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
+    typer.echo(
+        f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
+    )
+    uvicorn.run(
+        "skillsession.http.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        http="httptools",
+        loop="uvloop",
+        server_header=False,
+    )
+
+
+@app.command()
+def migrate(data_dir: DataDir = None):
+    """Create or upgrade what the configured backends need."""
+    deps = _deps(data_dir)
+    typer.echo(f"{deps.store.backend_name} store ready")
+
+
+@app.command("expire-slots")
+def expire_slots(
+    now: Annotated[str | None, typer.Option(help="ISO-8601 instant (default: now)")] = None,
+    data_dir: DataDir = None,
+):
+    """Run the expiry job once."""
+    from skillsession.domain.time import parse_instant
+    from skillsession.service import expiry
+
+    deps = _deps(data_dir)
+    result = expiry.expire_slots(deps, parse_instant(now) if now else None)
+    typer.echo(
+        f"slots expired: {result.slots_expired}, requests expired: {result.bookings_expired}, "
+        f"bookings completed: {result.bookings_completed}"
+    )
+
+
+@app.command("deliver-mail")
+def deliver_mail(data_dir: DataDir = None):
+    """Deliver what is due in the notification outbox once."""
+    from skillsession.service import outbox
+
+    report = outbox.deliver_all(_deps(data_dir))
+    typer.echo(
+        f"sent {report.sent}, skipped {report.skipped}, retried {report.retried}, failed {report.failed}"
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    tutors: int = 20,
+    students: int = 10,
+    days: int = 14,
+    if_empty: bool = typer.Option(False, "--if-empty", help="do nothing if demo users exist"),
+    data_dir: DataDir = None,
+):
+    """Fill the store with demo tutors, students and availability (fast bulk path)."""
+    import time
+
+    from rich.progress import Progress
+
+    from skillsession import demo
+
+    deps = _deps(data_dir)
+    if if_empty and deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
+        typer.echo("demo data already there")
+        return
+    if deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
+        raise typer.BadParameter("demo users already exist; use a fresh data dir")
+    started = time.perf_counter()
+    password_hash = deps.passwords.hash(demo.DEMO_PASSWORD)
+    with Progress() as progress:
+        task = progress.add_task("people", total=tutors + students)
+        slots = demo.fill(
+            deps.store,
+            tutors,
+            students,
+            days,
+            password_hash,
+            deps.now(),
+            progress=lambda n: progress.advance(task, n),
+        )
+    elapsed = time.perf_counter() - started
+    typer.echo(
+        f"{tutors} tutors, {students} students, {slots} slots in {elapsed:.1f} s. "
+        f"Log in as {demo.tutor_email(1)} or {demo.student_email(1)}, password {demo.DEMO_PASSWORD}"
+    )
+
+
+@app.command()
+def token(
+    email: str,
+    ttl: int = typer.Option(3600, help="seconds"),
+    data_dir: DataDir = None,
+):
+    """Print a bearer token for an existing user (embedded auth only)."""
+    from skillsession.domain.accounts import normalise_email
+
+    deps = _deps(data_dir)
+    user = deps.store.get_user_by_email(normalise_email(email))
+    if user is None or deps.issuer is None:
+        typer.echo("no such user (or accounts are external)", err=True)
+        raise typer.Exit(1)
+    typer.echo(deps.issuer.issue(user.user_id, user.email, ttl)[0])
+
+
+@app.command()
+def check(data_dir: DataDir = None):
+    """Check the booking invariants of the store; exit 1 with a report if any is broken."""
+    problems = _deps(data_dir).store.check_consistency()
+    for problem in problems:
+        typer.echo(problem)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("consistent")
+
+
+def main() -> None:
+    app()

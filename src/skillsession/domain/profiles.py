@@ -1,0 +1,65 @@
+"""Profile rules: which fields a role has, how an update merges, who sees what."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from skillsession.domain import time as tz_time
+from skillsession.domain.errors import Conflict, ValidationFailed
+from skillsession.domain.model import Profile, Role
+from skillsession.domain.skills import parse_skills
+
+COMMON_FIELDS = ("first_name", "last_name", "mobile_number", "time_zone")
+STUDENT_FIELDS = (
+    "university_name",
+    "program_name",
+    "enrolled_courses",
+    "start_year",
+    "end_year",
+)
+TUTOR_FIELDS = ("teaching_skills", "experience_years", "experience_description")
+ROLE_FIELDS = {Role.STUDENT: STUDENT_FIELDS, Role.TUTOR: TUTOR_FIELDS}
+
+
+def merge(
+    existing: Profile | None,
+    user_id: str,
+    email: str,
+    role: Role | None,
+    changes: dict[str, Any],
+    now: datetime,
+) -> Profile:
+    """Apply a save-user-details body: create on first call, keep omitted fields after.
+
+    The role is fixed at creation; fields of the other role are refused."""
+    if existing is None and role is None:
+        raise ValidationFailed("role is required for a new profile", details={"role": "required"})
+    if existing is not None and role is not None and role != existing.role:
+        raise Conflict("the role cannot be changed", code="role_change")
+    role = existing.role if existing is not None else role
+    foreign = [f for f in ROLE_FIELDS[_other(role)] if changes.get(f) is not None]
+    if foreign:
+        raise ValidationFailed(
+            f"fields not allowed for a {role.value}",
+            details={f: f"not a {role.value} field" for f in foreign},
+        )
+    values = {
+        k: v for k, v in changes.items() if k in COMMON_FIELDS + ROLE_FIELDS[role] and v is not None
+    }
+    if "teaching_skills" in values:
+        values["teaching_skills"] = parse_skills(values["teaching_skills"])
+    if "time_zone" in values:
+        values["time_zone"] = tz_time.zone(values["time_zone"]).key
+    base = existing or Profile(user_id=user_id, email=email, role=role, created_at=now)
+    profile = replace(base, **values, email=email, updated_at=now)
+    if profile.start_year and profile.end_year and profile.end_year < profile.start_year:
+        raise ValidationFailed(
+            "end_year is before start_year", details={"end_year": "< start_year"}
+        )
+    return profile
+
+
+def _other(role: Role) -> Role:
+    return Role.TUTOR if role == Role.STUDENT else Role.STUDENT

@@ -1,0 +1,96 @@
+"""Time zones and instants. Storage is UTC; people read local dates and times."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from skillsession.domain.errors import ValidationFailed
+
+
+@lru_cache(maxsize=512)
+def zone(name: str, field: str = "time_zone") -> ZoneInfo:
+    """The IANA zone called `name`, or a 422 naming `field`."""
+    if not name or "\x00" in name or name.startswith("/") or ".." in name or len(name) > 64:
+        raise ValidationFailed("unknown time zone", details={field: f"not an IANA zone: {name!r}"})
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValidationFailed(
+            "unknown time zone", details={field: f"not an IANA zone: {name!r}"}
+        ) from exc
+
+
+def iso(instant: datetime) -> str:
+    """`2026-12-01T08:00:00Z`."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_instant(text: str, field: str = "now") -> datetime:
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationFailed("not an ISO 8601 instant", details={field: text}) from exc
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_date(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("dates are YYYY-MM-DD", details={field: str(text)}) from exc
+
+
+def parse_clock(text: str, field: str) -> tuple[int, int]:
+    """`HH:MM` (00:00..24:00) as (hours, minutes)."""
+    parts = text.split(":") if isinstance(text, str) else []
+    if len(parts) != 2 or not all(p.isdigit() and len(p) == 2 for p in parts):
+        raise ValidationFailed("times are HH:MM", details={field: str(text)})
+    hours, minutes = int(parts[0]), int(parts[1])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValidationFailed("times are HH:MM", details={field: text})
+    return hours, minutes
+
+
+def local_to_utc(day: date, clock: tuple[int, int], tz: ZoneInfo, field: str) -> datetime:
+    """The UTC instant of a local wall time. `24:00` is midnight of the next day.
+
+    A wall time that does not exist (skipped by a DST change) is a 422; an ambiguous one
+    (repeated by a DST change) means its first occurrence."""
+    hours, minutes = clock
+    if hours == 24:
+        day, hours = day + timedelta(days=1), 0
+    local = datetime.combine(day, time(hours, minutes), tzinfo=tz)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ValidationFailed(
+            "this local time does not exist (daylight saving time change)",
+            code="nonexistent_local_time",
+            details={field: f"{day.isoformat()} {hours:02d}:{minutes:02d} in {tz.key}"},
+        )
+    return instant
+
+
+def local_fields(start: datetime, end: datetime, tz: ZoneInfo) -> dict[str, str]:
+    """What a person reads: local date, start and end time, and the zone."""
+    local_start = start.astimezone(tz)
+    local_end = end.astimezone(tz)
+    return {
+        "date": local_start.date().isoformat(),
+        "start_time": local_start.strftime("%H:%M"),
+        "end_time": local_end.strftime("%H:%M"),
+        "time_zone": tz.key,
+    }
+
+
+def day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which `day` begins in `tz` (first existing wall time)."""
+    local = datetime.combine(day, time(0, 0), tzinfo=tz)
+    instant = local.astimezone(UTC)
+    # midnight may fall in a DST gap (e.g. America/Santiago); then the day starts at the gap's end
+    if instant.astimezone(tz).date() != day:
+        instant = datetime.combine(day, time(1, 0), tzinfo=tz).astimezone(UTC)
+    return instant

@@ -1,0 +1,96 @@
+"""One pure-ASGI middleware for every request: request id, body limits, JSON content type,
+security headers. Pure ASGI (not BaseHTTPMiddleware) so it costs microseconds."""
+
+from __future__ import annotations
+
+import uuid
+
+import orjson
+
+from skillsession.http.responses import error_body
+
+RAW_BODY_PATHS = frozenset({"/save-profile-img"})
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+API_ONLY_HEADERS = [
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+    (b"cache-control", b"no-store"),
+]
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class GuardMiddleware:
+    def __init__(self, app, max_body_bytes: int):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"")[:64] or uuid.uuid4().hex.encode()
+        scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
+        path = scope["path"]
+        extra = list(SECURITY_HEADERS)
+        if not (path.startswith("/docs") or path.startswith("/media/")):
+            extra += API_ONLY_HEADERS
+        extra.append((b"x-request-id", request_id))
+        started = False
+
+        async def send_with_headers(message):
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + extra
+            await send(message)
+
+        async def reject(status: int, code: str, text: str):
+            body = orjson.dumps(error_body(code, text))
+            await send_with_headers(
+                {
+                    "type": "http.response.start",
+                    "status": status,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+
+        length = headers.get(b"content-length")
+        if length is not None:
+            if not length.isdigit():
+                return await reject(400, "bad_request", "invalid Content-Length")
+            if int(length) > self.max_body_bytes:
+                return await reject(413, "payload_too_large", "the request body is too large")
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        if has_body and scope["method"] in ("POST", "PUT", "PATCH") and path not in RAW_BODY_PATHS:
+            content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
+            if content_type != b"application/json" and not content_type.endswith(b"+json"):
+                return await reject(415, "unsupported_media_type", "send application/json")
+
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_headers)
+        except BodyTooLarge:
+            if not started:
+                await reject(413, "payload_too_large", "the request body is too large")

@@ -1,0 +1,53 @@
+"""/auth/*: embedded-mode accounts. Public routes. Sync handlers: argon2 runs in the thread pool."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from skillsession.http.responses import OrjsonResponse
+from skillsession.http.security import AppDeps
+from skillsession.service import accounts
+
+router = APIRouter(prefix="/auth", tags=["accounts"])
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class CodeBody(BaseModel):
+    email: str = Field(max_length=254)
+    code: str = Field(max_length=12)
+
+
+class EmailBody(BaseModel):
+    email: str = Field(max_length=254)
+
+
+@router.post("/signup", status_code=201, summary="Create an account; a 6-digit code is mailed")
+def signup(body: Credentials, deps: AppDeps):
+    user = accounts.signup(deps, body.email, body.password)
+    return OrjsonResponse(
+        {"user_id": user.user_id, "email": user.email, "status": user.status.value},
+        status_code=201,
+    )
+
+
+@router.post("/confirm", summary="Confirm the e-mail address with the mailed code")
+def confirm(body: CodeBody, deps: AppDeps):
+    accounts.confirm(deps, body.email, body.code)
+    return {"status": "confirmed"}
+
+
+@router.post("/login", summary="Exchange e-mail and password for a bearer token")
+def login(body: Credentials, deps: AppDeps):
+    token, expires_in = accounts.login(deps, body.email, body.password)
+    return {"access_token": token, "token_type": "bearer", "expires_in": expires_in}
+
+
+@router.post("/resend-code", status_code=202, summary="Mail a fresh code (same answer always)")
+def resend_code(body: EmailBody, deps: AppDeps):
+    accounts.resend_code(deps, body.email)
+    return OrjsonResponse({"status": "accepted"}, status_code=202)

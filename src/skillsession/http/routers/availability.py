@@ -1,0 +1,109 @@
+"""Tutors publish availability; anyone reads a tutor's slots."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, model_validator
+
+from skillsession.domain import time as tz_time
+from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
+from skillsession.http import views
+from skillsession.http.responses import OrjsonResponse
+from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.service import availability as service
+
+router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
+
+
+class WindowBody(BaseModel):
+    date: str = Field(max_length=10, description="local date, YYYY-MM-DD")
+    start_time: str = Field(max_length=5, description="local HH:MM")
+    end_time: str = Field(max_length=5, description="local HH:MM (24:00 allowed)")
+    end_date: str | None = Field(None, max_length=10, description="for windows past midnight")
+    time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
+    slot_minutes: int = Field(DEFAULT_SLOT_MINUTES, description="15..240")
+
+    def to_request(self) -> WindowRequest:
+        return WindowRequest(
+            date=self.date,
+            start_time=self.start_time,
+            end_time=self.end_time,
+            end_date=self.end_date,
+            time_zone=self.time_zone,
+            slot_minutes=self.slot_minutes,
+        )
+
+
+class AvailabilityBody(BaseModel):
+    """One window, or `windows`: a list of them (all or nothing)."""
+
+    windows: list[WindowBody] | None = Field(None, max_length=100)
+    date: str | None = Field(None, max_length=10)
+    start_time: str | None = Field(None, max_length=5)
+    end_time: str | None = Field(None, max_length=5)
+    end_date: str | None = Field(None, max_length=10)
+    time_zone: str | None = Field(None, max_length=64)
+    slot_minutes: int = DEFAULT_SLOT_MINUTES
+
+    @model_validator(mode="after")
+    def _one_shape(self):
+        if self.windows is None:
+            missing = [f for f in ("date", "start_time", "end_time") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(
+                    f"give windows, or date, start_time and end_time ({missing} missing)"
+                )
+        return self
+
+    def requests(self) -> list[WindowRequest]:
+        if self.windows is not None:
+            return [w.to_request() for w in self.windows]
+        return [
+            WindowRequest(
+                date=self.date,
+                start_time=self.start_time,
+                end_time=self.end_time,
+                end_date=self.end_date,
+                time_zone=self.time_zone,
+                slot_minutes=self.slot_minutes,
+            )
+        ]
+
+
+@router.post("/create-availability", status_code=201, summary="Publish windows (tutors only)")
+async def create_availability(body: AvailabilityBody, deps: AppDeps, identity: CurrentUser):
+    availabilities, slots = service.create(deps, identity, body.requests())
+    by_zone = {a.availability_id: a.time_zone for a in availabilities}
+    return OrjsonResponse(
+        {
+            "availability": [views.availability(a) for a in availabilities],
+            "slots": [views.slot(s, tz_time.zone(by_zone[s.availability_id])) for s in slots],
+        },
+        status_code=201,
+    )
+
+
+class DeleteBody(BaseModel):
+    availability_id: str = Field(max_length=64)
+
+
+@router.post("/delete-availability", summary="Remove a window and its free slots (tutors only)")
+async def delete_availability(body: DeleteBody, deps: AppDeps, identity: CurrentUser):
+    service.delete(deps, identity, body.availability_id)
+    return {"deleted": body.availability_id}
+
+
+class SlotsBody(BaseModel):
+    tutor_id: str | None = Field(None, max_length=64)
+    tutor_email: str | None = Field(None, max_length=254)
+    from_date: str | None = Field(None, max_length=10)
+    to_date: str | None = Field(None, max_length=10)
+    status: str | None = Field(None, max_length=20, description="available (default); own: all")
+    time_zone: str | None = Field(None, max_length=64)
+
+
+@router.post("/get-teacher-slots", summary="A tutor's slots in a date range, ordered by start")
+async def get_teacher_slots(body: SlotsBody, deps: AppDeps, identity: CurrentUser):
+    query = service.SlotQuery(**body.model_dump())
+    slots, tz = service.tutor_slots(deps, identity, query)
+    return {"slots": [views.slot(s, tz) for s in slots]}

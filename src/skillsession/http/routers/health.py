@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from skillsession.http.security import AppDeps
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Liveness and the backends in use")
+async def health(deps: AppDeps) -> dict:
+    return {
+        "status": "ok",
+        "backends": {
+            "store": deps.store.backend_name,
+            "media": deps.media.backend_name,
+            "mail": deps.mailer.backend_name,
+            "auth": deps.settings.auth.split(":")[0],
+        },
+    }

@@ -1,0 +1,120 @@
+"""Profile images: upload (raw bytes or base64 JSON), signed URL, and the signed media files."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from skillsession.domain.errors import BadRequest, NotFound, ValidationFailed
+from skillsession.http import views
+from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.service import media
+
+router = APIRouter(tags=["profile images"], dependencies=AUTHENTICATED)
+public = APIRouter(tags=["profile images"])
+
+UPLOAD_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+            "image/png": {"schema": {"type": "string", "format": "binary"}},
+            "image/webp": {"schema": {"type": "string", "format": "binary"}},
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["image_base64", "content_type"],
+                    "properties": {
+                        "image_base64": {"type": "string"},
+                        "content_type": {
+                            "type": "string",
+                            "enum": ["image/jpeg", "image/png", "image/webp"],
+                        },
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest("the request body is not valid JSON", code="malformed_json") from exc
+    if not isinstance(body, dict) or not isinstance(body.get("image_base64"), str):
+        raise ValidationFailed("image_base64 is required", details={"image_base64": "required"})
+    content_type = body.get("content_type")
+    if not isinstance(content_type, str):
+        raise ValidationFailed("content_type is required", details={"content_type": "required"})
+    encoded = body["image_base64"]
+    if "," in encoded[:100] and encoded.startswith("data:"):
+        encoded = encoded.split(",", 1)[1]  # tolerate data: URLs
+    try:
+        return base64.b64decode(encoded, validate=True), content_type
+    except (binascii.Error, ValueError) as exc:
+        raise ValidationFailed(
+            "image_base64 is not base64", details={"image_base64": "invalid"}
+        ) from exc
+
+
+@router.put(
+    "/save-profile-img",
+    summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
+    openapi_extra=UPLOAD_DOC,
+)
+async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUser):
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    raw = await request.body()
+    if content_type == "application/json":
+        data, content_type = _decode_json_upload(raw)
+    else:
+        data = raw
+    url = await run_in_threadpool(media.save_profile_image, deps, identity, data, content_type)
+    return views.signed_url(url, deps.settings.public_url)
+
+
+@router.get("/get-profile-img-url", summary="A signed, 15-minute URL of a profile image")
+async def get_profile_img_url(
+    deps: AppDeps,
+    identity: CurrentUser,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    user_id: Annotated[str | None, Query(max_length=64)] = None,
+):
+    url = media.profile_image_url(deps, identity, email, user_id)
+    return views.signed_url(url, deps.settings.public_url)
+
+
+@public.get("/media/{key:path}", summary="A stored image, through a signed URL only")
+async def media_file(
+    key: str,
+    deps: AppDeps,
+    expires: Annotated[str, Query(max_length=20)] = "",
+    signature: Annotated[str, Query(max_length=128)] = "",
+):
+    verify = getattr(deps.media, "verify", None)
+    if verify is None:
+        raise NotFound("media are served by the storage backend", code="not_found")
+    verify(key, expires, signature, deps.now())
+    try:
+        found = deps.media.get(key)
+    except ValueError as exc:
+        raise NotFound("no such file", code="media_not_found") from exc
+    if found is None:
+        raise NotFound("no such file", code="media_not_found")
+    data, content_type = found
+    return Response(
+        data,
+        media_type=content_type,
+        headers={
+            "Cache-Control": "private, max-age=900",
+            "Content-Security-Policy": "default-src 'none'",
+        },
+    )

@@ -1,0 +1,87 @@
+"""Profiles and tutor search (the seed's two profile paths)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body
+from pydantic import BaseModel, Field
+
+from skillsession.domain.model import Role
+from skillsession.http import views
+from skillsession.http.responses import OrjsonResponse
+from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.service import paging
+from skillsession.service import profiles as service
+
+router = APIRouter(tags=["profiles"], dependencies=AUTHENTICATED)
+
+Name = Annotated[str, Field(max_length=100)]
+Course = Annotated[str, Field(max_length=100)]
+
+
+class ProfileBody(BaseModel):
+    role: Role | None = None
+    email: str | None = Field(None, max_length=254, description="optional; must be the caller's")
+    first_name: Name | None = None
+    last_name: Name | None = None
+    mobile_number: str | None = Field(None, max_length=40)
+    time_zone: str | None = Field(None, max_length=64, description="IANA zone, default UTC")
+    university_name: str | None = Field(None, max_length=200)
+    program_name: str | None = Field(None, max_length=200)
+    enrolled_courses: list[Course] | None = Field(None, max_length=50)
+    start_year: int | None = Field(None, ge=1900, le=2200)
+    end_year: int | None = Field(None, ge=1900, le=2200)
+    teaching_skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(
+        None, description="a list, or one comma-separated string"
+    )
+    experience_years: int | None = Field(None, ge=0, le=80)
+    experience_description: str | None = Field(None, max_length=4000)
+
+
+@router.post(
+    "/save-user-details",
+    summary="Create (201) or update (200) the caller's profile",
+    responses={201: {"description": "profile created"}},
+)
+async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentUser):
+    changes = body.model_dump(exclude_unset=True, exclude={"role"})
+    profile, created = service.save(deps, identity, body.role, changes)
+    return OrjsonResponse({"profile": views.profile(profile)}, status_code=201 if created else 200)
+
+
+class LookupOrSearch(BaseModel):
+    email: str | None = Field(None, max_length=254)
+    user_id: str | None = Field(None, max_length=64)
+    skill: str | None = Field(None, max_length=60)
+    skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(None, max_length=10)
+    available_from: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    available_to: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
+    cursor: str | None = Field(None, max_length=500)
+
+
+@router.post(
+    "/get-user-profiles-and-teacher-search",
+    summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
+)
+async def profiles_and_search(
+    deps: AppDeps, identity: CurrentUser, body: Annotated[LookupOrSearch | None, Body()] = None
+):
+    body = body or LookupOrSearch()
+    if body.skill is not None or body.skills is not None:
+        skills = [body.skill] if body.skill is not None else []
+        if body.skills is not None:
+            skills += body.skills.split(",") if isinstance(body.skills, str) else body.skills
+        tutors, next_cursor = service.search(
+            deps,
+            identity,
+            skills,
+            body.available_from,
+            body.available_to,
+            paging.check_limit(body.limit),
+            body.cursor,
+        )
+        return {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
+    found = service.lookup(deps, identity, body.email, body.user_id)
+    return {"profile": views.profile(found.profile, found.show_mobile)}

@@ -1,0 +1,33 @@
+"""E-mail notification subscriptions; the confirm and unsubscribe links are public."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.service import subscriptions as service
+
+router = APIRouter(tags=["notifications"], dependencies=AUTHENTICATED)
+public = APIRouter(tags=["notifications"])
+Token = Annotated[str, Query(max_length=200)]
+
+
+def _view(subscription) -> dict:
+    return {"email": subscription.email, "subscription_status": subscription.status.value}
+
+
+@router.get("/subscribe-email-notifications", summary="Subscribe the caller's e-mail")
+async def subscribe(deps: AppDeps, identity: CurrentUser):
+    return _view(service.subscribe(deps, identity))
+
+
+@public.get("/confirm-subscription", summary="The link in the confirmation e-mail")
+async def confirm_subscription(deps: AppDeps, token: Token = ""):
+    return _view(service.confirm(deps, token))
+
+
+@public.get("/unsubscribe", summary="The link in every notification e-mail")
+async def unsubscribe(deps: AppDeps, token: Token = ""):
+    return _view(service.unsubscribe(deps, token))

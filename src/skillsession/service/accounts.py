@@ -1,0 +1,126 @@
+"""Embedded-mode accounts: sign-up with a mailed code, confirmation, login, resend."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import datetime, timedelta
+
+from skillsession.adapters.auth.local import hash_code, new_verification_code
+from skillsession.domain.accounts import check_password, normalise_email
+from skillsession.domain.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
+from skillsession.domain.ids import new_id
+from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
+from skillsession.service.deps import Deps
+
+RESEND_MAX_PER_WINDOW = 5
+
+
+def _require_local(deps: Deps):
+    if deps.issuer is None or deps.passwords is None:
+        raise Conflict("accounts are managed by the identity provider", code="external_auth")
+    return deps.issuer, deps.passwords
+
+
+def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
+    code = new_verification_code()
+    record = VerificationCode(
+        user_id=user_id,
+        code_hash=hash_code(user_id, code, deps.code_secret),
+        expires_at=now + timedelta(seconds=deps.settings.code_ttl_seconds),
+    )
+    notification = Notification(
+        notification_id=new_id(),
+        kind="verification_code",
+        recipient_id=user_id,
+        payload={"code": code, "email": email},
+        created_at=now,
+        next_attempt_at=now,
+    )
+    return record, notification
+
+
+def _limit(deps: Deps, key: str, now: datetime, max_hits: int) -> None:
+    """Count one attempt against `key`; 429 once more than `max_hits` fall in the window."""
+    window = deps.settings.login_window_seconds
+    if deps.store.hit_rate_limit(key, now, window) > max_hits:
+        retry_after = window - int(now.timestamp()) % window
+        raise RateLimited("too many attempts, try again later", retry_after=retry_after)
+
+
+def signup(deps: Deps, email: str, password: str) -> User:
+    _, passwords = _require_local(deps)
+    email = normalise_email(email)
+    check_password(password)
+    now = deps.now()
+    user = User(
+        user_id=new_id(),
+        email=email,
+        password_hash=passwords.hash(password),
+        status=AccountStatus.UNCONFIRMED,
+        created_at=now,
+    )
+    code, notification = _code_for(deps, user.user_id, email, now)
+    deps.store.create_user(user, code, notification)
+    return user
+
+
+def confirm(deps: Deps, email: str, code: str) -> None:
+    _require_local(deps)
+    email = normalise_email(email)
+    now = deps.now()
+    _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
+    invalid = BadRequest("wrong or expired code", code="invalid_code")
+    user = deps.store.get_user_by_email(email)
+    if user is None:
+        raise invalid
+    if user.status == AccountStatus.CONFIRMED:
+        return
+    record = deps.store.get_verification_code(user.user_id)
+    if record is None:
+        raise invalid
+    if record.failed_attempts >= deps.settings.code_max_failures:
+        raise BadRequest("too many wrong codes; ask for a new one", code="code_locked")
+    if record.expires_at <= now:
+        raise BadRequest("the code has expired; ask for a new one", code="code_expired")
+    expected = hash_code(user.user_id, str(code).strip(), deps.code_secret)
+    if not hmac.compare_digest(expected, record.code_hash):
+        deps.store.record_code_failure(user.user_id)
+        raise invalid
+    deps.store.confirm_user(user.user_id)
+
+
+def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
+    issuer, passwords = _require_local(deps)
+    email = normalise_email(email)
+    now = deps.now()
+    key = f"login:{email}"
+    _limit(deps, key, now, deps.settings.login_max_failures)
+    user = deps.store.get_user_by_email(email)
+    if user is None:
+        passwords.verify_dummy(password)  # same cost as a real check
+        raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
+    if not passwords.verify(user.password_hash, password):
+        raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
+    if user.status != AccountStatus.CONFIRMED:
+        raise Forbidden("confirm your e-mail address first", code="account_unconfirmed")
+    deps.store.clear_rate_limit(key)
+    return issuer.issue(user.user_id, user.email)
+
+
+def resend_code(deps: Deps, email: str) -> None:
+    """Always the same answer, whether or not the account exists."""
+    _require_local(deps)
+    try:
+        email = normalise_email(email)
+    except Exception:
+        return
+    now = deps.now()
+    try:
+        _limit(deps, f"resend:{email}", now, RESEND_MAX_PER_WINDOW)
+    except RateLimited:
+        return
+    user = deps.store.get_user_by_email(email)
+    if user is None or user.status == AccountStatus.CONFIRMED:
+        return
+    code, notification = _code_for(deps, user.user_id, email, now)
+    deps.store.replace_verification_code(code, notification)

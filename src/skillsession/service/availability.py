@@ -1,0 +1,123 @@
+"""Tutors publish windows; the service cuts them into slots; anyone reads a tutor's slots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from skillsession.domain import availability as rules
+from skillsession.domain import time as tz_time
+from skillsession.domain.accounts import normalise_email
+from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
+from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
+from skillsession.ports import Identity
+from skillsession.service.deps import Deps
+from skillsession.service.profiles import require_profile
+
+DEFAULT_RANGE_DAYS = 30
+MAX_RANGE_DAYS = 92
+
+
+def create(
+    deps: Deps, identity: Identity, windows: list[rules.WindowRequest]
+) -> tuple[list[Availability], list[Slot]]:
+    tutor = require_profile(deps, identity, Role.TUTOR)
+    if not windows:
+        raise ValidationFailed("give at least one window", details={"windows": "empty"})
+    if len(windows) > rules.MAX_WINDOWS_PER_REQUEST:
+        raise ValidationFailed(
+            f"at most {rules.MAX_WINDOWS_PER_REQUEST} windows", details={"windows": "too many"}
+        )
+    now = deps.now()
+    many = len(windows) > 1
+    resolved = [
+        rules.resolve_window(
+            replace(w, time_zone=w.time_zone or tutor.time_zone),
+            now,
+            prefix=f"windows[{i}]." if many else "",
+        )
+        for i, w in enumerate(windows)
+    ]
+    availabilities, slots = rules.build(tutor.user_id, resolved, now)
+    deps.store.create_availability(availabilities, slots)
+    return availabilities, slots
+
+
+def delete(deps: Deps, identity: Identity, availability_id: str) -> None:
+    require_profile(deps, identity, Role.TUTOR)
+    availability = deps.store.get_availability(availability_id)
+    if availability is None:
+        raise NotFound("no such availability", code="availability_not_found")
+    if availability.tutor_id != identity.user_id:
+        raise Forbidden("this is another tutor's availability", code="not_owner")
+    deps.store.delete_availability(availability_id)
+
+
+@dataclass
+class SlotQuery:
+    tutor_id: str | None = None
+    tutor_email: str | None = None
+    from_date: str | None = None
+    to_date: str | None = None
+    status: str | None = None
+    time_zone: str | None = None
+
+
+def viewer_zone(deps: Deps, identity: Identity, explicit: str | None, fallback: str) -> ZoneInfo:
+    """The zone a viewer reads times in: the one asked for, else their own, else `fallback`."""
+    if explicit:
+        return tz_time.zone(explicit)
+    viewer = deps.store.get_profile(identity.user_id)
+    return tz_time.zone(viewer.time_zone if viewer else fallback)
+
+
+def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[Slot], ZoneInfo]:
+    tutor = _find_tutor(deps, query)
+    tz = viewer_zone(deps, identity, query.time_zone, tutor.time_zone)
+    status = _status_filter(query.status or SlotStatus.AVAILABLE.value, tutor, identity)
+    now = deps.now()
+    today = now.astimezone(tz).date()
+    first = tz_time.parse_date(query.from_date, "from_date") if query.from_date else today
+    last = (
+        tz_time.parse_date(query.to_date, "to_date")
+        if query.to_date
+        else first + timedelta(days=DEFAULT_RANGE_DAYS)
+    )
+    if last < first:
+        raise ValidationFailed("to_date is before from_date", details={"to_date": "< from_date"})
+    if (last - first).days > MAX_RANGE_DAYS:
+        raise ValidationFailed(
+            f"at most {MAX_RANGE_DAYS} days at once", details={"to_date": "range too long"}
+        )
+    start = tz_time.day_start(first, tz)
+    if status == SlotStatus.AVAILABLE:
+        start = max(start, now)  # available slots are those that have not started
+    end = tz_time.day_start(last + timedelta(days=1), tz)
+    return deps.store.slots_for_tutor(tutor.user_id, start, end, status), tz
+
+
+def _find_tutor(deps: Deps, query: SlotQuery) -> Profile:
+    if query.tutor_id:
+        tutor = deps.store.get_profile(query.tutor_id)
+    elif query.tutor_email:
+        tutor = deps.store.get_profile_by_email(normalise_email(query.tutor_email, "tutor_email"))
+    else:
+        raise ValidationFailed("give tutor_id or tutor_email", details={"tutor_id": "required"})
+    if tutor is None or tutor.role != Role.TUTOR:
+        raise NotFound("no such tutor", code="tutor_not_found")
+    return tutor
+
+
+def _status_filter(status: str, tutor: Profile, identity: Identity) -> SlotStatus | None:
+    own = tutor.user_id == identity.user_id
+    if status == SlotStatus.AVAILABLE.value:
+        return SlotStatus.AVAILABLE
+    allowed = {"all", *(s.value for s in SlotStatus)}
+    if status not in allowed:
+        raise ValidationFailed(
+            "unknown status", details={"status": f"one of {', '.join(sorted(allowed))}"}
+        )
+    if not own:
+        raise Forbidden("only the tutor can see slots other than available ones", code="not_owner")
+    return None if status == "all" else SlotStatus(status)

@@ -1,0 +1,167 @@
+"""Booking use cases: request a slot, answer, cancel, list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from skillsession.domain import bookings as rules
+from skillsession.domain import time as tz_time
+from skillsession.domain.errors import Conflict, NotFound, ValidationFailed
+from skillsession.domain.model import Booking, BookingStatus, Profile, Role
+from skillsession.ports import Identity
+from skillsession.service import paging
+from skillsession.service.deps import Deps
+from skillsession.service.profiles import require_profile
+
+MAX_IDEMPOTENCY_KEY = 255
+MAX_REASON_LENGTH = 1000
+
+
+def request(
+    deps: Deps, identity: Identity, slot_id: str, message: str | None, idempotency_key: str | None
+) -> Booking:
+    require_profile(deps, identity, Role.STUDENT)
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise ValidationFailed(
+            "Idempotency-Key is 1..255 characters", details={"Idempotency-Key": "length"}
+        )
+    slot = deps.store.get_slot(slot_id)
+    if slot is None:
+        raise NotFound("no such slot", code="slot_not_found")
+    now = deps.now()
+    booking = rules.new_request(slot, identity.user_id, message, now)
+    notification = rules.booking_notification("booking_requested", booking, slot.tutor_id, now)
+    stored = deps.store.request_booking(booking, notification, now, idempotency_key)
+    if stored.slot_id != slot_id:
+        raise ValidationFailed(
+            "this Idempotency-Key was used for another slot",
+            code="idempotency_key_reused",
+            details={"Idempotency-Key": "reused with different parameters"},
+        )
+    return stored
+
+
+def _load(deps: Deps, booking_id: str) -> Booking:
+    booking = deps.store.get_booking(booking_id)
+    if booking is None:
+        raise NotFound("no such booking", code="booking_not_found")
+    return booking
+
+
+def _check_reason(reason: str | None) -> None:
+    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+        raise ValidationFailed("reason is too long", details={"reason": "too long"})
+
+
+def _apply(deps: Deps, booking: Booking, transition: rules.Transition, reason: str | None):
+    now = deps.now()
+    notification = rules.booking_notification(
+        transition.notification_kind,
+        booking,
+        rules.recipient(booking, transition.notify_role),
+        now,
+        reason,
+    )
+    updated = deps.store.transition_booking(
+        booking.booking_id,
+        transition.from_statuses,
+        transition.to_status,
+        transition.slot_status,
+        now,
+        reason,
+        notification,
+        transition.require_not_started,
+    )
+    if updated is None:  # changed meanwhile, or the slot has started
+        current = _load(deps, booking.booking_id)
+        if transition.to_status == BookingStatus.CANCELLED:
+            raise rules.not_cancellable(current)
+        if current.booking_status != BookingStatus.PENDING:
+            raise rules.not_pending(current)
+        raise Conflict("the slot has already started", code="slot_started")
+    return updated
+
+
+def respond(
+    deps: Deps, identity: Identity, booking_id: str, action: str, reason: str | None
+) -> Booking:
+    _check_reason(reason)
+    booking = _load(deps, booking_id)
+    return _apply(
+        deps, booking, rules.response_transition(booking, identity.user_id, action), reason
+    )
+
+
+def cancel(deps: Deps, identity: Identity, booking_id: str, reason: str | None) -> Booking:
+    _check_reason(reason)
+    booking = _load(deps, booking_id)
+    transition = rules.cancel_transition(booking, identity.user_id, deps.now())
+    return _apply(deps, booking, transition, reason)
+
+
+@dataclass
+class BookingList:
+    bookings: list[Booking]
+    profiles: dict[str, Profile]
+    next_cursor: str | None
+
+
+@dataclass
+class BookingQuery:
+    status: str | None = None
+    from_date: str | None = None
+    to_date: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
+
+
+def pending(deps: Deps, identity: Identity, limit: int | None, cursor: str | None) -> BookingList:
+    profile = require_profile(deps, identity)
+    query = BookingQuery(status=BookingStatus.PENDING.value, limit=limit, cursor=cursor)
+    return _list(deps, profile, query)
+
+
+def for_role(deps: Deps, identity: Identity, role: Role, query: BookingQuery) -> BookingList:
+    return _list(deps, require_profile(deps, identity, role), query)
+
+
+def _list(deps: Deps, profile: Profile, query: BookingQuery) -> BookingList:
+    limit = paging.check_limit(query.limit)
+    status = _status(query.status)
+    tz = tz_time.zone(profile.time_zone)
+    start_from = (
+        tz_time.day_start(tz_time.parse_date(query.from_date, "from_date"), tz)
+        if query.from_date
+        else None
+    )
+    start_before = (
+        tz_time.day_start(tz_time.parse_date(query.to_date, "to_date") + timedelta(days=1), tz)
+        if query.to_date
+        else None
+    )
+    after = None
+    if query.cursor:
+        start_iso, booking_id = paging.decode(query.cursor, 2)
+        after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+    fetch = (
+        deps.store.bookings_for_tutor
+        if profile.role == Role.TUTOR
+        else deps.store.bookings_for_student
+    )
+    found = fetch(profile.user_id, status, start_from, start_before, limit + 1, after)
+    items, next_cursor = paging.page(found, limit, lambda b: [tz_time.iso(b.start), b.booking_id])
+    ids = {b.tutor_id for b in items} | {b.student_id for b in items}
+    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor)
+
+
+def _status(value: str | None) -> BookingStatus | None:
+    if value in (None, "", "all"):
+        return None
+    try:
+        return BookingStatus(value)
+    except ValueError as exc:
+        allowed = ", ".join(s.value for s in BookingStatus)
+        raise ValidationFailed(
+            "unknown status", details={"status": f"one of {allowed}, all"}
+        ) from exc

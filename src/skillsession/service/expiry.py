@@ -1,0 +1,30 @@
+"""The expiry job (the original's expire_slots_cronjob)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from skillsession.domain.bookings import booking_notification
+from skillsession.domain.model import ExpiryResult
+from skillsession.service.deps import Deps
+
+BATCH = 500
+
+
+def expire_slots(deps: Deps, now: datetime | None = None) -> ExpiryResult:
+    """Run batches until nothing is due: time grows with what changes, not with table size."""
+    now = now or deps.now()
+    total = ExpiryResult()
+    while True:
+        result = deps.store.expire(
+            now,
+            BATCH,
+            lambda booking: booking_notification(
+                "booking_expired", booking, booking.student_id, now
+            ),
+        )
+        total.slots_expired += result.slots_expired
+        total.bookings_expired += result.bookings_expired
+        total.bookings_completed += result.bookings_completed
+        if max(result.slots_expired, result.bookings_expired, result.bookings_completed) < BATCH:
+            return total

@@ -1,0 +1,115 @@
+"""Profiles: save, look up (with the mobile-number rule), and tutor search."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from skillsession.domain import profiles as rules
+from skillsession.domain import time as tz_time
+from skillsession.domain.accounts import normalise_email
+from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
+from skillsession.domain.model import Profile, Role
+from skillsession.domain.skills import parse_skills, skill_key
+from skillsession.ports import Identity
+from skillsession.service import paging
+from skillsession.service.deps import Deps
+
+
+@dataclass
+class ProfileView:
+    profile: Profile
+    show_mobile: bool
+
+
+def check_own_email(identity: Identity, email: str | None) -> None:
+    """A body may name the caller's own e-mail, never another one."""
+    if email is not None and normalise_email(email) != identity.email.lower():
+        raise Forbidden("you can only act as yourself", code="email_mismatch")
+
+
+def save(deps: Deps, identity: Identity, role: Role | None, changes: dict[str, Any]):
+    """Returns (profile, created)."""
+    check_own_email(identity, changes.pop("email", None))
+    existing = deps.store.get_profile(identity.user_id)
+    profile = rules.merge(
+        existing, identity.user_id, identity.email.lower(), role, changes, deps.now()
+    )
+    deps.store.save_profile(profile)
+    return profile, existing is None
+
+
+def require_profile(deps: Deps, identity: Identity, role: Role | None = None) -> Profile:
+    profile = deps.store.get_profile(identity.user_id)
+    if profile is None:
+        raise Forbidden(
+            "create your profile first (POST /save-user-details)", code="profile_required"
+        )
+    if role is not None and profile.role != role:
+        raise Forbidden(f"only {role.value}s can do this", code=f"{role.value}_only")
+    return profile
+
+
+def find_target(
+    deps: Deps, identity: Identity, email: str | None, user_id: str | None
+) -> Profile | None:
+    """The profile named by e-mail or id (the caller's own when neither is given)."""
+    if user_id:
+        return deps.store.get_profile(user_id)
+    if email:
+        return deps.store.get_profile_by_email(normalise_email(email))
+    return deps.store.get_profile(identity.user_id)
+
+
+def lookup(deps: Deps, identity: Identity, email: str | None, user_id: str | None) -> ProfileView:
+    profile = find_target(deps, identity, email, user_id)
+    if profile is None:
+        raise NotFound("no such profile", code="profile_not_found")
+    own = profile.user_id == identity.user_id
+    return ProfileView(profile, own or _accepted_between(deps, identity.user_id, profile))
+
+
+def _accepted_between(deps: Deps, viewer_id: str, profile: Profile) -> bool:
+    viewer = deps.store.get_profile(viewer_id)
+    if viewer is None or viewer.role == profile.role:
+        return False
+    tutor_id, student_id = (
+        (profile.user_id, viewer_id) if profile.role == Role.TUTOR else (viewer_id, profile.user_id)
+    )
+    return deps.store.has_accepted_booking(tutor_id, student_id)
+
+
+def search(
+    deps: Deps,
+    identity: Identity,
+    skills: list[str],
+    available_from: str | None,
+    available_to: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[list[Profile], str | None]:
+    keys = [skill_key(s) for s in parse_skills(skills, "skills")]
+    if not keys:
+        raise ValidationFailed("name at least one skill", details={"skill": "required"})
+    between = None
+    if available_from or available_to:
+        viewer = deps.store.get_profile(identity.user_id)
+        tz = tz_time.zone(viewer.time_zone if viewer else "UTC")
+        today = deps.now().astimezone(tz).date()
+        first = tz_time.parse_date(available_from, "available_from") if available_from else today
+        last = (
+            tz_time.parse_date(available_to, "available_to")
+            if available_to
+            else first + timedelta(days=30)
+        )
+        if last < first:
+            raise ValidationFailed(
+                "available_to is before available_from",
+                details={"available_to": "< available_from"},
+            )
+        start = max(tz_time.day_start(first, tz), deps.now())
+        between = (start, tz_time.day_start(last + timedelta(days=1), tz))
+    after = paging.decode(cursor, 1)[0] if cursor else None
+    found = deps.store.search_tutors(keys, between, limit + 1, after)
+    return paging.page(found, limit, lambda p: [p.user_id])

@@ -1,0 +1,58 @@
+"""Configuration from `SKILLSESSION_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "skillsession", "password"}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SKILLSESSION_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Path("./data")
+    store: str | None = Field(None, description="sqlite:///path.db | dynamodb://table?region=")
+    media: str | None = Field(None, description="file://dir | s3://bucket/prefix")
+    mail: str | None = Field(None, description="files://dir | smtp://host:587 | sns://arn")
+    auth: str = Field("local", description="local | cognito://region/pool?client_id=")
+    secret_key: str | None = None
+    public_url: str = "http://127.0.0.1:8000"
+    mail_from: str = "SkillSession <no-reply@skillsession.localhost>"
+    token_ttl_seconds: int = 3600
+    expiry_interval_seconds: float = 60.0  # 0 disables the in-process job
+    outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
+    max_body_bytes: int = 8 * 1024 * 1024
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    code_ttl_seconds: int = 24 * 3600
+    code_max_failures: int = 5
+    cors_origins: list[str] = Field(default_factory=list)
+    log_level: str = "info"
+
+    @field_validator("secret_key")
+    @classmethod
+    def _no_placeholder_secret(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < 32:
+            raise ValueError(
+                "SKILLSESSION_SECRET_KEY must be a random string of at least 32 characters"
+            )
+        return value
+
+    @property
+    def store_url(self) -> str:
+        return self.store or f"sqlite:///{self.data_dir / 'skillsession.db'}"
+
+    @property
+    def media_url(self) -> str:
+        return self.media or f"file://{self.data_dir / 'media'}"
+
+    @property
+    def mail_url(self) -> str:
+        return self.mail or f"files://{self.data_dir / 'mail'}"

@@ -1,0 +1,150 @@
+"""The Mailer contract: every adapter must pass these (see DESIGN.md, "contract test suite").
+
+Each parameter yields `(mailer, received)` where `received()` returns what has arrived so far
+as parsed `EmailMessage`s, so the same assertions hold for a folder of `.eml` files and a real
+SMTP server on loopback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from icalendar import Calendar
+
+from skillsession.adapters.mail.files import FileMailer
+from skillsession.adapters.mail.message import booking_ics, build_message
+from skillsession.adapters.mail.smtp import SmtpMailer
+from skillsession.ports import Mailer
+from smtp_server import SmtpTestServer
+
+Received = Callable[[], list[EmailMessage]]
+
+
+@pytest.fixture(params=["files", "smtp"])
+def mailer_and_inbox(request, tmp_path: Path) -> Iterator[tuple[Mailer, Received]]:
+    if request.param == "files":
+        mailer = FileMailer.from_url(f"files://{tmp_path / 'mail'}")
+        yield mailer, mailer.messages
+    else:
+        with SmtpTestServer() as server:
+            yield SmtpMailer.from_url(server.url(timeout="5")), lambda: server.messages
+
+
+def _message(message_id: str = "contract-1", **overrides) -> EmailMessage:
+    fields = {
+        "to": "Zoë Müller <zoe@example.com>",
+        "sender": "SkillSession <no-reply@skillsession.localhost>",
+        "subject": "Café – Zoë",
+        "text": "Hallo Zoë,\n\nnaïve café ☕ — ok?\n",
+        "message_id": message_id,
+    }
+    fields.update(overrides)
+    return build_message(**fields)
+
+
+def _ics() -> bytes:
+    return booking_ics(
+        uid="booking-7@skillsession",
+        start=datetime(2026, 3, 1, 9, 0, tzinfo=UTC),
+        end=datetime(2026, 3, 1, 10, 0, tzinfo=UTC),
+        summary="Tutoring: Zoë and Café",
+        description="Chapter 1, 2; bring notes",
+        organizer_email="tutor@example.com",
+        attendee_emails=["zoe@example.com"],
+        method="REQUEST",
+        status="CONFIRMED",
+    )
+
+
+def test_backend_name(mailer_and_inbox, request):
+    mailer, _ = mailer_and_inbox
+    assert mailer.backend_name == request.node.callspec.params["mailer_and_inbox"]
+
+
+def test_utf8_subject_recipient_and_body_round_trip(mailer_and_inbox):
+    mailer, received = mailer_and_inbox
+    mailer.send(_message())
+    [got] = received()
+    assert got["Subject"] == "Café – Zoë"
+    [to] = got["To"].addresses
+    assert (to.display_name, to.addr_spec) == ("Zoë Müller", "zoe@example.com")
+    assert got["From"].addresses[0].addr_spec == "no-reply@skillsession.localhost"
+    assert got.get_content() == "Hallo Zoë,\n\nnaïve café ☕ — ok?\n"
+
+
+def test_message_id_and_extra_headers_are_preserved(mailer_and_inbox):
+    mailer, received = mailer_and_inbox
+    sent = _message(
+        "n-0190",
+        headers={"List-Unsubscribe": "<http://127.0.0.1:8000/unsubscribe?token=abc>"},
+    )
+    mailer.send(sent)
+    [got] = received()
+    assert got["Message-ID"] == "<n-0190@skillsession>"
+    assert got["Date"] == sent["Date"]
+    assert got["List-Unsubscribe"] == "<http://127.0.0.1:8000/unsubscribe?token=abc>"
+
+
+def test_html_and_attachments_survive(mailer_and_inbox):
+    mailer, received = mailer_and_inbox
+    ics = _ics()
+    blob = bytes(range(256)) * 4
+    mailer.send(
+        _message(
+            html="<p>Hallo <b>Zoë</b></p>",
+            attachments=[
+                ("booking.ics", "text/calendar; method=REQUEST", ics),
+                ("data.bin", "application/octet-stream", blob),
+            ],
+        )
+    )
+    [got] = received()
+    assert got.get_body(("plain",)).get_content() == "Hallo Zoë,\n\nnaïve café ☕ — ok?\n"
+    assert got.get_body(("html",)).get_content().strip() == "<p>Hallo <b>Zoë</b></p>"
+    parts = {part.get_filename(): part for part in got.iter_attachments()}
+    assert set(parts) == {"booking.ics", "data.bin"}
+    assert parts["data.bin"].get_payload(decode=True) == blob
+
+    calendar_part = parts["booking.ics"]
+    assert calendar_part.get_content_type() == "text/calendar"
+    assert calendar_part.get_param("method") == "REQUEST"
+    assert calendar_part.get_payload(decode=True) == ics
+    calendar = Calendar.from_ical(calendar_part.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    assert str(calendar["METHOD"]) == "REQUEST"
+    assert str(event["UID"]) == "booking-7@skillsession"
+    assert str(event["SUMMARY"]) == "Tutoring: Zoë and Café"
+    assert event.decoded("DTSTART") == datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def test_long_lines_survive(mailer_and_inbox):
+    mailer, received = mailer_and_inbox
+    text = "x" * 3000 + "\n" + "é" * 1500 + "\n"  # beyond SMTP's 1000-octet line limit
+    mailer.send(_message(text=text))
+    [got] = received()
+    assert got.get_content() == text
+
+
+def test_several_messages_each_arrive_once(mailer_and_inbox):
+    mailer, received = mailer_and_inbox
+    for i in range(3):
+        mailer.send(_message(f"m{i}", subject=f"Message {i}"))
+    got = received()
+    assert sorted(m["Subject"] for m in got) == ["Message 0", "Message 1", "Message 2"]
+    assert sorted(m["Message-ID"] for m in got) == [f"<m{i}@skillsession>" for i in range(3)]
+
+
+def test_resending_the_same_message_is_safe(mailer_and_inbox):
+    # What the outbox does after a crash between send and "sent": no error, the message is
+    # there (the file backend keeps one copy; SMTP may deliver it twice).
+    mailer, received = mailer_and_inbox
+    message = _message("again")
+    mailer.send(message)
+    mailer.send(message)
+    got = received()
+    assert 1 <= len(got) <= 2
+    assert {m["Message-ID"] for m in got} == {"<again@skillsession>"}

@@ -1,0 +1,84 @@
+"""Start the real `skillsession serve` process on a free loopback port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+BIN = Path(sys.executable).parent / "skillsession"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLSESSION_")}
+    env.update(
+        SKILLSESSION_DATA_DIR=str(data_dir),
+        SKILLSESSION_OUTBOX_INTERVAL_SECONDS="0.1",
+        SKILLSESSION_EXPIRY_INTERVAL_SECONDS="0",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None, check=True):
+    return subprocess.run(
+        [str(BIN), *args],
+        env=env or cli_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=check,
+    )
+
+
+class Server:
+    def __init__(self, data_dir: Path, workers: int = 1, **env: str):
+        self.data_dir = data_dir
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.env = cli_env(data_dir, SKILLSESSION_PUBLIC_URL=self.base_url, **env)
+        self.workers = workers
+        self.process: subprocess.Popen | None = None
+        self.log_path = data_dir / "server.log"
+
+    def start(self) -> Server:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [str(BIN), "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

@@ -1,0 +1,109 @@
+"""Dozens of students race for one slot through the running server (several worker processes):
+exactly one request wins, and the store stays consistent."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from e2e.server import Server, run_cli
+from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email
+
+STUDENTS = 40
+
+
+@pytest.fixture(scope="module")
+def busy_server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("race")
+    srv = Server(data_dir, workers=3)
+    run_cli(
+        data_dir,
+        "demo-data",
+        "--tutors",
+        "2",
+        "--students",
+        str(STUDENTS),
+        "--days",
+        "3",
+        env=srv.env,
+    )
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def login(base_url: str, email: str) -> dict:
+    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_one_slot_many_students_exactly_one_wins(busy_server):
+    base = busy_server.base_url
+    tutor = login(base, tutor_email(1))
+    with ThreadPoolExecutor(8) as pool:
+        students = list(pool.map(lambda i: login(base, student_email(i)), range(1, STUDENTS + 1)))
+    me = httpx.post(f"{base}/get-user-profiles-and-teacher-search", json={}, headers=tutor).json()
+    slots = httpx.post(
+        f"{base}/get-teacher-slots", json={"tutor_id": me["profile"]["user_id"]}, headers=tutor
+    ).json()["slots"]
+    assert len(slots) >= 3
+
+    for slot in slots[:3]:
+        barrier = threading.Barrier(STUDENTS)
+
+        def attempt(headers, slot_id=slot["slot_id"], barrier=barrier):
+            with httpx.Client(base_url=base, timeout=60) as client:
+                barrier.wait()
+                return client.post(
+                    "/create-booking-request", json={"slot_id": slot_id}, headers=headers
+                )
+
+        with ThreadPoolExecutor(STUDENTS) as pool:
+            results = list(pool.map(attempt, students))
+        statuses = sorted(r.status_code for r in results)
+        assert statuses.count(201) == 1, statuses
+        assert statuses.count(409) == STUDENTS - 1, statuses
+        assert all(
+            r.json()["error"]["code"] == "slot_unavailable" for r in results if r.status_code == 409
+        )
+
+    # the tutor accepts while the student cancels: one of them wins, never both
+    pending = httpx.get(f"{base}/get-pending-booking-slots", headers=tutor).json()["bookings"]
+    assert len(pending) == 3
+    booking = pending[0]
+    student_headers = next(
+        h
+        for h in students
+        if httpx.post(f"{base}/get-user-profiles-and-teacher-search", json={}, headers=h).json()[
+            "profile"
+        ]["user_id"]
+        == booking["student_id"]
+    )
+    barrier = threading.Barrier(2)
+
+    def act(call):
+        barrier.wait()
+        return call()
+
+    calls = [
+        lambda: httpx.post(
+            f"{base}/process-booking-response",
+            json={"booking_id": booking["booking_id"], "action": "reject"},
+            headers=tutor,
+        ),
+        lambda: httpx.post(
+            f"{base}/cancel-booking",
+            json={"booking_id": booking["booking_id"]},
+            headers=student_headers,
+        ),
+    ]
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(r.status_code for r in pool.map(act, calls))
+    assert outcomes == [200, 409], outcomes
+
+    check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
+    assert check.returncode == 0, check.stdout
