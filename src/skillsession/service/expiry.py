@@ -13,14 +13,15 @@ BATCH = 500
 
 def expire_slots(deps: Deps, now: datetime | None = None) -> ExpiryResult:
     """Run batches until nothing is due: time grows with what changes, not with table size."""
-    now = now or deps.now()
+    queued_at = deps.now()  # mail is due now, even when the job runs "as of" another instant
+    now = now or queued_at
     total = ExpiryResult()
     while True:
         result = deps.store.expire(
             now,
             BATCH,
             lambda booking: booking_notification(
-                "booking_expired", booking, booking.student_id, now
+                "booking_expired", booking, booking.student_id, queued_at
             ),
         )
         total.slots_expired += result.slots_expired

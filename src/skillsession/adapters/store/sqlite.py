@@ -1,0 +1,599 @@
+"""The Store port on SQLite: WAL, one connection per thread, `BEGIN IMMEDIATE` for changes.
+
+Every state change is one transaction; conditional UPDATEs (checked by rowcount) decide races,
+and a partial unique index makes two live bookings for one slot impossible."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlparse
+
+from skillsession.adapters.store import sqlite_rows as rows
+from skillsession.adapters.store.sqlite_rows import ts
+from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
+from skillsession.domain.model import (
+    Availability,
+    Booking,
+    BookingStatus,
+    ExpiryResult,
+    Notification,
+    Profile,
+    Slot,
+    SlotStatus,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    VerificationCode,
+)
+from skillsession.domain.skills import skill_key
+
+SCHEMA_VERSION = 1
+
+
+class SqliteStore:
+    backend_name = "sqlite"
+
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+        parsed = urlparse(url)
+        path = parsed.netloc + parsed.path
+        path = path[1:] if path.startswith("/") else path
+        if not path:
+            raise ValueError(f"no database path in {url!r}")
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return cls(path)
+
+    # -- connections and transactions -------------------------------------------------------
+    @property
+    def db(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._connections.append(conn)
+        return conn
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    def _one(self, sql: str, params: tuple = ()):
+        return self.db.execute(sql, params).fetchone()
+
+    def migrate(self) -> None:
+        version = self._one("PRAGMA user_version")[0]
+        if version >= SCHEMA_VERSION:
+            return
+        schema = resources.files("skillsession.adapters.store").joinpath("sqlite_schema.sql")
+        with self._tx() as db:
+            for statement in schema.read_text().split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._connections:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+    # -- accounts ---------------------------------------------------------------------------
+    def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
+        with self._tx() as db:
+            try:
+                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)", rows.user_params(user))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("email already registered", code="email_taken") from exc
+            self._put_code(db, code)
+            self._add_notification(db, notification)
+
+    def get_user(self, user_id: str) -> User | None:
+        row = self._one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        return rows.user(row) if row else None
+
+    def get_user_by_email(self, email: str) -> User | None:
+        row = self._one("SELECT * FROM users WHERE email = ?", (email,))
+        return rows.user(row) if row else None
+
+    def _put_code(self, db, code: VerificationCode) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO verification_codes VALUES (?, ?, ?, ?)",
+            (code.user_id, code.code_hash, ts(code.expires_at), code.failed_attempts),
+        )
+
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        with self._tx() as db:
+            self._put_code(db, code)
+            self._add_notification(db, notification)
+
+    def get_verification_code(self, user_id: str) -> VerificationCode | None:
+        row = self._one("SELECT * FROM verification_codes WHERE user_id = ?", (user_id,))
+        return rows.code(row) if row else None
+
+    def record_code_failure(self, user_id: str) -> int:
+        with self._tx() as db:
+            found = db.execute(
+                "UPDATE verification_codes SET failed_attempts = failed_attempts + 1 "
+                "WHERE user_id = ? RETURNING failed_attempts",
+                (user_id,),
+            ).fetchall()
+        return found[0][0] if found else 0
+
+    def confirm_user(self, user_id: str) -> None:
+        with self._tx() as db:
+            db.execute("UPDATE users SET status = 'confirmed' WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
+        window = ts(now) // window_seconds
+        with self._tx() as db:
+            db.execute("DELETE FROM rate_limits WHERE key = ? AND window < ?", (key, window))
+            return db.execute(
+                "INSERT INTO rate_limits VALUES (?, ?, 1) ON CONFLICT (key, window) "
+                "DO UPDATE SET hits = hits + 1 RETURNING hits",
+                (key, window),
+            ).fetchall()[0][0]
+
+    def clear_rate_limit(self, key: str) -> None:
+        self.db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
+
+    # -- profiles ---------------------------------------------------------------------------
+    def get_profile(self, user_id: str) -> Profile | None:
+        row = self._one(
+            f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE user_id = ?", (user_id,)
+        )
+        return rows.profile(row) if row else None
+
+    def get_profile_by_email(self, email: str) -> Profile | None:
+        row = self._one(f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE email = ?", (email,))
+        return rows.profile(row) if row else None
+
+    def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        if not user_ids:
+            return {}
+        marks = ",".join("?" * len(user_ids))
+        found = self.db.execute(
+            f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE user_id IN ({marks})",
+            tuple(user_ids),
+        )
+        return {row[0]: rows.profile(row) for row in found}
+
+    def save_profile(self, profile: Profile) -> None:
+        with self._tx() as db:
+            self._save_profile(db, profile)
+
+    def _save_profile(self, db, profile: Profile) -> None:
+        db.execute(
+            f"INSERT INTO profiles ({rows.PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, role = excluded.role, "
+            "doc = excluded.doc, updated_at = excluded.updated_at",
+            rows.profile_params(profile),
+        )
+        db.execute("DELETE FROM tutor_skills WHERE tutor_id = ?", (profile.user_id,))
+        keys = {skill_key(s) for s in profile.teaching_skills or []}
+        db.executemany(
+            "INSERT INTO tutor_skills VALUES (?, ?)", [(k, profile.user_id) for k in keys]
+        )
+
+    def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
+        with self._tx() as db:
+            row = db.execute(
+                "SELECT image_key FROM profiles WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("no such profile", code="profile_not_found")
+            db.execute("UPDATE profiles SET image_key = ? WHERE user_id = ?", (image_key, user_id))
+            return row[0]
+
+    def search_tutors(
+        self,
+        skill_keys: list[str],
+        available_between: tuple[datetime, datetime] | None,
+        limit: int,
+        after_user_id: str | None,
+    ) -> list[Profile]:
+        first, others = skill_keys[0], skill_keys[1:]
+        sql = [
+            f"SELECT {', '.join('p.' + c.strip() for c in rows.PROFILE_COLUMNS.split(','))} "
+            "FROM tutor_skills t JOIN profiles p ON p.user_id = t.tutor_id "
+            "WHERE t.skill_key = ? AND t.tutor_id > ?"
+        ]
+        params: list = [first, after_user_id or ""]
+        for key in others:
+            sql.append(
+                "AND EXISTS (SELECT 1 FROM tutor_skills o WHERE o.skill_key = ? "
+                "AND o.tutor_id = t.tutor_id)"
+            )
+            params.append(key)
+        if available_between:
+            sql.append(
+                "AND EXISTS (SELECT 1 FROM slots s WHERE s.tutor_id = t.tutor_id "
+                "AND s.start >= ? AND s.start < ? AND s.slot_status = 'available')"
+            )
+            params += [ts(available_between[0]), ts(available_between[1])]
+        sql.append("ORDER BY t.tutor_id LIMIT ?")
+        params.append(limit)
+        return [rows.profile(r) for r in self.db.execute(" ".join(sql), params)]
+
+    # -- availability and slots ------------------------------------------------------------
+    def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
+        with self._tx() as db:
+            for w in windows:
+                clash = db.execute(
+                    "SELECT availability_id FROM availability WHERE tutor_id = ? "
+                    'AND start < ? AND "end" > ? AND deleted = 0 LIMIT 1',
+                    (w.tutor_id, ts(w.end), ts(w.start)),
+                ).fetchone()
+                if clash:
+                    raise Conflict(
+                        "the window overlaps one of your existing windows",
+                        code="availability_overlap",
+                        details={"availability_id": clash[0]},
+                    )
+            self._insert_windows(db, windows, slots)
+
+    def _insert_windows(self, db, windows: list[Availability], slots: list[Slot]) -> None:
+        db.executemany(
+            f"INSERT INTO availability ({rows.AVAILABILITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [rows.availability_params(w) for w in windows],
+        )
+        db.executemany(
+            f"INSERT INTO slots ({rows.SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [rows.slot_params(s) for s in slots],
+        )
+
+    def get_availability(self, availability_id: str) -> Availability | None:
+        row = self._one(
+            f"SELECT {rows.AVAILABILITY_COLUMNS} FROM availability "
+            "WHERE availability_id = ? AND deleted = 0",
+            (availability_id,),
+        )
+        return rows.availability(row) if row else None
+
+    def delete_availability(self, availability_id: str) -> None:
+        with self._tx() as db:
+            if not db.execute(
+                "SELECT 1 FROM availability WHERE availability_id = ? AND deleted = 0",
+                (availability_id,),
+            ).fetchone():
+                raise NotFound("no such availability", code="availability_not_found")
+            if db.execute(
+                "SELECT 1 FROM slots WHERE availability_id = ? "
+                "AND slot_status IN ('pending', 'booked') LIMIT 1",
+                (availability_id,),
+            ).fetchone():
+                raise Conflict(
+                    "a slot of this window is pending or booked", code="availability_in_use"
+                )
+            unused = "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = slots.slot_id)"
+            db.execute(
+                f"DELETE FROM slots WHERE availability_id = ? AND {unused}", (availability_id,)
+            )
+            # slots with past (rejected, cancelled, expired) bookings stay as history, unbookable
+            kept = db.execute(
+                "UPDATE slots SET slot_status = 'expired' WHERE availability_id = ?",
+                (availability_id,),
+            ).rowcount
+            if kept:
+                db.execute(
+                    "UPDATE availability SET deleted = 1 WHERE availability_id = ?",
+                    (availability_id,),
+                )
+            else:
+                db.execute("DELETE FROM availability WHERE availability_id = ?", (availability_id,))
+
+    def get_slot(self, slot_id: str) -> Slot | None:
+        row = self._one(f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (slot_id,))
+        return rows.slot(row) if row else None
+
+    def slots_for_tutor(
+        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+    ) -> list[Slot]:
+        sql = (
+            f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
+        )
+        params: list = [tutor_id, ts(start_from), ts(start_before)]
+        if status is not None:
+            sql += " AND slot_status = ?"
+            params.append(status.value)
+        return [rows.slot(r) for r in self.db.execute(sql + " ORDER BY start, slot_id", params)]
+
+    # -- bookings ---------------------------------------------------------------------------
+    def request_booking(
+        self,
+        booking: Booking,
+        notification: Notification,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Booking:
+        with self._tx() as db:
+            if idempotency_key is not None:
+                earlier = db.execute(
+                    f"SELECT {rows.BOOKING_COLUMNS} FROM bookings WHERE booking_id = "
+                    "(SELECT booking_id FROM idempotency_keys WHERE student_id = ? AND key = ?)",
+                    (booking.student_id, idempotency_key),
+                ).fetchone()
+                if earlier:
+                    return rows.booking(earlier)
+            row = db.execute(
+                f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (booking.slot_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFound("no such slot", code="slot_not_found")
+            slot = rows.slot(row)
+            taken = db.execute(
+                "UPDATE slots SET slot_status = 'pending' "
+                "WHERE slot_id = ? AND slot_status = 'available' AND start > ?",
+                (slot.slot_id, ts(now)),
+            ).rowcount
+            if taken != 1:
+                raise SlotUnavailable(
+                    "this slot is not available", details={"slot_status": slot.slot_status.value}
+                )
+            booking.tutor_id, booking.start, booking.end = slot.tutor_id, slot.start, slot.end
+            db.execute(
+                f"INSERT INTO bookings ({rows.BOOKING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                rows.booking_params(booking),
+            )
+            self._add_notification(db, notification)
+            if idempotency_key is not None:
+                db.execute(
+                    "INSERT INTO idempotency_keys VALUES (?, ?, ?)",
+                    (booking.student_id, idempotency_key, booking.booking_id),
+                )
+        return booking
+
+    def transition_booking(
+        self,
+        booking_id: str,
+        from_statuses: frozenset[BookingStatus],
+        to_status: BookingStatus,
+        slot_status: SlotStatus,
+        now: datetime,
+        reason: str | None,
+        notification: Notification | None,
+        require_not_started: bool,
+    ) -> Booking | None:
+        marks = ",".join("?" * len(from_statuses))
+        sql = (
+            "UPDATE bookings SET booking_status = ?, updated_at = ?, reason = coalesce(?, reason) "
+            f"WHERE booking_id = ? AND booking_status IN ({marks})"
+        )
+        params = [to_status.value, ts(now), reason, booking_id, *(s.value for s in from_statuses)]
+        if require_not_started:
+            sql += " AND start > ?"
+            params.append(ts(now))
+        with self._tx() as db:
+            found = db.execute(f"{sql} RETURNING {rows.BOOKING_COLUMNS}", params).fetchall()
+            if not found:
+                return None
+            booking = rows.booking(found[0])
+            db.execute(
+                "UPDATE slots SET slot_status = ? WHERE slot_id = ?",
+                (slot_status.value, booking.slot_id),
+            )
+            if notification is not None:
+                self._add_notification(db, notification)
+        return booking
+
+    def get_booking(self, booking_id: str) -> Booking | None:
+        row = self._one(
+            f"SELECT {rows.BOOKING_COLUMNS} FROM bookings WHERE booking_id = ?", (booking_id,)
+        )
+        return rows.booking(row) if row else None
+
+    def has_accepted_booking(self, tutor_id: str, student_id: str) -> bool:
+        return (
+            self._one(
+                "SELECT 1 FROM bookings WHERE tutor_id = ? AND student_id = ? "
+                "AND booking_status = 'accepted' LIMIT 1",
+                (tutor_id, student_id),
+            )
+            is not None
+        )
+
+    def _bookings(self, party: str, party_id, status, start_from, start_before, limit, after):
+        sql = [f"SELECT {rows.BOOKING_COLUMNS} FROM bookings WHERE {party} = ?"]
+        params: list = [party_id]
+        if status is not None:
+            sql.append("AND booking_status = ?")
+            params.append(status.value)
+        if start_from is not None:
+            sql.append("AND start >= ?")
+            params.append(ts(start_from))
+        if start_before is not None:
+            sql.append("AND start < ?")
+            params.append(ts(start_before))
+        if after is not None:
+            sql.append("AND (start, booking_id) > (?, ?)")
+            params += [ts(after[0]), after[1]]
+        sql.append("ORDER BY start, booking_id LIMIT ?")
+        params.append(limit)
+        return [rows.booking(r) for r in self.db.execute(" ".join(sql), params)]
+
+    def bookings_for_tutor(self, tutor_id, status, start_from, start_before, limit, after):
+        return self._bookings("tutor_id", tutor_id, status, start_from, start_before, limit, after)
+
+    def bookings_for_student(self, student_id, status, start_from, start_before, limit, after):
+        return self._bookings(
+            "student_id", student_id, status, start_from, start_before, limit, after
+        )
+
+    def expire(
+        self, now: datetime, limit: int, notify_expired: Callable[[Booking], Notification]
+    ) -> ExpiryResult:
+        result = ExpiryResult()
+        at = ts(now)
+        with self._tx() as db:
+            result.slots_expired = db.execute(
+                "UPDATE slots SET slot_status = 'expired' WHERE slot_id IN (SELECT slot_id FROM "
+                "slots WHERE slot_status = 'available' AND start <= ? LIMIT ?)",
+                (at, limit),
+            ).rowcount
+        with self._tx() as db:
+            expired = db.execute(
+                "UPDATE bookings SET booking_status = 'expired', updated_at = ? WHERE booking_id IN "
+                "(SELECT booking_id FROM bookings WHERE booking_status = 'pending' AND start <= ? "
+                f"LIMIT ?) RETURNING {rows.BOOKING_COLUMNS}",
+                (at, at, limit),
+            ).fetchall()
+            for row in expired:
+                booking = rows.booking(row)
+                db.execute(
+                    "UPDATE slots SET slot_status = 'expired' WHERE slot_id = ?", (booking.slot_id,)
+                )
+                self._add_notification(db, notify_expired(booking))
+            result.bookings_expired = len(expired)
+        with self._tx() as db:
+            result.bookings_completed = db.execute(
+                "UPDATE bookings SET booking_status = 'completed', updated_at = ? WHERE booking_id "
+                "IN (SELECT booking_id FROM bookings WHERE booking_status = 'accepted' "
+                'AND "end" <= ? LIMIT ?)',
+                (at, at, limit),
+            ).rowcount
+        return result
+
+    # -- notifications (outbox) and subscriptions ------------------------------------------
+    def _add_notification(self, db, notification: Notification) -> None:
+        db.execute(
+            f"INSERT INTO notifications ({rows.NOTIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows.notification_params(notification),
+        )
+
+    def add_notifications(self, notifications: list[Notification]) -> None:
+        with self._tx() as db:
+            for notification in notifications:
+                self._add_notification(db, notification)
+
+    def claim_notifications(
+        self, now: datetime, limit: int, lease_seconds: int
+    ) -> list[Notification]:
+        with self._tx() as db:
+            claimed = db.execute(
+                "UPDATE notifications SET next_attempt_at = ?, attempts = attempts + 1 "
+                "WHERE notification_id IN (SELECT notification_id FROM notifications "
+                "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
+                f"RETURNING {rows.NOTIFICATION_COLUMNS}",
+                (ts(now + timedelta(seconds=lease_seconds)), ts(now), limit),
+            ).fetchall()
+        return [rows.notification(r) for r in claimed]
+
+    def finish_notification(
+        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
+    ) -> None:
+        # a delivered verification code is not kept in clear
+        self.db.execute(
+            "UPDATE notifications SET status = ?, next_attempt_at = ?, last_error = ?, payload = "
+            "CASE WHEN kind = 'verification_code' AND ? != 'pending' THEN '{}' ELSE payload END "
+            "WHERE notification_id = ?",
+            (status, ts(next_attempt_at), error, status, notification_id),
+        )
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        row = self._one(
+            f"SELECT {rows.NOTIFICATION_COLUMNS} FROM notifications WHERE notification_id = ?",
+            (notification_id,),
+        )
+        return rows.notification(row) if row else None
+
+    def get_subscription(self, user_id: str) -> Subscription | None:
+        row = self._one("SELECT * FROM subscriptions WHERE user_id = ?", (user_id,))
+        return rows.subscription(row) if row else None
+
+    def get_subscription_by_token(self, token: str) -> Subscription | None:
+        row = self._one("SELECT * FROM subscriptions WHERE token = ?", (token,))
+        return rows.subscription(row) if row else None
+
+    def save_subscription(
+        self, subscription: Subscription, notification: Notification | None
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, ?, ?)",
+                rows.subscription_params(subscription),
+            )
+            if notification is not None:
+                self._add_notification(db, notification)
+
+    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+        self.db.execute(
+            "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
+        )
+
+    # -- bulk path and consistency check -------------------------------------------------------
+    def bulk_insert(
+        self,
+        users: list[User],
+        profiles: list[Profile],
+        availabilities: list[Availability],
+        slots: list[Slot],
+    ) -> None:
+        """The demo-data fast path: one transaction, executemany, no per-row checks."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?)", [rows.user_params(u) for u in users]
+            )
+            db.executemany(
+                f"INSERT INTO profiles ({rows.PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [rows.profile_params(p) for p in profiles],
+            )
+            db.executemany(
+                "INSERT OR IGNORE INTO tutor_skills VALUES (?, ?)",
+                [(skill_key(s), p.user_id) for p in profiles for s in p.teaching_skills or []],
+            )
+            self._insert_windows(db, availabilities, slots)
+
+    def check_consistency(self) -> list[str]:
+        """Violations of the booking invariants (empty: consistent)."""
+        checks = {
+            "slot with more than one live booking": "SELECT slot_id FROM bookings WHERE "
+            "booking_status IN ('pending', 'accepted') GROUP BY slot_id HAVING count(*) > 1",
+            "pending booking whose slot is not pending": "SELECT b.booking_id FROM bookings b "
+            "JOIN slots s USING (slot_id) WHERE b.booking_status = 'pending' "
+            "AND s.slot_status != 'pending'",
+            "accepted booking whose slot is not booked": "SELECT b.booking_id FROM bookings b "
+            "JOIN slots s USING (slot_id) WHERE b.booking_status = 'accepted' "
+            "AND s.slot_status != 'booked'",
+            "pending slot without a pending booking": "SELECT s.slot_id FROM slots s WHERE "
+            "s.slot_status = 'pending' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE "
+            "b.slot_id = s.slot_id AND b.booking_status = 'pending')",
+            "booked slot without an accepted or completed booking": "SELECT s.slot_id FROM slots s "
+            "WHERE s.slot_status = 'booked' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE "
+            "b.slot_id = s.slot_id AND b.booking_status IN ('accepted', 'completed'))",
+            "booking whose slot is missing": "SELECT b.booking_id FROM bookings b WHERE NOT "
+            "EXISTS (SELECT 1 FROM slots s WHERE s.slot_id = b.slot_id)",
+            "slot whose window is missing": "SELECT s.slot_id FROM slots s WHERE NOT EXISTS "
+            "(SELECT 1 FROM availability a WHERE a.availability_id = s.availability_id)",
+        }
+        problems = []
+        for label, sql in checks.items():
+            for (ident,) in self.db.execute(sql).fetchmany(50):
+                problems.append(f"{label}: {ident}")
+        return problems

@@ -1,0 +1,199 @@
+"""Rows <-> entities for the SQLite store. Instants are unix seconds."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+
+from skillsession.domain.model import (
+    AccountStatus,
+    Availability,
+    Booking,
+    BookingStatus,
+    Notification,
+    Profile,
+    Role,
+    Slot,
+    SlotStatus,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    VerificationCode,
+)
+
+PROFILE_DOC_FIELDS = (
+    "first_name",
+    "last_name",
+    "mobile_number",
+    "time_zone",
+    "university_name",
+    "program_name",
+    "enrolled_courses",
+    "start_year",
+    "end_year",
+    "teaching_skills",
+    "experience_years",
+    "experience_description",
+)
+
+
+def ts(instant: datetime | None) -> int | None:
+    return None if instant is None else int(instant.timestamp())
+
+
+def dt(seconds: int | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def user_params(u: User) -> tuple:
+    return (u.user_id, u.email, u.password_hash, u.status.value, ts(u.created_at))
+
+
+def user(row) -> User:
+    return User(row[0], row[1], row[2], AccountStatus(row[3]), dt(row[4]))
+
+
+def code(row) -> VerificationCode:
+    return VerificationCode(row[0], row[1], dt(row[2]), row[3])
+
+
+def profile_params(p: Profile) -> tuple:
+    doc = orjson.dumps({f: getattr(p, f) for f in PROFILE_DOC_FIELDS}).decode()
+    return (p.user_id, p.email, p.role.value, doc, p.image_key, ts(p.created_at), ts(p.updated_at))
+
+
+PROFILE_COLUMNS = "user_id, email, role, doc, image_key, created_at, updated_at"
+
+
+def profile(row) -> Profile:
+    return Profile(
+        user_id=row[0],
+        email=row[1],
+        role=Role(row[2]),
+        image_key=row[4],
+        created_at=dt(row[5]),
+        updated_at=dt(row[6]),
+        **orjson.loads(row[3]),
+    )
+
+
+AVAILABILITY_COLUMNS = (
+    'availability_id, tutor_id, start, "end", time_zone, slot_minutes, created_at'
+)
+
+
+def availability_params(a: Availability) -> tuple:
+    return (
+        a.availability_id,
+        a.tutor_id,
+        ts(a.start),
+        ts(a.end),
+        a.time_zone,
+        a.slot_minutes,
+        ts(a.created_at),
+    )
+
+
+def availability(row) -> Availability:
+    return Availability(row[0], row[1], dt(row[2]), dt(row[3]), row[4], row[5], dt(row[6]))
+
+
+SLOT_COLUMNS = 'slot_id, tutor_id, availability_id, start, "end", slot_status, time_zone'
+
+
+def slot_params(s: Slot) -> tuple:
+    return (
+        s.slot_id,
+        s.tutor_id,
+        s.availability_id,
+        ts(s.start),
+        ts(s.end),
+        s.slot_status.value,
+        s.time_zone,
+    )
+
+
+def slot(row) -> Slot:
+    return Slot(row[0], row[1], row[2], dt(row[3]), dt(row[4]), SlotStatus(row[5]), row[6])
+
+
+BOOKING_COLUMNS = (
+    "booking_id, slot_id, tutor_id, student_id, booking_status, request_created_at, "
+    'updated_at, start, "end", message, reason'
+)
+
+
+def booking_params(b: Booking) -> tuple:
+    return (
+        b.booking_id,
+        b.slot_id,
+        b.tutor_id,
+        b.student_id,
+        b.booking_status.value,
+        ts(b.request_created_at),
+        ts(b.updated_at),
+        ts(b.start),
+        ts(b.end),
+        b.message,
+        b.reason,
+    )
+
+
+def booking(row) -> Booking:
+    return Booking(
+        booking_id=row[0],
+        slot_id=row[1],
+        tutor_id=row[2],
+        student_id=row[3],
+        booking_status=BookingStatus(row[4]),
+        request_created_at=dt(row[5]),
+        updated_at=dt(row[6]),
+        start=dt(row[7]),
+        end=dt(row[8]),
+        message=row[9],
+        reason=row[10],
+    )
+
+
+NOTIFICATION_COLUMNS = (
+    "notification_id, kind, recipient_id, payload, created_at, attempts, next_attempt_at, "
+    "status, last_error"
+)
+
+
+def notification_params(n: Notification) -> tuple:
+    created = n.created_at or datetime.now(UTC)
+    return (
+        n.notification_id,
+        n.kind,
+        n.recipient_id,
+        orjson.dumps(n.payload).decode(),
+        ts(created),
+        n.attempts,
+        ts(n.next_attempt_at or created),
+        n.status,
+        n.last_error,
+    )
+
+
+def notification(row) -> Notification:
+    return Notification(
+        notification_id=row[0],
+        kind=row[1],
+        recipient_id=row[2],
+        payload=orjson.loads(row[3]),
+        created_at=dt(row[4]),
+        attempts=row[5],
+        next_attempt_at=dt(row[6]),
+        status=row[7],
+        last_error=row[8],
+    )
+
+
+def subscription_params(s: Subscription) -> tuple:
+    return (s.user_id, s.email, s.status.value, s.token, ts(s.created_at))
+
+
+def subscription(row) -> Subscription:
+    return Subscription(row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]))
