@@ -97,6 +97,7 @@ def demo_data(
     students: int = 10,
     days: int = 14,
     if_empty: bool = typer.Option(False, "--if-empty", help="do nothing if demo users exist"),
+    workers: int = typer.Option(2, help="processes generating and inserting in parallel"),
     data_dir: DataDir = None,
 ):
     """Fill the store with demo tutors, students and availability (fast bulk path)."""
@@ -116,15 +117,25 @@ def demo_data(
     password_hash = deps.passwords.hash(demo.DEMO_PASSWORD)
     with Progress() as progress:
         task = progress.add_task("people", total=tutors + students)
-        slots = demo.fill(
-            deps.store,
-            tutors,
-            students,
-            days,
-            password_hash,
-            deps.now(),
-            progress=lambda n: progress.advance(task, n),
-        )
+
+        def advance(people: int) -> None:
+            progress.advance(task, people)
+
+        if workers > 1 and deps.store.backend_name == "sqlite":
+            deps.store.close()
+            slots = demo.fill_parallel(
+                tutors, students, days, password_hash, deps.now(), workers, advance
+            )
+        else:
+            slots = demo.fill(
+                deps.store,
+                range(1, tutors + 1),
+                range(1, students + 1),
+                days,
+                password_hash,
+                deps.now(),
+                advance,
+            )
     elapsed = time.perf_counter() - started
     typer.echo(
         f"{tutors} tutors, {students} students, {slots} slots in {elapsed:.1f} s. "

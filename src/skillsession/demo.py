@@ -146,21 +146,20 @@ def _person(rng: random.Random, i: int, email: str, role: Role, password_hash: s
 
 
 def batches(
-    tutors: int,
-    students: int,
+    tutor_numbers: range,
+    student_numbers: range,
     days: int,
     password_hash: str,
     now: datetime,
     batch_size: int = 200,
-    seed: int = 7,
-    start_index: int = 1,
 ) -> Iterator[tuple[Batch, int]]:
-    """Yield batches of entities and how many people each holds (for a progress bar)."""
-    rng = random.Random(seed)
+    """Yield batches of entities and how many people each holds (for a progress bar).
+    Person i's data depends only on i, so any split of the numbers gives the same result."""
     first_day = now.date() + timedelta(days=1)
-    for lo in range(0, tutors, batch_size):
+    for lo in range(0, len(tutor_numbers), batch_size):
         batch = Batch([], [], [], [])
-        for i in range(start_index + lo, start_index + min(lo + batch_size, tutors)):
+        for i in tutor_numbers[lo : lo + batch_size]:
+            rng = random.Random(i)
             user, profile = _person(rng, i, tutor_email(i), Role.TUTOR, password_hash, now)
             profile.teaching_skills = rng.sample(SKILLS, rng.randint(2, 5))
             if i == 1 and "Python" not in profile.teaching_skills:
@@ -171,9 +170,10 @@ def batches(
             batch.profiles.append(profile)
             _availability(batch, profile, first_day, days, now, rng)
         yield batch, len(batch.users)
-    for lo in range(0, students, batch_size):
+    for lo in range(0, len(student_numbers), batch_size):
         batch = Batch([], [], [], [])
-        for i in range(start_index + lo, start_index + min(lo + batch_size, students)):
+        for i in student_numbers[lo : lo + batch_size]:
+            rng = random.Random(-i)
             user, profile = _person(rng, i, student_email(i), Role.STUDENT, password_hash, now)
             profile.university_name = "Dalhousie University"
             profile.program_name = "Computer Science"
@@ -208,16 +208,74 @@ def _availability(batch: Batch, tutor: Profile, first_day: date, days: int, now,
 
 def fill(
     store,
-    tutors: int,
-    students: int,
+    tutor_numbers: range,
+    student_numbers: range,
     days: int,
     password_hash: str,
     now: datetime,
     progress: Callable[[int], None] = lambda n: None,
 ) -> int:
+    """Insert one share of the demo data, one transaction per batch; return the slot count."""
     total = 0
-    for batch, people in batches(tutors, students, days, password_hash, now):
+    for batch, people in batches(tutor_numbers, student_numbers, days, password_hash, now):
         store.bulk_insert(batch.users, batch.profiles, batch.availabilities, batch.slots)
         total += len(batch.slots)
         progress(people)
     return total
+
+
+def _fill_share(share: int, shares: int, tutors, students, days, password_hash, now, queue):
+    """One worker process: builds its own store (connections never cross a fork)."""
+    from skillsession import bootstrap
+    from skillsession.settings import Settings
+
+    store = bootstrap.build_store(Settings())
+    slots = fill(
+        store,
+        range(1 + share, tutors + 1, shares),
+        range(1 + share, students + 1, shares),
+        days,
+        password_hash,
+        now,
+        progress=lambda n: queue.put(("people", n)),
+    )
+    store.close()
+    queue.put(("done", slots))
+
+
+def fill_parallel(
+    tutors: int,
+    students: int,
+    days: int,
+    password_hash: str,
+    now: datetime,
+    workers: int,
+    progress: Callable[[int], None] = lambda n: None,
+) -> int:
+    """Generate and insert in several processes: one builds entities while another writes."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    processes = [
+        context.Process(
+            target=_fill_share,
+            args=(share, workers, tutors, students, days, password_hash, now, queue),
+        )
+        for share in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    slots, done = 0, 0
+    while done < workers:
+        kind, value = queue.get()
+        if kind == "people":
+            progress(value)
+        else:
+            slots += value
+            done += 1
+    for process in processes:
+        process.join()
+        if process.exitcode != 0:
+            raise RuntimeError(f"a demo-data worker failed (exit code {process.exitcode})")
+    return slots

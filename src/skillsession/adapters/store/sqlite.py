@@ -66,6 +66,7 @@ class SqliteStore:
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
             self._local.conn = conn
             with self._lock:
                 self._connections.append(conn)
@@ -279,27 +280,28 @@ class SqliteStore:
 
     def delete_availability(self, availability_id: str) -> None:
         with self._tx() as db:
-            if not db.execute(
-                "SELECT 1 FROM availability WHERE availability_id = ? AND deleted = 0",
+            window = db.execute(
+                'SELECT tutor_id, start, "end" FROM availability '
+                "WHERE availability_id = ? AND deleted = 0",
                 (availability_id,),
-            ).fetchone():
+            ).fetchone()
+            if window is None:
                 raise NotFound("no such availability", code="availability_not_found")
+            # the window's slots, found through the (tutor_id, start) index
+            own = "tutor_id = ? AND start >= ? AND start < ? AND availability_id = ?"
+            params = (*window, availability_id)
             if db.execute(
-                "SELECT 1 FROM slots WHERE availability_id = ? "
-                "AND slot_status IN ('pending', 'booked') LIMIT 1",
-                (availability_id,),
+                f"SELECT 1 FROM slots WHERE {own} AND slot_status IN ('pending', 'booked') LIMIT 1",
+                params,
             ).fetchone():
                 raise Conflict(
                     "a slot of this window is pending or booked", code="availability_in_use"
                 )
             unused = "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = slots.slot_id)"
-            db.execute(
-                f"DELETE FROM slots WHERE availability_id = ? AND {unused}", (availability_id,)
-            )
+            db.execute(f"DELETE FROM slots WHERE {own} AND {unused}", params)
             # slots with past (rejected, cancelled, expired) bookings stay as history, unbookable
             kept = db.execute(
-                "UPDATE slots SET slot_status = 'expired' WHERE availability_id = ?",
-                (availability_id,),
+                f"UPDATE slots SET slot_status = 'expired' WHERE {own}", params
             ).rowcount
             if kept:
                 db.execute(

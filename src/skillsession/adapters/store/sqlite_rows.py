@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime
 
 import orjson
@@ -39,11 +40,19 @@ PROFILE_DOC_FIELDS = (
 
 
 def ts(instant: datetime | None) -> int | None:
-    return None if instant is None else int(instant.timestamp())
+    """Unix seconds (sub-second precision is dropped: flooring keeps `<=` comparisons exact)."""
+    if instant is None:
+        return None
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant!r}: the store takes aware UTC instants")
+    return math.floor(instant.timestamp())
 
 
 def dt(seconds: int | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+USER_COLUMNS = "user_id, email, password_hash, status, created_at"
 
 
 def user_params(u: User) -> tuple:
@@ -52,6 +61,13 @@ def user_params(u: User) -> tuple:
 
 def user(row) -> User:
     return User(row[0], row[1], row[2], AccountStatus(row[3]), dt(row[4]))
+
+
+CODE_COLUMNS = "user_id, code_hash, expires_at, failed_attempts"
+
+
+def code_params(c: VerificationCode) -> tuple:
+    return (c.user_id, c.code_hash, ts(c.expires_at), c.failed_attempts)
 
 
 def code(row) -> VerificationCode:
@@ -189,6 +205,9 @@ def notification(row) -> Notification:
         status=row[7],
         last_error=row[8],
     )
+
+
+SUBSCRIPTION_COLUMNS = "user_id, email, status, token, created_at"
 
 
 def subscription_params(s: Subscription) -> tuple:

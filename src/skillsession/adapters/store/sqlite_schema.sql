@@ -1,4 +1,8 @@
--- SkillSession on SQLite. Instants are INTEGER unix seconds (UTC).
+-- SkillSession on SQLite, schema version 1. Applied by SqliteStore.migrate() inside one
+-- transaction; every statement is idempotent. Instants are INTEGER unix seconds (UTC); lists and
+-- payloads are JSON text. Every request-path query is served by one of the indexes below
+-- (tests/contract/test_store_sqlite.py checks the plans).
+
 CREATE TABLE IF NOT EXISTS users (
     user_id       TEXT PRIMARY KEY,
     email         TEXT NOT NULL UNIQUE,
@@ -6,34 +10,42 @@ CREATE TABLE IF NOT EXISTS users (
     status        TEXT NOT NULL,
     created_at    INTEGER NOT NULL
 );
+
 CREATE TABLE IF NOT EXISTS verification_codes (
     user_id         TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
     code_hash       TEXT NOT NULL,
     expires_at      INTEGER NOT NULL,
     failed_attempts INTEGER NOT NULL DEFAULT 0
 );
+
+-- fixed windows: `window` is floor(unix seconds / window length)
 CREATE TABLE IF NOT EXISTS rate_limits (
     key    TEXT NOT NULL,
     window INTEGER NOT NULL,
     hits   INTEGER NOT NULL,
     PRIMARY KEY (key, window)
 ) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS profiles (
     user_id    TEXT PRIMARY KEY,
     email      TEXT NOT NULL,
     role       TEXT NOT NULL,
-    doc        TEXT NOT NULL,  -- JSON of the other fields
+    doc        TEXT NOT NULL,  -- JSON object of the remaining fields
     image_key  TEXT,
     created_at INTEGER,
     updated_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS profiles_by_email ON profiles(email);
+
+-- the skill index: one row per skill key of a profile's teaching_skills
 CREATE TABLE IF NOT EXISTS tutor_skills (
     skill_key TEXT NOT NULL,
     tutor_id  TEXT NOT NULL REFERENCES profiles(user_id) ON DELETE CASCADE,
     PRIMARY KEY (skill_key, tutor_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tutor_skills_by_tutor ON tutor_skills(tutor_id);
+
+-- `deleted` windows are kept only while slots with booking history point at them
 CREATE TABLE IF NOT EXISTS availability (
     availability_id TEXT PRIMARY KEY,
     tutor_id        TEXT NOT NULL,
@@ -42,9 +54,12 @@ CREATE TABLE IF NOT EXISTS availability (
     time_zone       TEXT NOT NULL,
     slot_minutes    INTEGER NOT NULL,
     created_at      INTEGER NOT NULL,
-    deleted         INTEGER NOT NULL DEFAULT 0  -- kept only while its slots have booking history
+    deleted         INTEGER NOT NULL DEFAULT 0,
+    CHECK ("end" > start)
 );
-CREATE INDEX IF NOT EXISTS availability_by_tutor ON availability(tutor_id, start);
+CREATE INDEX IF NOT EXISTS availability_live_by_tutor ON availability(tutor_id, start)
+    WHERE deleted = 0;
+
 CREATE TABLE IF NOT EXISTS slots (
     slot_id         TEXT PRIMARY KEY,
     tutor_id        TEXT NOT NULL,
@@ -55,9 +70,10 @@ CREATE TABLE IF NOT EXISTS slots (
         CHECK (slot_status IN ('available', 'pending', 'booked', 'expired')),
     time_zone       TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS slots_by_tutor ON slots(tutor_id, start, slot_status);
-CREATE INDEX IF NOT EXISTS slots_by_availability ON slots(availability_id);
+CREATE INDEX IF NOT EXISTS slots_by_tutor ON slots(tutor_id, start, slot_id);
+CREATE INDEX IF NOT EXISTS slots_by_availability ON slots(availability_id, slot_status);
 CREATE INDEX IF NOT EXISTS slots_available_due ON slots(start) WHERE slot_status = 'available';
+
 CREATE TABLE IF NOT EXISTS bookings (
     booking_id         TEXT PRIMARY KEY,
     slot_id            TEXT NOT NULL REFERENCES slots(slot_id),
@@ -72,24 +88,32 @@ CREATE TABLE IF NOT EXISTS bookings (
     message            TEXT,
     reason             TEXT
 );
--- the invariant, even if code were wrong: one live booking per slot
+-- the invariant, even if code were wrong: at most one live booking per slot
 CREATE UNIQUE INDEX IF NOT EXISTS one_live_booking_per_slot ON bookings(slot_id)
     WHERE booking_status IN ('pending', 'accepted');
+CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings(slot_id);
 CREATE INDEX IF NOT EXISTS bookings_by_tutor ON bookings(tutor_id, start, booking_id);
 CREATE INDEX IF NOT EXISTS bookings_by_student ON bookings(student_id, start, booking_id);
-CREATE INDEX IF NOT EXISTS bookings_by_tutor_status ON bookings(tutor_id, booking_status, start, booking_id);
-CREATE INDEX IF NOT EXISTS bookings_by_student_status ON bookings(student_id, booking_status, start, booking_id);
-CREATE INDEX IF NOT EXISTS bookings_by_slot ON bookings(slot_id);
-CREATE INDEX IF NOT EXISTS bookings_pending_due ON bookings(start) WHERE booking_status = 'pending';
-CREATE INDEX IF NOT EXISTS bookings_accepted_due ON bookings("end") WHERE booking_status = 'accepted';
+CREATE INDEX IF NOT EXISTS bookings_by_tutor_status
+    ON bookings(tutor_id, booking_status, start, booking_id);
+CREATE INDEX IF NOT EXISTS bookings_by_student_status
+    ON bookings(student_id, booking_status, start, booking_id);
+-- the expiry job's work lists
+CREATE INDEX IF NOT EXISTS bookings_pending_due ON bookings(start)
+    WHERE booking_status = 'pending';
+CREATE INDEX IF NOT EXISTS bookings_accepted_due ON bookings("end")
+    WHERE booking_status = 'accepted';
 CREATE INDEX IF NOT EXISTS bookings_accepted_pairs ON bookings(tutor_id, student_id)
     WHERE booking_status = 'accepted';
+
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     student_id TEXT NOT NULL,
     key        TEXT NOT NULL,
     booking_id TEXT NOT NULL REFERENCES bookings(booking_id),
     PRIMARY KEY (student_id, key)
 ) WITHOUT ROWID;
+
+-- the outbox
 CREATE TABLE IF NOT EXISTS notifications (
     notification_id TEXT PRIMARY KEY,
     kind            TEXT NOT NULL,
@@ -103,6 +127,7 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(next_attempt_at)
     WHERE status = 'pending';
+
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id    TEXT PRIMARY KEY,
     email      TEXT NOT NULL,
