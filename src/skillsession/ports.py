@@ -104,7 +104,8 @@ class Store(Protocol):
     def get_availability(self, availability_id: str) -> Availability | None: ...
 
     def delete_availability(self, availability_id: str) -> None:
-        """Delete the window and its slots atomically. Raises `NotFound` if it does not exist,
+        """Remove the window and its free slots atomically (slots with booking history stay,
+        expired, so the history keeps its slot). Raises `NotFound` if it does not exist,
         `Conflict(code="availability_in_use")` if any of its slots is pending or booked."""
 
     def get_slot(self, slot_id: str) -> Slot | None: ...
@@ -206,6 +207,19 @@ class Store(Protocol):
         """Insert or replace the user's subscription, queueing `notification`, atomically."""
 
     def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...
+
+    # -- operator tools -------------------------------------------------------------------
+    def bulk_insert(
+        self,
+        users: list[User],
+        profiles: list[Profile],
+        availabilities: list[Availability],
+        slots: list[Slot],
+    ) -> None:
+        """Fast path for demo data: insert in one batch, no per-row checks beyond constraints."""
+
+    def check_consistency(self) -> list[str]:
+        """Violations of the booking invariants, human readable (empty: consistent)."""
 
 
 class MailError(Exception):

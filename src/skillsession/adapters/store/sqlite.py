@@ -1,21 +1,24 @@
 """The Store port on SQLite: WAL, one connection per thread, `BEGIN IMMEDIATE` for changes.
 
 Every state change is one transaction; conditional UPDATEs (checked by rowcount) decide races,
-and a partial unique index makes two live bookings for one slot impossible."""
+and a partial unique index makes two live bookings for one slot impossible. Safe to share one
+database file between threads and processes (uvicorn workers, the expiry job, the CLI)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
 from skillsession.adapters.store import sqlite_rows as rows
-from skillsession.adapters.store.sqlite_rows import ts
+from skillsession.adapters.store.sqlite_rows import insert_sql, ts
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     Availability,
@@ -34,6 +37,26 @@ from skillsession.domain.model import (
 from skillsession.domain.skills import skill_key
 
 SCHEMA_VERSION = 1
+SCHEMA_FILE = "sqlite_schema.sql"
+
+INSERT_USER = insert_sql("users", rows.USER_COLUMNS)
+INSERT_CODE = insert_sql("verification_codes", rows.CODE_COLUMNS, "INSERT OR REPLACE")
+INSERT_AVAILABILITY = insert_sql("availability", rows.AVAILABILITY_COLUMNS)
+INSERT_SLOT = insert_sql("slots", rows.SLOT_COLUMNS)
+INSERT_BOOKING = insert_sql("bookings", rows.BOOKING_COLUMNS)
+INSERT_NOTIFICATION = insert_sql("notifications", rows.NOTIFICATION_COLUMNS)
+INSERT_SKILL = "INSERT OR IGNORE INTO tutor_skills (skill_key, tutor_id) VALUES (?, ?)"
+LIVE = "('pending', 'accepted')"
+
+
+def schema_statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script (semicolons inside comments or strings are fine)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
 
 
 class SqliteStore:
@@ -42,13 +65,15 @@ class SqliteStore:
     def __init__(self, path: str | Path):
         self.path = str(path)
         self._local = threading.local()
-        self._connections: list[sqlite3.Connection] = []
+        self._connections: list[tuple[int, sqlite3.Connection]] = []
         self._lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
         parsed = urlparse(url)
+        if parsed.scheme != "sqlite":
+            raise ValueError(f"not a sqlite URL: {url!r}")
         path = parsed.netloc + parsed.path
         path = path[1:] if path.startswith("/") else path
         if not path:
@@ -59,83 +84,86 @@ class SqliteStore:
     # -- connections and transactions -------------------------------------------------------
     @property
     def db(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
+        """This thread's connection, opened on first use (and again in a forked child)."""
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 10000")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
-            self._local.conn = conn
+            conn.execute("PRAGMA cache_size = -65536")  # at most 64 MiB of pages per connection
+            local.conn, local.pid = conn, os.getpid()
             with self._lock:
-                self._connections.append(conn)
-        return conn
+                self._connections.append((local.pid, conn))
+        return local.conn
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: the write lock is taken up front, so reads inside it see
+        the state the writes apply to, and concurrent writers queue (busy_timeout)."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:
+                db.execute("ROLLBACK")
             raise
-        db.execute("COMMIT")
 
-    def _one(self, sql: str, params: tuple = ()):
+    def _one(self, sql: str, params: tuple | list = ()):
         return self.db.execute(sql, params).fetchone()
 
     def migrate(self) -> None:
-        version = self._one("PRAGMA user_version")[0]
-        if version >= SCHEMA_VERSION:
+        if self._one("PRAGMA user_version")[0] == SCHEMA_VERSION:
             return
-        schema = resources.files("skillsession.adapters.store").joinpath("sqlite_schema.sql")
+        script = resources.files("skillsession.adapters.store").joinpath(SCHEMA_FILE).read_text()
         with self._tx() as db:
-            for statement in schema.read_text().split(";"):
-                if statement.strip():
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(f"database schema v{version} is newer than this code")
+            if version < SCHEMA_VERSION:
+                for statement in schema_statements(script):
                     db.execute(statement)
-            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._connections:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.close()
+            mine = [c for pid, c in self._connections if pid == os.getpid()]
             self._connections.clear()
+        for conn in mine:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
         self._local = threading.local()
 
     # -- accounts ---------------------------------------------------------------------------
     def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
         with self._tx() as db:
             try:
-                db.execute("INSERT INTO users VALUES (?, ?, ?, ?, ?)", rows.user_params(user))
+                db.execute(INSERT_USER, rows.user_params(user))
             except sqlite3.IntegrityError as exc:
                 raise Conflict("email already registered", code="email_taken") from exc
-            self._put_code(db, code)
-            self._add_notification(db, notification)
+            db.execute(INSERT_CODE, rows.code_params(code))
+            self._notify(db, notification)
 
     def get_user(self, user_id: str) -> User | None:
-        row = self._one("SELECT * FROM users WHERE user_id = ?", (user_id,))
+        row = self._one(f"SELECT {rows.USER_COLUMNS} FROM users WHERE user_id = ?", (user_id,))
         return rows.user(row) if row else None
 
     def get_user_by_email(self, email: str) -> User | None:
-        row = self._one("SELECT * FROM users WHERE email = ?", (email,))
+        row = self._one(f"SELECT {rows.USER_COLUMNS} FROM users WHERE email = ?", (email,))
         return rows.user(row) if row else None
-
-    def _put_code(self, db, code: VerificationCode) -> None:
-        db.execute(
-            "INSERT OR REPLACE INTO verification_codes VALUES (?, ?, ?, ?)",
-            (code.user_id, code.code_hash, ts(code.expires_at), code.failed_attempts),
-        )
 
     def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
         with self._tx() as db:
-            self._put_code(db, code)
-            self._add_notification(db, notification)
+            db.execute(INSERT_CODE, rows.code_params(code))
+            self._notify(db, notification)
 
     def get_verification_code(self, user_id: str) -> VerificationCode | None:
-        row = self._one("SELECT * FROM verification_codes WHERE user_id = ?", (user_id,))
+        row = self._one(
+            f"SELECT {rows.CODE_COLUMNS} FROM verification_codes WHERE user_id = ?", (user_id,)
+        )
         return rows.code(row) if row else None
 
     def record_code_failure(self, user_id: str) -> int:
@@ -155,15 +183,17 @@ class SqliteStore:
     def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
         window = ts(now) // window_seconds
         with self._tx() as db:
+            # earlier windows of this key are over: drop them so the table stays small
             db.execute("DELETE FROM rate_limits WHERE key = ? AND window < ?", (key, window))
             return db.execute(
-                "INSERT INTO rate_limits VALUES (?, ?, 1) ON CONFLICT (key, window) "
-                "DO UPDATE SET hits = hits + 1 RETURNING hits",
+                "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
+                "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
                 (key, window),
             ).fetchall()[0][0]
 
     def clear_rate_limit(self, key: str) -> None:
-        self.db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
+        with self._tx() as db:
+            db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
 
     # -- profiles ---------------------------------------------------------------------------
     def get_profile(self, user_id: str) -> Profile | None:
@@ -177,31 +207,29 @@ class SqliteStore:
         return rows.profile(row) if row else None
 
     def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
-        if not user_ids:
-            return {}
-        marks = ",".join("?" * len(user_ids))
-        found = self.db.execute(
-            f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE user_id IN ({marks})",
-            tuple(user_ids),
-        )
-        return {row[0]: rows.profile(row) for row in found}
+        ids = sorted(set(user_ids))
+        found: dict[str, Profile] = {}
+        for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE user_id IN ({marks})", chunk
+            ):
+                found[row[0]] = rows.profile(row)
+        return found
 
     def save_profile(self, profile: Profile) -> None:
+        """Upsert; an existing row keeps its `created_at` and `image_key` (the image is only
+        changed by `set_profile_image`, so a concurrent profile edit cannot undo it)."""
         with self._tx() as db:
-            self._save_profile(db, profile)
-
-    def _save_profile(self, db, profile: Profile) -> None:
-        db.execute(
-            f"INSERT INTO profiles ({rows.PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, role = excluded.role, "
-            "doc = excluded.doc, updated_at = excluded.updated_at",
-            rows.profile_params(profile),
-        )
-        db.execute("DELETE FROM tutor_skills WHERE tutor_id = ?", (profile.user_id,))
-        keys = {skill_key(s) for s in profile.teaching_skills or []}
-        db.executemany(
-            "INSERT INTO tutor_skills VALUES (?, ?)", [(k, profile.user_id) for k in keys]
-        )
+            db.execute(
+                insert_sql("profiles", rows.PROFILE_COLUMNS)
+                + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
+                "role = excluded.role, doc = excluded.doc, updated_at = excluded.updated_at",
+                rows.profile_params(profile),
+            )
+            db.execute("DELETE FROM tutor_skills WHERE tutor_id = ?", (profile.user_id,))
+            db.executemany(INSERT_SKILL, _skill_rows(profile))
 
     def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
         with self._tx() as db:
@@ -220,17 +248,19 @@ class SqliteStore:
         limit: int,
         after_user_id: str | None,
     ) -> list[Profile]:
-        first, others = skill_keys[0], skill_keys[1:]
+        keys = list(dict.fromkeys(skill_key(k) for k in skill_keys))
+        if not keys or limit <= 0:
+            return []
+        columns = ", ".join(f"p.{c.strip()}" for c in rows.PROFILE_COLUMNS.split(","))
         sql = [
-            f"SELECT {', '.join('p.' + c.strip() for c in rows.PROFILE_COLUMNS.split(','))} "
-            "FROM tutor_skills t JOIN profiles p ON p.user_id = t.tutor_id "
-            "WHERE t.skill_key = ? AND t.tutor_id > ?"
+            f"SELECT {columns} FROM tutor_skills t JOIN profiles p ON p.user_id = t.tutor_id",
+            "WHERE t.skill_key = ? AND t.tutor_id > ?",
         ]
-        params: list = [first, after_user_id or ""]
-        for key in others:
+        params: list = [keys[0], after_user_id or ""]
+        for key in keys[1:]:
             sql.append(
-                "AND EXISTS (SELECT 1 FROM tutor_skills o WHERE o.skill_key = ? "
-                "AND o.tutor_id = t.tutor_id)"
+                "AND EXISTS (SELECT 1 FROM tutor_skills o "
+                "WHERE o.skill_key = ? AND o.tutor_id = t.tutor_id)"
             )
             params.append(key)
         if available_between:
@@ -246,29 +276,23 @@ class SqliteStore:
     # -- availability and slots ------------------------------------------------------------
     def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
         with self._tx() as db:
-            for w in windows:
+            for window in windows:
+                # a tutor's live windows never overlap, so only the last one starting before
+                # this window ends can overlap it: one index probe, however long the history
                 clash = db.execute(
-                    "SELECT availability_id FROM availability WHERE tutor_id = ? "
-                    'AND start < ? AND "end" > ? AND deleted = 0 LIMIT 1',
-                    (w.tutor_id, ts(w.end), ts(w.start)),
+                    'SELECT availability_id, "end" FROM availability '
+                    "WHERE tutor_id = ? AND deleted = 0 AND start < ? "
+                    "ORDER BY start DESC LIMIT 1",
+                    (window.tutor_id, ts(window.end)),
                 ).fetchone()
-                if clash:
+                if clash and clash[1] > ts(window.start):
                     raise Conflict(
                         "the window overlaps one of your existing windows",
                         code="availability_overlap",
                         details={"availability_id": clash[0]},
                     )
-            self._insert_windows(db, windows, slots)
-
-    def _insert_windows(self, db, windows: list[Availability], slots: list[Slot]) -> None:
-        db.executemany(
-            f"INSERT INTO availability ({rows.AVAILABILITY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [rows.availability_params(w) for w in windows],
-        )
-        db.executemany(
-            f"INSERT INTO slots ({rows.SLOT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [rows.slot_params(s) for s in slots],
-        )
+                db.execute(INSERT_AVAILABILITY, rows.availability_params(window))
+            db.executemany(INSERT_SLOT, [rows.slot_params(s) for s in slots])
 
     def get_availability(self, availability_id: str) -> Availability | None:
         row = self._one(
@@ -279,6 +303,8 @@ class SqliteStore:
         return rows.availability(row) if row else None
 
     def delete_availability(self, availability_id: str) -> None:
+        """Free slots go; slots with booking history stay (as `expired`) for the bookings that
+        name them. The window row stays too, marked deleted, for their foreign key."""
         with self._tx() as db:
             window = db.execute(
                 'SELECT tutor_id, start, "end" FROM availability '
@@ -287,7 +313,7 @@ class SqliteStore:
             ).fetchone()
             if window is None:
                 raise NotFound("no such availability", code="availability_not_found")
-            # the window's slots, found through the (tutor_id, start) index
+            # the window's slots, through the slots(tutor_id, start) index
             own = "tutor_id = ? AND start >= ? AND start < ? AND availability_id = ?"
             params = (*window, availability_id)
             if db.execute(
@@ -297,19 +323,15 @@ class SqliteStore:
                 raise Conflict(
                     "a slot of this window is pending or booked", code="availability_in_use"
                 )
-            unused = "NOT EXISTS (SELECT 1 FROM bookings b WHERE b.slot_id = slots.slot_id)"
-            db.execute(f"DELETE FROM slots WHERE {own} AND {unused}", params)
-            # slots with past (rejected, cancelled, expired) bookings stay as history, unbookable
-            kept = db.execute(
-                f"UPDATE slots SET slot_status = 'expired' WHERE {own}", params
-            ).rowcount
-            if kept:
-                db.execute(
-                    "UPDATE availability SET deleted = 1 WHERE availability_id = ?",
-                    (availability_id,),
-                )
-            else:
-                db.execute("DELETE FROM availability WHERE availability_id = ?", (availability_id,))
+            db.execute(
+                f"DELETE FROM slots WHERE {own} AND NOT EXISTS "
+                "(SELECT 1 FROM bookings b WHERE b.slot_id = slots.slot_id)",
+                params,
+            )
+            db.execute(f"UPDATE slots SET slot_status = 'expired' WHERE {own}", params)
+            db.execute(
+                "UPDATE availability SET deleted = 1 WHERE availability_id = ?", (availability_id,)
+            )
 
     def get_slot(self, slot_id: str) -> Slot | None:
         row = self._one(f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (slot_id,))
@@ -348,7 +370,7 @@ class SqliteStore:
                 f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (booking.slot_id,)
             ).fetchone()
             if row is None:
-                raise NotFound("no such slot", code="slot_not_found")
+                raise NotFound("slot not found", code="slot_not_found")
             slot = rows.slot(row)
             taken = db.execute(
                 "UPDATE slots SET slot_status = 'pending' "
@@ -357,20 +379,23 @@ class SqliteStore:
             ).rowcount
             if taken != 1:
                 raise SlotUnavailable(
-                    "this slot is not available", details={"slot_status": slot.slot_status.value}
+                    "slot is not available", details={"slot_status": slot.slot_status.value}
                 )
-            booking.tutor_id, booking.start, booking.end = slot.tutor_id, slot.start, slot.end
-            db.execute(
-                f"INSERT INTO bookings ({rows.BOOKING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows.booking_params(booking),
+            stored = replace(
+                booking,
+                tutor_id=slot.tutor_id,
+                start=slot.start,
+                end=slot.end,
+                booking_status=BookingStatus.PENDING,
             )
-            self._add_notification(db, notification)
+            db.execute(INSERT_BOOKING, rows.booking_params(stored))
+            self._notify(db, notification)
             if idempotency_key is not None:
                 db.execute(
-                    "INSERT INTO idempotency_keys VALUES (?, ?, ?)",
-                    (booking.student_id, idempotency_key, booking.booking_id),
+                    "INSERT INTO idempotency_keys (student_id, key, booking_id) VALUES (?, ?, ?)",
+                    (stored.student_id, idempotency_key, stored.booking_id),
                 )
-        return booking
+        return stored
 
     def transition_booking(
         self,
@@ -383,7 +408,9 @@ class SqliteStore:
         notification: Notification | None,
         require_not_started: bool,
     ) -> Booking | None:
-        marks = ",".join("?" * len(from_statuses))
+        if not from_statuses:
+            return None
+        marks = ", ".join("?" * len(from_statuses))
         sql = (
             "UPDATE bookings SET booking_status = ?, updated_at = ?, reason = coalesce(?, reason) "
             f"WHERE booking_id = ? AND booking_status IN ({marks})"
@@ -402,7 +429,7 @@ class SqliteStore:
                 (slot_status.value, booking.slot_id),
             )
             if notification is not None:
-                self._add_notification(db, notification)
+                self._notify(db, notification)
         return booking
 
     def get_booking(self, booking_id: str) -> Booking | None:
@@ -412,21 +439,19 @@ class SqliteStore:
         return rows.booking(row) if row else None
 
     def has_accepted_booking(self, tutor_id: str, student_id: str) -> bool:
-        return (
-            self._one(
-                "SELECT 1 FROM bookings WHERE tutor_id = ? AND student_id = ? "
-                "AND booking_status = 'accepted' LIMIT 1",
-                (tutor_id, student_id),
-            )
-            is not None
+        row = self._one(
+            "SELECT 1 FROM bookings WHERE tutor_id = ? AND student_id = ? "
+            "AND booking_status = 'accepted' LIMIT 1",
+            (tutor_id, student_id),
         )
+        return row is not None
 
     def _bookings(self, party: str, party_id, status, start_from, start_before, limit, after):
         sql = [f"SELECT {rows.BOOKING_COLUMNS} FROM bookings WHERE {party} = ?"]
         params: list = [party_id]
         if status is not None:
             sql.append("AND booking_status = ?")
-            params.append(status.value)
+            params.append(BookingStatus(status).value)
         if start_from is not None:
             sql.append("AND start >= ?")
             params.append(ts(start_from))
@@ -440,10 +465,26 @@ class SqliteStore:
         params.append(limit)
         return [rows.booking(r) for r in self.db.execute(" ".join(sql), params)]
 
-    def bookings_for_tutor(self, tutor_id, status, start_from, start_before, limit, after):
+    def bookings_for_tutor(
+        self,
+        tutor_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]:
         return self._bookings("tutor_id", tutor_id, status, start_from, start_before, limit, after)
 
-    def bookings_for_student(self, student_id, status, start_from, start_before, limit, after):
+    def bookings_for_student(
+        self,
+        student_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]:
         return self._bookings(
             "student_id", student_id, status, start_from, start_before, limit, after
         )
@@ -451,19 +492,23 @@ class SqliteStore:
     def expire(
         self, now: datetime, limit: int, notify_expired: Callable[[Booking], Notification]
     ) -> ExpiryResult:
-        result = ExpiryResult()
+        """Three transactions, each a conditional UPDATE over a partial index's head: a second
+        job running at the same time finds nothing left to change."""
         at = ts(now)
+        result = ExpiryResult()
         with self._tx() as db:
             result.slots_expired = db.execute(
-                "UPDATE slots SET slot_status = 'expired' WHERE slot_id IN (SELECT slot_id FROM "
-                "slots WHERE slot_status = 'available' AND start <= ? LIMIT ?)",
+                "UPDATE slots SET slot_status = 'expired' WHERE slot_status = 'available' "
+                "AND slot_id IN (SELECT slot_id FROM slots "
+                "WHERE slot_status = 'available' AND start <= ? ORDER BY start LIMIT ?)",
                 (at, limit),
             ).rowcount
         with self._tx() as db:
             expired = db.execute(
-                "UPDATE bookings SET booking_status = 'expired', updated_at = ? WHERE booking_id IN "
-                "(SELECT booking_id FROM bookings WHERE booking_status = 'pending' AND start <= ? "
-                f"LIMIT ?) RETURNING {rows.BOOKING_COLUMNS}",
+                "UPDATE bookings SET booking_status = 'expired', updated_at = ? "
+                "WHERE booking_status = 'pending' AND booking_id IN (SELECT booking_id "
+                "FROM bookings WHERE booking_status = 'pending' AND start <= ? "
+                f"ORDER BY start LIMIT ?) RETURNING {rows.BOOKING_COLUMNS}",
                 (at, at, limit),
             ).fetchall()
             for row in expired:
@@ -471,52 +516,62 @@ class SqliteStore:
                 db.execute(
                     "UPDATE slots SET slot_status = 'expired' WHERE slot_id = ?", (booking.slot_id,)
                 )
-                self._add_notification(db, notify_expired(booking))
+                self._notify(db, notify_expired(booking))
             result.bookings_expired = len(expired)
         with self._tx() as db:
             result.bookings_completed = db.execute(
-                "UPDATE bookings SET booking_status = 'completed', updated_at = ? WHERE booking_id "
-                "IN (SELECT booking_id FROM bookings WHERE booking_status = 'accepted' "
-                'AND "end" <= ? LIMIT ?)',
+                "UPDATE bookings SET booking_status = 'completed', updated_at = ? "
+                "WHERE booking_status = 'accepted' AND booking_id IN (SELECT booking_id "
+                "FROM bookings WHERE booking_status = 'accepted' AND \"end\" <= ? "
+                'ORDER BY "end" LIMIT ?)',
                 (at, at, limit),
             ).rowcount
         return result
 
     # -- notifications (outbox) and subscriptions ------------------------------------------
-    def _add_notification(self, db, notification: Notification) -> None:
-        db.execute(
-            f"INSERT INTO notifications ({rows.NOTIFICATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows.notification_params(notification),
-        )
+    def _notify(self, db: sqlite3.Connection, notification: Notification) -> None:
+        db.execute(INSERT_NOTIFICATION, rows.notification_params(notification))
 
     def add_notifications(self, notifications: list[Notification]) -> None:
         with self._tx() as db:
-            for notification in notifications:
-                self._add_notification(db, notification)
+            db.executemany(
+                INSERT_NOTIFICATION, [rows.notification_params(n) for n in notifications]
+            )
 
     def claim_notifications(
         self, now: datetime, limit: int, lease_seconds: int
     ) -> list[Notification]:
+        leased_until = now + timedelta(seconds=lease_seconds)
         with self._tx() as db:
-            claimed = db.execute(
-                "UPDATE notifications SET next_attempt_at = ?, attempts = attempts + 1 "
-                "WHERE notification_id IN (SELECT notification_id FROM notifications "
-                "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?) "
-                f"RETURNING {rows.NOTIFICATION_COLUMNS}",
-                (ts(now + timedelta(seconds=lease_seconds)), ts(now), limit),
+            due = db.execute(
+                f"SELECT {rows.NOTIFICATION_COLUMNS} FROM notifications "
+                "WHERE status = 'pending' AND next_attempt_at <= ? "
+                "ORDER BY next_attempt_at LIMIT ?",
+                (ts(now), limit),
             ).fetchall()
-        return [rows.notification(r) for r in claimed]
+            claimed = [rows.notification(r) for r in due]
+            db.executemany(
+                "UPDATE notifications SET next_attempt_at = ?, attempts = attempts + 1 "
+                "WHERE notification_id = ?",
+                [(ts(leased_until), n.notification_id) for n in claimed],
+            )
+        return [
+            replace(n, attempts=n.attempts + 1, next_attempt_at=rows.dt(ts(leased_until)))
+            for n in claimed
+        ]
 
     def finish_notification(
         self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
     ) -> None:
-        # a delivered verification code is not kept in clear
-        self.db.execute(
-            "UPDATE notifications SET status = ?, next_attempt_at = ?, last_error = ?, payload = "
-            "CASE WHEN kind = 'verification_code' AND ? != 'pending' THEN '{}' ELSE payload END "
-            "WHERE notification_id = ?",
-            (status, ts(next_attempt_at), error, status, notification_id),
-        )
+        """Once a verification code is no longer going to be sent, its copy in the outbox is
+        dropped (the payload becomes `{}`)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE notifications SET status = ?, next_attempt_at = ?, last_error = ?, "
+                "payload = CASE WHEN kind = 'verification_code' AND ? != 'pending' "
+                "THEN '{}' ELSE payload END WHERE notification_id = ?",
+                (status, ts(next_attempt_at), error, status, notification_id),
+            )
 
     def get_notification(self, notification_id: str) -> Notification | None:
         row = self._one(
@@ -526,11 +581,15 @@ class SqliteStore:
         return rows.notification(row) if row else None
 
     def get_subscription(self, user_id: str) -> Subscription | None:
-        row = self._one("SELECT * FROM subscriptions WHERE user_id = ?", (user_id,))
+        row = self._one(
+            f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?", (user_id,)
+        )
         return rows.subscription(row) if row else None
 
     def get_subscription_by_token(self, token: str) -> Subscription | None:
-        row = self._one("SELECT * FROM subscriptions WHERE token = ?", (token,))
+        row = self._one(
+            f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE token = ?", (token,)
+        )
         return rows.subscription(row) if row else None
 
     def save_subscription(
@@ -538,18 +597,21 @@ class SqliteStore:
     ) -> None:
         with self._tx() as db:
             db.execute(
-                "INSERT OR REPLACE INTO subscriptions VALUES (?, ?, ?, ?, ?)",
+                insert_sql("subscriptions", rows.SUBSCRIPTION_COLUMNS)
+                + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
+                "status = excluded.status, token = excluded.token, created_at = excluded.created_at",
                 rows.subscription_params(subscription),
             )
             if notification is not None:
-                self._add_notification(db, notification)
+                self._notify(db, notification)
 
     def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
-        self.db.execute(
-            "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
-        )
+        with self._tx() as db:
+            db.execute(
+                "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
+            )
 
-    # -- bulk path and consistency check -------------------------------------------------------
+    # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(
         self,
         users: list[User],
@@ -557,45 +619,53 @@ class SqliteStore:
         availabilities: list[Availability],
         slots: list[Slot],
     ) -> None:
-        """The demo-data fast path: one transaction, executemany, no per-row checks."""
-        with self._tx() as db:
-            db.executemany(
-                "INSERT INTO users VALUES (?, ?, ?, ?, ?)", [rows.user_params(u) for u in users]
-            )
-            db.executemany(
-                f"INSERT INTO profiles ({rows.PROFILE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [rows.profile_params(p) for p in profiles],
-            )
-            db.executemany(
-                "INSERT OR IGNORE INTO tutor_skills VALUES (?, ?)",
-                [(skill_key(s), p.user_id) for p in profiles for s in p.teaching_skills or []],
-            )
-            self._insert_windows(db, availabilities, slots)
+        """The demo-data fast path: one transaction, executemany, no checks but the schema's
+        (a duplicate id or e-mail fails the whole call with `Conflict(code="bulk_conflict")`)."""
+        try:
+            with self._tx() as db:
+                db.executemany(INSERT_USER, [rows.user_params(u) for u in users])
+                db.executemany(
+                    insert_sql("profiles", rows.PROFILE_COLUMNS),
+                    [rows.profile_params(p) for p in profiles],
+                )
+                db.executemany(INSERT_SKILL, [r for p in profiles for r in _skill_rows(p)])
+                db.executemany(
+                    INSERT_AVAILABILITY, [rows.availability_params(a) for a in availabilities]
+                )
+                db.executemany(INSERT_SLOT, [rows.slot_params(s) for s in slots])
+        except sqlite3.IntegrityError as exc:
+            raise Conflict(f"bulk insert rejected: {exc}", code="bulk_conflict") from exc
 
     def check_consistency(self) -> list[str]:
-        """Violations of the booking invariants (empty: consistent)."""
-        checks = {
-            "slot with more than one live booking": "SELECT slot_id FROM bookings WHERE "
-            "booking_status IN ('pending', 'accepted') GROUP BY slot_id HAVING count(*) > 1",
-            "pending booking whose slot is not pending": "SELECT b.booking_id FROM bookings b "
-            "JOIN slots s USING (slot_id) WHERE b.booking_status = 'pending' "
-            "AND s.slot_status != 'pending'",
-            "accepted booking whose slot is not booked": "SELECT b.booking_id FROM bookings b "
-            "JOIN slots s USING (slot_id) WHERE b.booking_status = 'accepted' "
-            "AND s.slot_status != 'booked'",
-            "pending slot without a pending booking": "SELECT s.slot_id FROM slots s WHERE "
-            "s.slot_status = 'pending' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE "
-            "b.slot_id = s.slot_id AND b.booking_status = 'pending')",
-            "booked slot without an accepted or completed booking": "SELECT s.slot_id FROM slots s "
-            "WHERE s.slot_status = 'booked' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE "
-            "b.slot_id = s.slot_id AND b.booking_status IN ('accepted', 'completed'))",
-            "booking whose slot is missing": "SELECT b.booking_id FROM bookings b WHERE NOT "
-            "EXISTS (SELECT 1 FROM slots s WHERE s.slot_id = b.slot_id)",
-            "slot whose window is missing": "SELECT s.slot_id FROM slots s WHERE NOT EXISTS "
-            "(SELECT 1 FROM availability a WHERE a.availability_id = s.availability_id)",
-        }
+        """Violations of the booking invariants, human-readable (empty: consistent). Scans the
+        tables: for the `check` command and tests, not for request paths."""
         problems = []
-        for label, sql in checks.items():
-            for (ident,) in self.db.execute(sql).fetchmany(50):
+        for label, sql in CONSISTENCY_CHECKS.items():
+            for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def _skill_rows(profile: Profile) -> list[tuple[str, str]]:
+    keys = dict.fromkeys(skill_key(s) for s in profile.teaching_skills or [])
+    return [(key, profile.user_id) for key in keys if key]
+
+
+CONSISTENCY_CHECKS = {
+    "slot with more than one live booking": "SELECT slot_id FROM bookings "
+    f"WHERE booking_status IN {LIVE} GROUP BY slot_id HAVING count(*) > 1",
+    "pending booking whose slot is not pending": "SELECT b.booking_id FROM bookings b "
+    "JOIN slots s USING (slot_id) WHERE b.booking_status = 'pending' "
+    "AND s.slot_status != 'pending'",
+    "accepted booking whose slot is not booked": "SELECT b.booking_id FROM bookings b "
+    "JOIN slots s USING (slot_id) WHERE b.booking_status = 'accepted' "
+    "AND s.slot_status != 'booked'",
+    "pending slot without a pending booking": "SELECT s.slot_id FROM slots s "
+    "WHERE s.slot_status = 'pending' AND NOT EXISTS (SELECT 1 FROM bookings b "
+    "WHERE b.slot_id = s.slot_id AND b.booking_status = 'pending')",
+    "booked slot without an accepted or completed booking": "SELECT s.slot_id FROM slots s "
+    "WHERE s.slot_status = 'booked' AND NOT EXISTS (SELECT 1 FROM bookings b "
+    "WHERE b.slot_id = s.slot_id AND b.booking_status IN ('accepted', 'completed'))",
+    "booking whose slot is missing": "SELECT b.booking_id FROM bookings b "
+    "WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.slot_id = b.slot_id)",
+}

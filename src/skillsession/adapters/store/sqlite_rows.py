@@ -216,3 +216,9 @@ def subscription_params(s: Subscription) -> tuple:
 
 def subscription(row) -> Subscription:
     return Subscription(row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]))
+
+
+def insert_sql(table: str, columns: str, verb: str = "INSERT") -> str:
+    """`INSERT INTO table (columns) VALUES (?, ...)` with one placeholder per column."""
+    marks = ", ".join("?" * len(columns.split(",")))
+    return f"{verb} INTO {table} ({columns}) VALUES ({marks})"

@@ -45,7 +45,8 @@ CREATE TABLE IF NOT EXISTS tutor_skills (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS tutor_skills_by_tutor ON tutor_skills(tutor_id);
 
--- `deleted` windows are kept only while slots with booking history point at them
+-- deleting a window marks it `deleted` (its slots with booking history still point at it, and
+-- no delete has to look for child rows by availability_id)
 CREATE TABLE IF NOT EXISTS availability (
     availability_id TEXT PRIMARY KEY,
     tutor_id        TEXT NOT NULL,
@@ -69,9 +70,8 @@ CREATE TABLE IF NOT EXISTS slots (
     slot_status     TEXT NOT NULL
         CHECK (slot_status IN ('available', 'pending', 'booked', 'expired')),
     time_zone       TEXT NOT NULL
-);
+) WITHOUT ROWID;  -- the biggest table: one b-tree fewer; a window's slots are found by tutor and time
 CREATE INDEX IF NOT EXISTS slots_by_tutor ON slots(tutor_id, start, slot_id);
-CREATE INDEX IF NOT EXISTS slots_by_availability ON slots(availability_id, slot_status);
 CREATE INDEX IF NOT EXISTS slots_available_due ON slots(start) WHERE slot_status = 'available';
 
 CREATE TABLE IF NOT EXISTS bookings (

@@ -1,0 +1,19 @@
+"""The `store` fixture: every Store contract test runs once per adapter in STORE_FACTORIES."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import STORE_FACTORIES
+
+from skillsession.ports import Store
+
+
+@pytest.fixture(params=list(STORE_FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    store = STORE_FACTORIES[request.param](tmp_path)
+    store.migrate()
+    yield store
+    store.close()

@@ -1,0 +1,376 @@
+"""The Store contract, part 1: accounts, rate limits, profiles and search, the outbox,
+subscriptions, and the bulk path. Every test runs on every adapter (see conftest.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from factories import (
+    BASE,
+    at,
+    make_code,
+    make_notification,
+    make_profile,
+    make_subscription,
+    make_user,
+    make_window,
+    publish,
+    request,
+)
+
+from skillsession.domain.errors import Conflict, NotFound
+from skillsession.domain.model import (
+    AccountStatus,
+    Role,
+    SlotStatus,
+    SubscriptionStatus,
+)
+from skillsession.domain.skills import skill_key
+from skillsession.ports import Store
+
+
+def new_user(store: Store, email: str | None = None):
+    user = make_user(email)
+    note = make_notification(user.user_id, "verification_code", payload={"code": "123456"})
+    store.create_user(user, make_code(user.user_id), note)
+    return user, note
+
+
+def test_backend_has_a_name(store: Store):
+    assert isinstance(store.backend_name, str) and store.backend_name
+
+
+def test_migrate_twice_is_harmless(store: Store):
+    user, _ = new_user(store)
+    store.migrate()
+    assert store.get_user(user.user_id) == user
+
+
+# -- accounts -------------------------------------------------------------------------------
+def test_create_user_stores_user_code_and_notification(store: Store):
+    user, note = new_user(store, "ada@example.org")
+    assert store.get_user(user.user_id) == user
+    assert store.get_user_by_email("ada@example.org") == user
+    assert store.get_verification_code(user.user_id) == make_code(user.user_id)
+    assert store.get_notification(note.notification_id) == note
+
+
+def test_unknown_users_are_none(store: Store):
+    assert store.get_user("nobody") is None
+    assert store.get_user_by_email("nobody@example.org") is None
+    assert store.get_verification_code("nobody") is None
+
+
+def test_duplicate_email_is_a_conflict_and_writes_nothing(store: Store):
+    new_user(store, "ada@example.org")
+    twin = make_user("ada@example.org")
+    note = make_notification(twin.user_id, "verification_code")
+    with pytest.raises(Conflict) as caught:
+        store.create_user(twin, make_code(twin.user_id), note)
+    assert caught.value.code == "email_taken"
+    assert store.get_user(twin.user_id) is None
+    assert store.get_verification_code(twin.user_id) is None
+    assert store.get_notification(note.notification_id) is None
+
+
+def test_replace_verification_code_replaces_and_queues_mail(store: Store):
+    user, _ = new_user(store)
+    assert store.record_code_failure(user.user_id) == 1
+    fresh = make_code(user.user_id, "hash-2")
+    note = make_notification(user.user_id, "verification_code")
+    store.replace_verification_code(fresh, note)
+    assert store.get_verification_code(user.user_id) == fresh  # failures reset with the code
+    assert store.get_notification(note.notification_id) is not None
+
+
+def test_code_failures_count_up_and_are_zero_without_code(store: Store):
+    user, _ = new_user(store)
+    assert [store.record_code_failure(user.user_id) for _ in range(3)] == [1, 2, 3]
+    assert store.get_verification_code(user.user_id).failed_attempts == 3
+    assert store.record_code_failure("nobody") == 0
+
+
+def test_confirm_user_marks_confirmed_and_deletes_code(store: Store):
+    user, _ = new_user(store)
+    store.confirm_user(user.user_id)
+    assert store.get_user(user.user_id).status == AccountStatus.CONFIRMED
+    assert store.get_verification_code(user.user_id) is None
+    assert store.record_code_failure(user.user_id) == 0
+
+
+# -- rate limits ----------------------------------------------------------------------------
+def test_rate_limit_counts_within_a_fixed_window(store: Store):
+    hits = [store.hit_rate_limit("login:ada", at(minutes=m), 3600) for m in (0, 10, 59)]
+    assert hits == [1, 2, 3]
+    assert store.hit_rate_limit("login:ada", at(minutes=60), 3600) == 1  # next window
+    assert store.hit_rate_limit("login:ada", at(minutes=61), 3600) == 2
+
+
+def test_rate_limit_windows_are_aligned_not_sliding(store: Store):
+    start = BASE - timedelta(seconds=BASE.timestamp() % 60)
+    assert store.hit_rate_limit("k", start + timedelta(seconds=59), 60) == 1
+    assert store.hit_rate_limit("k", start + timedelta(seconds=60), 60) == 1
+
+
+def test_rate_limit_keys_are_independent_and_clearable(store: Store):
+    assert store.hit_rate_limit("a", BASE, 60) == 1
+    assert store.hit_rate_limit("a", BASE, 60) == 2
+    assert store.hit_rate_limit("b", BASE, 60) == 1
+    store.clear_rate_limit("a")
+    assert store.hit_rate_limit("a", BASE, 60) == 1
+    assert store.hit_rate_limit("b", BASE, 60) == 2
+    store.clear_rate_limit("never-used")
+
+
+# -- profiles -------------------------------------------------------------------------------
+def test_profile_round_trip_and_lookups(store: Store):
+    tutor = make_profile(skills=["Python", "Linear Algebra"])
+    student = make_profile(role=Role.STUDENT)
+    store.save_profile(tutor)
+    store.save_profile(student)
+    assert store.get_profile(tutor.user_id) == tutor
+    assert store.get_profile(student.user_id) == student
+    assert store.get_profile_by_email(tutor.email) == tutor
+    assert store.get_profile("nobody") is None
+    assert store.get_profile_by_email("nobody@example.org") is None
+    found = store.get_profiles([tutor.user_id, "nobody", student.user_id])
+    assert found == {tutor.user_id: tutor, student.user_id: student}
+    assert store.get_profiles([]) == {}
+
+
+def test_save_profile_replaces_fields(store: Store):
+    profile = make_profile(skills=["Python"])
+    store.save_profile(profile)
+    changed = replace(profile, first_name="Grace", mobile_number=None, updated_at=at(hours=1))
+    store.save_profile(changed)
+    assert store.get_profile(profile.user_id) == changed
+
+
+def test_profile_image_is_set_and_previous_returned(store: Store):
+    profile = make_profile()
+    store.save_profile(profile)
+    assert store.set_profile_image(profile.user_id, "img/1.png") is None
+    assert store.set_profile_image(profile.user_id, "img/2.png") == "img/1.png"
+    assert store.get_profile(profile.user_id).image_key == "img/2.png"
+    # saving the profile (from a copy read before the image changed) keeps the image
+    store.save_profile(replace(profile, first_name="Grace"))
+    assert store.get_profile(profile.user_id).image_key == "img/2.png"
+    assert store.set_profile_image(profile.user_id, None) == "img/2.png"
+    assert store.get_profile(profile.user_id).image_key is None
+
+
+def test_profile_image_of_unknown_profile_is_not_found(store: Store):
+    with pytest.raises(NotFound):
+        store.set_profile_image("nobody", "img/1.png")
+
+
+# -- tutor search ---------------------------------------------------------------------------
+def search(store: Store, *skills: str, between=None, limit: int = 50, after=None) -> list[str]:
+    keys = [skill_key(s) for s in skills]
+    return [p.user_id for p in store.search_tutors(keys, between, limit, after)]
+
+
+def test_search_matches_skill_keys_case_and_space_insensitively(store: Store):
+    tutor = make_profile(skills=["  Linear   ALGEBRA ", "Python"])
+    store.save_profile(tutor)
+    assert search(store, "linear algebra") == [tutor.user_id]
+    assert search(store, "Linear Algebra", "PYTHON") == [tutor.user_id]
+    assert search(store, "linear") == []
+    found = store.search_tutors([skill_key("python")], None, 10, None)
+    assert found == [tutor]
+
+
+def test_search_requires_every_skill(store: Store):
+    both = make_profile(skills=["Python", "Calculus"])
+    python_only = make_profile(skills=["Python"])
+    store.save_profile(both)
+    store.save_profile(python_only)
+    assert search(store, "python") == sorted([both.user_id, python_only.user_id])
+    assert search(store, "python", "calculus") == [both.user_id]
+    assert search(store, "calculus", "python") == [both.user_id]
+    assert search(store, "python", "chemistry") == []
+
+
+def test_search_follows_skill_changes(store: Store):
+    tutor = make_profile(skills=["Python", "Calculus"])
+    store.save_profile(tutor)
+    store.save_profile(replace(tutor, teaching_skills=["Calculus", "Chemistry"]))
+    assert search(store, "python") == []
+    assert search(store, "chemistry", "calculus") == [tutor.user_id]
+    store.save_profile(replace(tutor, teaching_skills=[]))
+    assert search(store, "calculus") == []
+
+
+def test_search_pages_by_user_id(store: Store):
+    ids = sorted(make_profile(user_id=f"tutor-{i:02d}", skills=["Go"]).user_id for i in range(7))
+    for user_id in reversed(ids):
+        store.save_profile(make_profile(user_id=user_id, skills=["Go"]))
+    store.save_profile(make_profile(skills=["Rust"]))
+    assert search(store, "go", limit=3) == ids[:3]
+    assert search(store, "go", limit=3, after=ids[2]) == ids[3:6]
+    assert search(store, "go", limit=3, after=ids[5]) == ids[6:]
+    assert search(store, "go", limit=3, after=ids[6]) == []
+    assert search(store, "go", after="tutor-03x") == ids[4:]
+
+
+def test_search_with_availability_range(store: Store):
+    early, late, none = (make_profile(skills=["Go"]) for _ in range(3))
+    for profile in (early, late, none):
+        store.save_profile(profile)
+    publish(store, early.user_id, at(days=1), hours=2)
+    _, late_slots = publish(store, late.user_id, at(days=5), hours=1)
+    between = (at(days=1), at(days=2))
+    assert search(store, "go", between=between) == [early.user_id]
+    assert search(store, "go", between=(at(days=1, hours=1), at(days=6))) == sorted(
+        [early.user_id, late.user_id]
+    )
+    # the range is half-open on slot start: a slot starting at the end does not count
+    assert search(store, "go", between=(at(days=2), at(days=5))) == []
+    assert search(store, "go", between=(at(days=5), at(days=5, minutes=1))) == [late.user_id]
+    # only *available* slots count
+    request(store, late_slots[0])
+    assert search(store, "go", between=(at(days=5), at(days=6))) == []
+    assert search(store, "go") == sorted([early.user_id, late.user_id, none.user_id])
+
+
+# -- outbox ---------------------------------------------------------------------------------
+def test_add_and_get_notification(store: Store):
+    note = make_notification(payload={"booking_id": "b1", "reason": "sick", "n": [1, 2]})
+    store.add_notifications([note])
+    assert store.get_notification(note.notification_id) == note
+    assert store.get_notification("missing") is None
+    store.add_notifications([])
+
+
+def test_claim_takes_due_pending_in_due_order_and_leases(store: Store):
+    later = make_notification(due=at(minutes=-1))
+    first = make_notification(due=at(minutes=-5))
+    future = make_notification(due=at(minutes=5))
+    store.add_notifications([later, first, future])
+    claimed = store.claim_notifications(BASE, 10, 120)
+    assert [n.notification_id for n in claimed] == [first.notification_id, later.notification_id]
+    assert all(n.attempts == 1 and n.next_attempt_at == at(minutes=2) for n in claimed)
+    stored = store.get_notification(first.notification_id)
+    assert (stored.attempts, stored.next_attempt_at) == (1, at(minutes=2))
+    # leased: not claimable again until the lease runs out
+    assert store.claim_notifications(BASE, 10, 120) == []
+    again = store.claim_notifications(at(minutes=2), 10, 120)
+    assert {n.notification_id for n in again} == {first.notification_id, later.notification_id}
+    assert all(n.attempts == 2 for n in again)
+
+
+def test_claim_respects_limit_and_never_hands_out_a_row_twice(store: Store):
+    notes = [make_notification(due=at(minutes=m)) for m in range(-10, 0)]
+    store.add_notifications(notes)
+    a = store.claim_notifications(BASE, 4, 60)
+    b = store.claim_notifications(BASE, 4, 60)
+    c = store.claim_notifications(BASE, 4, 60)
+    assert (len(a), len(b), len(c)) == (4, 4, 2)
+    ids = [n.notification_id for n in a + b + c]
+    assert sorted(ids) == sorted(n.notification_id for n in notes)
+
+
+def test_finish_notification_outcomes(store: Store):
+    sent, retry, failed, skipped = (make_notification() for _ in range(4))
+    store.add_notifications([sent, retry, failed, skipped])
+    assert len(store.claim_notifications(BASE, 10, 60)) == 4
+    store.finish_notification(sent.notification_id, "sent", None, None)
+    store.finish_notification(retry.notification_id, "pending", at(minutes=10), "451 try later")
+    store.finish_notification(failed.notification_id, "failed", None, "550 no such user")
+    store.finish_notification(skipped.notification_id, "skipped", None, None)
+    assert store.get_notification(sent.notification_id).status == "sent"
+    stored = store.get_notification(retry.notification_id)
+    assert (stored.status, stored.next_attempt_at, stored.last_error) == (
+        "pending",
+        at(minutes=10),
+        "451 try later",
+    )
+    assert store.get_notification(failed.notification_id).last_error == "550 no such user"
+    assert store.get_notification(skipped.notification_id).status == "skipped"
+    # finished ones are never claimed again; the retry comes back when due
+    assert store.claim_notifications(at(minutes=9), 10, 60) == []
+    back = store.claim_notifications(at(minutes=10), 10, 60)
+    assert [(n.notification_id, n.attempts) for n in back] == [(retry.notification_id, 2)]
+
+
+def test_finished_verification_code_mail_forgets_the_code(store: Store):
+    user, note = new_user(store)
+    store.claim_notifications(BASE, 10, 60)
+    store.finish_notification(note.notification_id, "sent", None, None)
+    assert store.get_notification(note.notification_id).payload == {}
+
+
+def test_notification_without_times_is_due_at_once(store: Store):
+    note = make_notification()
+    note.created_at = note.next_attempt_at = None
+    store.add_notifications([note])
+    stored = store.get_notification(note.notification_id)
+    assert stored.created_at is not None and stored.next_attempt_at is not None
+    assert [n.notification_id for n in store.claim_notifications(at(days=3650), 5, 60)] == [
+        note.notification_id
+    ]
+
+
+# -- subscriptions --------------------------------------------------------------------------
+def test_subscription_save_lookup_and_status(store: Store):
+    sub = make_subscription("user-1", "token-1")
+    note = make_notification("user-1", "subscription_confirmation")
+    store.save_subscription(sub, note)
+    assert store.get_subscription("user-1") == sub
+    assert store.get_subscription_by_token("token-1") == sub
+    assert store.get_notification(note.notification_id) is not None
+    store.set_subscription_status("user-1", SubscriptionStatus.CONFIRMED)
+    assert store.get_subscription_by_token("token-1").status == SubscriptionStatus.CONFIRMED
+    assert store.get_subscription("nobody") is None
+    assert store.get_subscription_by_token("nope") is None
+
+
+def test_subscription_is_replaced_with_a_new_token(store: Store):
+    store.save_subscription(make_subscription("user-1", "token-1"), None)
+    fresh = replace(make_subscription("user-1", "token-2"), status=SubscriptionStatus.UNSUBSCRIBED)
+    store.save_subscription(fresh, None)
+    assert store.get_subscription("user-1") == fresh
+    assert store.get_subscription_by_token("token-1") is None
+    assert store.get_subscription_by_token("token-2") == fresh
+
+
+# -- bulk path and consistency check --------------------------------------------------------
+def test_bulk_insert_is_readable_through_every_access_pattern(store: Store):
+    users = [make_user() for _ in range(3)]
+    profiles = [make_profile(u.user_id, skills=["Piano", "Music Theory"]) for u in users]
+    windows, slots = [], []
+    for i, user in enumerate(users):
+        window, window_slots = make_window(user.user_id, at(days=i + 1), at(days=i + 1, hours=3))
+        windows.append(window)
+        slots += window_slots
+    store.bulk_insert(users, profiles, windows, slots)
+    assert store.get_user_by_email(users[1].email) == users[1]
+    assert store.get_profile(users[2].user_id) == profiles[2]
+    assert search(store, "music theory", "piano") == sorted(u.user_id for u in users)
+    assert store.get_availability(windows[0].availability_id) == windows[0]
+    tutor_slots = store.slots_for_tutor(users[0].user_id, BASE, at(days=30), None)
+    assert tutor_slots == slots[:3]
+    booking = request(store, slots[4])
+    assert store.get_booking(booking.booking_id) == booking
+    assert store.check_consistency() == []
+
+
+def test_bulk_insert_rejects_duplicates_as_a_whole(store: Store):
+    user = make_user()
+    store.bulk_insert([user], [], [], [])
+    other = make_user()
+    with pytest.raises(Conflict):
+        store.bulk_insert([other, make_user(user.email)], [], [], [])
+    assert store.get_user(other.user_id) is None
+
+
+def test_consistency_check_is_empty_for_a_busy_store(store: Store):
+    tutor = make_profile(skills=["Go"])
+    store.save_profile(tutor)
+    _, slots = publish(store, tutor.user_id, at(hours=1), hours=4)
+    request(store, slots[0])
+    request(store, slots[1])
+    assert store.check_consistency() == []
+    assert store.get_slot(slots[0].slot_id).slot_status == SlotStatus.PENDING
