@@ -36,13 +36,22 @@ def serve(
     """Serve the API (the expiry job and mail delivery run in-process)."""
     import uvicorn
 
+    from skillsession import demo
+
     deps = _deps(data_dir)  # creates the schema and the secret key before workers start
+    has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
     deps.store.close()
     base = f"http://{host}:{port}"
     typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
     typer.echo(
         f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
     )
+    typer.echo(f'log in: POST {base}/auth/login {{"email", "password"}} -> bearer token')
+    if has_demo_users:
+        typer.echo(
+            f"demo users: {demo.tutor_email(1)}, {demo.student_email(1)}, ... "
+            f"password {demo.DEMO_PASSWORD}"
+        )
     uvicorn.run(
         "skillsession.http.app:create_app",
         factory=True,

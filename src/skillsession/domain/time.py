@@ -94,3 +94,9 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
     if instant.astimezone(tz).date() != day:
         instant = datetime.combine(day, time(1, 0), tzinfo=tz).astimezone(UTC)
     return instant
+
+
+def after(now: datetime) -> datetime:
+    """The first whole second after `now`: slots starting at or after it have not started
+    (`start > now`), at the one-second resolution instants are stored with."""
+    return now.replace(microsecond=0) + timedelta(seconds=1)

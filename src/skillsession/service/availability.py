@@ -92,7 +92,7 @@ def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[
         )
     start = tz_time.day_start(first, tz)
     if status == SlotStatus.AVAILABLE:
-        start = max(start, now)  # available slots are those that have not started
+        start = max(start, tz_time.after(now))  # available: not started yet
     end = tz_time.day_start(last + timedelta(days=1), tz)
     return deps.store.slots_for_tutor(tutor.user_id, start, end, status), tz
 

@@ -108,7 +108,7 @@ def search(
                 "available_to is before available_from",
                 details={"available_to": "< available_from"},
             )
-        start = max(tz_time.day_start(first, tz), deps.now())
+        start = max(tz_time.day_start(first, tz), tz_time.after(deps.now()))
         between = (start, tz_time.day_start(last + timedelta(days=1), tz))
     after = paging.decode(cursor, 1)[0] if cursor else None
     found = deps.store.search_tutors(keys, between, limit + 1, after)
