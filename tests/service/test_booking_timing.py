@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from service_fakes import person
 
-from conftest import person
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import BadRequest, Conflict, SlotUnavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
