@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from e2e.schema_check import check
+
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
 
@@ -58,15 +60,16 @@ class Api:
         return headers
 
     def get(self, path, **kwargs):
-        return self.http.get(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        headers = self.headers(kwargs.pop("headers", None))
+        return check(self.http.get(path, headers=headers, **kwargs))
 
     def post(self, path, json=None, **kwargs):
-        return self.http.post(
-            path, json=json, headers=self.headers(kwargs.pop("headers", None)), **kwargs
-        )
+        headers = self.headers(kwargs.pop("headers", None))
+        return check(self.http.post(path, json=json, headers=headers, **kwargs))
 
     def put(self, path, **kwargs):
-        return self.http.put(path, headers=self.headers(kwargs.pop("headers", None)), **kwargs)
+        headers = self.headers(kwargs.pop("headers", None))
+        return check(self.http.put(path, headers=headers, **kwargs))
 
     def as_new_user(self, role: str | None = None, prefix: str = "user", **profile) -> Api:
         """A fresh client: signed up, confirmed through the mailed code, logged in, profiled."""

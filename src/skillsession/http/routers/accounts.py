@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from skillsession.http import schemas as S
 from skillsession.http.responses import OrjsonResponse
+from skillsession.http.schemas import documented
 from skillsession.http.security import AppDeps
 from skillsession.service import accounts
 
@@ -26,7 +28,12 @@ class EmailBody(BaseModel):
     email: str = Field(max_length=254)
 
 
-@router.post("/signup", status_code=201, summary="Create an account; a 6-digit code is mailed")
+@router.post(
+    "/signup",
+    status_code=201,
+    summary="Create an account; a 6-digit code is mailed",
+    **documented(S.SignupOut, 201),
+)
 def signup(body: Credentials, deps: AppDeps):
     user = accounts.signup(deps, body.email, body.password)
     return OrjsonResponse(
@@ -35,19 +42,32 @@ def signup(body: Credentials, deps: AppDeps):
     )
 
 
-@router.post("/confirm", summary="Confirm the e-mail address with the mailed code")
+@router.post(
+    "/confirm",
+    summary="Confirm the e-mail address with the mailed code",
+    **documented(S.StatusOut),
+)
 def confirm(body: CodeBody, deps: AppDeps):
     accounts.confirm(deps, body.email, body.code)
     return {"status": "confirmed"}
 
 
-@router.post("/login", summary="Exchange e-mail and password for a bearer token")
+@router.post(
+    "/login",
+    summary="Exchange e-mail and password for a bearer token",
+    **documented(S.TokenOut),
+)
 def login(body: Credentials, deps: AppDeps):
     token, expires_in = accounts.login(deps, body.email, body.password)
     return {"access_token": token, "token_type": "bearer", "expires_in": expires_in}
 
 
-@router.post("/resend-code", status_code=202, summary="Mail a fresh code (same answer always)")
+@router.post(
+    "/resend-code",
+    status_code=202,
+    summary="Mail a fresh code (same answer always)",
+    **documented(S.StatusOut, 202),
+)
 def resend_code(body: EmailBody, deps: AppDeps):
     accounts.resend_code(deps, body.email)
     return OrjsonResponse({"status": "accepted"}, status_code=202)

@@ -7,8 +7,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from skillsession.domain import time as tz_time
 from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
+from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.responses import OrjsonResponse
+from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import availability as service
 
@@ -70,7 +72,12 @@ class AvailabilityBody(BaseModel):
         ]
 
 
-@router.post("/create-availability", status_code=201, summary="Publish windows (tutors only)")
+@router.post(
+    "/create-availability",
+    status_code=201,
+    summary="Publish windows (tutors only)",
+    **documented(S.CreatedAvailabilityOut, 201),
+)
 async def create_availability(body: AvailabilityBody, deps: AppDeps, identity: CurrentUser):
     availabilities, slots = service.create(deps, identity, body.requests())
     by_zone = {a.availability_id: a.time_zone for a in availabilities}
@@ -87,7 +94,11 @@ class DeleteBody(BaseModel):
     availability_id: str = Field(max_length=64)
 
 
-@router.post("/delete-availability", summary="Remove a window and its free slots (tutors only)")
+@router.post(
+    "/delete-availability",
+    summary="Remove a window and its free slots (tutors only)",
+    **documented(S.DeletedOut),
+)
 async def delete_availability(body: DeleteBody, deps: AppDeps, identity: CurrentUser):
     service.delete(deps, identity, body.availability_id)
     return {"deleted": body.availability_id}
@@ -102,7 +113,11 @@ class SlotsBody(BaseModel):
     time_zone: str | None = Field(None, max_length=64)
 
 
-@router.post("/get-teacher-slots", summary="A tutor's slots in a date range, ordered by start")
+@router.post(
+    "/get-teacher-slots",
+    summary="A tutor's slots in a date range, ordered by start",
+    **documented(S.SlotsOut),
+)
 async def get_teacher_slots(body: SlotsBody, deps: AppDeps, identity: CurrentUser):
     query = service.SlotQuery(**body.model_dump())
     slots, tz = service.tutor_slots(deps, identity, query)

@@ -8,8 +8,10 @@ from fastapi import APIRouter, Header, Query
 from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
+from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.responses import OrjsonResponse
+from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import bookings as service
 from skillsession.service import paging
@@ -27,7 +29,12 @@ class BookingRequestBody(BaseModel):
     message: str | None = Field(None, max_length=2000)
 
 
-@router.post("/create-booking-request", status_code=201, summary="Request a slot (students only)")
+@router.post(
+    "/create-booking-request",
+    status_code=201,
+    summary="Request a slot (students only)",
+    **documented(S.BookingEnvelope, 201),
+)
 async def create_booking_request(
     body: BookingRequestBody,
     deps: AppDeps,
@@ -46,7 +53,11 @@ class ResponseBody(BaseModel):
     reason: str | None = Field(None, max_length=1000)
 
 
-@router.post("/process-booking-response", summary="Accept or reject a request (its tutor only)")
+@router.post(
+    "/process-booking-response",
+    summary="Accept or reject a request (its tutor only)",
+    **documented(S.BookingEnvelope),
+)
 async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: CurrentUser):
     booking = service.respond(deps, identity, body.booking_id, body.action, body.reason)
     return {"booking": views.booking(booking, _zone(deps, identity))}
@@ -57,7 +68,11 @@ class CancelBody(BaseModel):
     reason: str | None = Field(None, max_length=1000)
 
 
-@router.post("/cancel-booking", summary="Cancel a booking or withdraw a request (either party)")
+@router.post(
+    "/cancel-booking",
+    summary="Cancel a booking or withdraw a request (either party)",
+    **documented(S.BookingEnvelope),
+)
 async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser):
     booking = service.cancel(deps, identity, body.booking_id, body.reason)
     return {"booking": views.booking(booking, _zone(deps, identity))}
@@ -76,7 +91,11 @@ def _render(deps, identity, found: service.BookingList) -> dict:
     }
 
 
-@router.get("/get-pending-booking-slots", summary="Pending requests (tutor: to me; student: mine)")
+@router.get(
+    "/get-pending-booking-slots",
+    summary="Pending requests (tutor: to me; student: mine)",
+    **documented(S.BookingList),
+)
 async def get_pending_booking_slots(
     deps: AppDeps, identity: CurrentUser, limit: Limit = None, cursor: Cursor = None
 ):
@@ -104,10 +123,12 @@ router.add_api_route(
     _list_route(Role.TUTOR),
     methods=["GET"],
     summary="The tutor's bookings, by slot start",
+    **documented(S.BookingList),
 )
 router.add_api_route(
     "/get-student-bookings",
     _list_route(Role.STUDENT),
     methods=["GET"],
     summary="The student's bookings, by slot start",
+    **documented(S.BookingList),
 )

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from skillsession.http import schemas as S
+from skillsession.http.schemas import documented
 from skillsession.http.security import AppDeps
 
 router = APIRouter(tags=["service"])
 
 
-@router.get("/health", summary="Liveness and the backends in use")
+@router.get("/health", summary="Liveness and the backends in use", **documented(S.HealthOut))
 async def health(deps: AppDeps) -> dict:
     return {
         "status": "ok",

@@ -12,7 +12,9 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from skillsession.domain.errors import BadRequest, NotFound, ValidationFailed
+from skillsession.http import schemas as S
 from skillsession.http import views
+from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import media
 
@@ -69,6 +71,7 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
     "/save-profile-img",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
+    **documented(S.SignedUrlOut),
 )
 async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUser):
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -81,7 +84,11 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
     return views.signed_url(url, deps.settings.public_url)
 
 
-@router.get("/get-profile-img-url", summary="A signed, 15-minute URL of a profile image")
+@router.get(
+    "/get-profile-img-url",
+    summary="A signed, 15-minute URL of a profile image",
+    **documented(S.SignedUrlOut),
+)
 async def get_profile_img_url(
     deps: AppDeps,
     identity: CurrentUser,
@@ -92,7 +99,17 @@ async def get_profile_img_url(
     return views.signed_url(url, deps.settings.public_url)
 
 
-@public.get("/media/{key:path}", summary="A stored image, through a signed URL only")
+@public.get(
+    "/media/{key:path}",
+    summary="A stored image, through a signed URL only",
+    responses={
+        200: {
+            "description": "the image",
+            "content": {t: {} for t in ("image/jpeg", "image/png", "image/webp")},
+        },
+        **{status: S.ERRORS[status] for status in (403, 404, 422)},
+    },
+)
 async def media_file(
     key: str,
     deps: AppDeps,

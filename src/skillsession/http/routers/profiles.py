@@ -8,8 +8,10 @@ from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
+from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.responses import OrjsonResponse
+from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import paging
 from skillsession.service import profiles as service
@@ -42,7 +44,7 @@ class ProfileBody(BaseModel):
 @router.post(
     "/save-user-details",
     summary="Create (201) or update (200) the caller's profile",
-    responses={201: {"description": "profile created"}},
+    **documented(S.ProfileEnvelope, 200, 201),
 )
 async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentUser):
     changes = body.model_dump(exclude_unset=True, exclude={"role"})
@@ -64,6 +66,7 @@ class LookupOrSearch(BaseModel):
 @router.post(
     "/get-user-profiles-and-teacher-search",
     summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
+    **documented(S.LookupOrSearchOut),
 )
 async def profiles_and_search(
     deps: AppDeps, identity: CurrentUser, body: Annotated[LookupOrSearch | None, Body()] = None

@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from skillsession.http import schemas as S
+from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import subscriptions as service
 
@@ -18,16 +20,26 @@ def _view(subscription) -> dict:
     return {"email": subscription.email, "subscription_status": subscription.status.value}
 
 
-@router.get("/subscribe-email-notifications", summary="Subscribe the caller's e-mail")
+@router.get(
+    "/subscribe-email-notifications",
+    summary="Subscribe the caller's e-mail",
+    **documented(S.SubscriptionOut),
+)
 async def subscribe(deps: AppDeps, identity: CurrentUser):
     return _view(service.subscribe(deps, identity))
 
 
-@public.get("/confirm-subscription", summary="The link in the confirmation e-mail")
+@public.get(
+    "/confirm-subscription",
+    summary="The link in the confirmation e-mail",
+    **documented(S.SubscriptionOut),
+)
 async def confirm_subscription(deps: AppDeps, token: Token = ""):
     return _view(service.confirm(deps, token))
 
 
-@public.get("/unsubscribe", summary="The link in every notification e-mail")
+@public.get(
+    "/unsubscribe", summary="The link in every notification e-mail", **documented(S.SubscriptionOut)
+)
 async def unsubscribe(deps: AppDeps, token: Token = ""):
     return _view(service.unsubscribe(deps, token))

@@ -1,0 +1,190 @@
+"""Response shapes, for the OpenAPI description (documentation only: views build the JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["slot_unavailable"])
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorOut(BaseModel):
+    error: ErrorBody
+
+
+class HealthOut(BaseModel):
+    status: str = Field(examples=["ok"])
+    backends: dict[str, str]
+
+
+class SignupOut(BaseModel):
+    user_id: str
+    email: str
+    status: str = Field(examples=["unconfirmed"])
+
+
+class StatusOut(BaseModel):
+    status: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = Field(examples=["bearer"])
+    expires_in: int
+
+
+class ProfileOut(BaseModel):
+    user_id: str
+    email: str
+    role: str = Field(examples=["tutor"])
+    first_name: str | None = None
+    last_name: str | None = None
+    mobile_number: str | None = Field(
+        None, description="only for its owner and the other party of an accepted booking"
+    )
+    time_zone: str
+    university_name: str | None = None
+    program_name: str | None = None
+    enrolled_courses: list[str] | None = None
+    start_year: int | None = None
+    end_year: int | None = None
+    teaching_skills: list[str] | None = None
+    experience_years: int | None = None
+    experience_description: str | None = None
+    has_profile_image: bool
+    created_at: str | None = None
+    updated_at: str | None = None
+
+
+class ProfileEnvelope(BaseModel):
+    profile: ProfileOut
+
+
+class TutorCard(ProfileOut):
+    skills: list[str]
+
+
+class LookupOrSearchOut(BaseModel):
+    """`profile` for a look-up; `tutors` and `next_cursor` for a search."""
+
+    profile: ProfileOut | None = None
+    tutors: list[TutorCard] | None = None
+    next_cursor: str | None = None
+
+
+class LocalTimes(BaseModel):
+    start: str = Field(examples=["2026-12-01T08:00:00Z"])
+    end: str = Field(examples=["2026-12-01T09:00:00Z"])
+    date: str = Field(examples=["2026-12-01"])
+    start_time: str = Field(examples=["09:00"])
+    end_time: str = Field(examples=["10:00"])
+    time_zone: str = Field(examples=["Europe/Berlin"])
+
+
+class SlotOut(LocalTimes):
+    slot_id: str
+    tutor_id: str
+    availability_id: str
+    slot_status: str = Field(examples=["available"])
+
+
+class SlotsOut(BaseModel):
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(LocalTimes):
+    availability_id: str
+    tutor_id: str
+    slot_minutes: int
+
+
+class CreatedAvailabilityOut(BaseModel):
+    availability: list[AvailabilityOut]
+    slots: list[SlotOut]
+
+
+class DeletedOut(BaseModel):
+    deleted: str
+
+
+class BookingOut(BaseModel):
+    booking_id: str
+    slot_id: str
+    tutor_id: str
+    student_id: str
+    booking_status: str = Field(examples=["pending"])
+    request_created_at: str
+    updated_at: str
+    booking_date: str
+    start: str
+    end: str
+    start_time: str
+    end_time: str
+    time_zone: str
+    message: str | None = None
+    reason: str | None = None
+
+
+class BookingEnvelope(BaseModel):
+    booking: BookingOut
+
+
+class BookingSlot(LocalTimes):
+    slot_id: str
+    tutor_id: str
+    slot_status: str | None
+
+
+class Party(BaseModel):
+    user_id: str
+    name: str
+    email: str
+
+
+class BookingWithParties(BookingOut):
+    slot: BookingSlot
+    student: Party | None
+    tutor: Party | None
+
+
+class BookingList(BaseModel):
+    bookings: list[BookingWithParties]
+    next_cursor: str | None
+
+
+class SignedUrlOut(BaseModel):
+    url: str
+    expires_at: str
+
+
+class SubscriptionOut(BaseModel):
+    email: str
+    subscription_status: str = Field(examples=["pending_confirmation"])
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "malformed JSON or a bad request",
+        401: "missing, invalid or expired token",
+        403: "not allowed",
+        404: "unknown resource",
+        409: "state conflict",
+        413: "too large",
+        415: "wrong content type",
+        422: "validation error (field errors in details)",
+        429: "rate limited (see Retry-After)",
+    }.items()
+}
+
+
+def documented(model: type[BaseModel], *statuses: int) -> dict[str, Any]:
+    """Route kwargs that document a response shape (for each success status, default 200)
+    and the error body, without validating responses at run time."""
+    success = {status: {"model": model} for status in statuses or (200,)}
+    return {"responses": {**success, **ERRORS}}
