@@ -181,4 +181,11 @@ def check(data_dir: DataDir = None):
 
 
 def main() -> None:
-    app()
+    from skillsession.domain.errors import DomainError
+
+    try:
+        app()
+    except DomainError as exc:  # bad input from the operator: say what, no traceback
+        details = f" {exc.details}" if exc.details else ""
+        typer.echo(f"error: {exc.message}{details}", err=True)
+        raise SystemExit(2) from None
