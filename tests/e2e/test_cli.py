@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from e2e.server import Server, run_cli
 
+from e2e.server import Server, run_cli
 from skillsession.demo import student_email, tutor_email
 
 
