@@ -21,6 +21,7 @@ STUDENT_FIELDS = (
 )
 TUTOR_FIELDS = ("teaching_skills", "experience_years", "experience_description")
 ROLE_FIELDS = {Role.STUDENT: STUDENT_FIELDS, Role.TUTOR: TUTOR_FIELDS}
+EDITABLE_FIELDS = COMMON_FIELDS + STUDENT_FIELDS + TUTOR_FIELDS
 
 
 def merge(

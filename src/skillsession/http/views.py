@@ -7,33 +7,14 @@ from zoneinfo import ZoneInfo
 
 from skillsession.domain import time as tz_time
 from skillsession.domain.model import Availability, Booking, Profile, Slot, SlotStatus
+from skillsession.domain.profiles import EDITABLE_FIELDS, ROLE_FIELDS
 from skillsession.ports import SignedUrl
 
-PROFILE_FIELDS = (
-    "user_id",
-    "email",
-    "role",
-    "first_name",
-    "last_name",
-    "mobile_number",
-    "time_zone",
-    "university_name",
-    "program_name",
-    "enrolled_courses",
-    "start_year",
-    "end_year",
-    "teaching_skills",
-    "experience_years",
-    "experience_description",
-)
-ROLE_ONLY = {
-    "student": ("university_name", "program_name", "enrolled_courses", "start_year", "end_year"),
-    "tutor": ("teaching_skills", "experience_years", "experience_description"),
-}
+PROFILE_FIELDS = ("user_id", "email", "role", *EDITABLE_FIELDS)
 
 
 def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
-    hidden = set(ROLE_ONLY["tutor" if p.role.value == "student" else "student"])
+    hidden = {f for role, fields in ROLE_FIELDS.items() if role != p.role for f in fields}
     if not show_mobile:
         hidden.add("mobile_number")
     out = {f: getattr(p, f) for f in PROFILE_FIELDS if f not in hidden}

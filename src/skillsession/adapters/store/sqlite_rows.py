@@ -22,21 +22,9 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.profiles import EDITABLE_FIELDS
 
-PROFILE_DOC_FIELDS = (
-    "first_name",
-    "last_name",
-    "mobile_number",
-    "time_zone",
-    "university_name",
-    "program_name",
-    "enrolled_courses",
-    "start_year",
-    "end_year",
-    "teaching_skills",
-    "experience_years",
-    "experience_description",
-)
+PROFILE_DOC_FIELDS = EDITABLE_FIELDS  # kept as one JSON document
 
 
 def ts(instant: datetime | None) -> int | None:
