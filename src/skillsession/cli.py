@@ -180,6 +180,54 @@ def check(data_dir: DataDir = None):
     typer.echo("consistent")
 
 
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="file to write the copy to")],
+    data_dir: DataDir = None,
+):
+    """A consistent copy of the SQLite database, safe while the service runs."""
+    store = _deps(data_dir).store
+    if not hasattr(store, "backup"):
+        typer.echo(f"the {store.backend_name} store is backed up by its service", err=True)
+        raise typer.Exit(1)
+    store.backup(path)
+    typer.echo(f"backup written to {path}")
+
+
+@app.command()
+def restore(
+    path: Annotated[Path, typer.Argument(help="a file written by `skillsession backup`")],
+    data_dir: DataDir = None,
+):
+    """Replace the SQLite database with a backup. Stop the service first."""
+    import sqlite3
+
+    from skillsession.settings import Settings
+
+    if data_dir is not None:
+        os.environ["SKILLSESSION_DATA_DIR"] = str(data_dir)
+    settings = Settings()
+    if not settings.store_url.startswith("sqlite:"):
+        typer.echo("restore is for the SQLite store", err=True)
+        raise typer.Exit(1)
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        sound = source.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError:
+        sound = False
+    if not sound:
+        typer.echo(f"{path} is not a sound SQLite database", err=True)
+        raise typer.Exit(1)
+    from skillsession.adapters.store.sqlite import SqliteStore
+
+    live = SqliteStore.from_url(settings.store_url)
+    source.backup(live.db)  # page by page into the live file, under SQLite's own locking
+    source.close()
+    live.migrate()
+    live.close()
+    typer.echo(f"restored {path} into {settings.store_url}")
+
+
 def main() -> None:
     from skillsession.domain.errors import DomainError
 

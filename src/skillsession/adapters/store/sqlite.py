@@ -128,6 +128,21 @@ class SqliteStore:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
+    def backup(self, target: str | Path) -> None:
+        """A consistent copy of the live database (SQLite's online backup API: safe while the
+        service runs; the copy is one transaction's view)."""
+        target = Path(target)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        destination = sqlite3.connect(partial)
+        try:
+            self.db.backup(destination, pages=4096)
+            destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+        finally:
+            destination.close()
+        os.replace(partial, target)
+
     def close(self) -> None:
         with self._lock:
             mine = [c for pid, c in self._connections if pid == os.getpid()]
