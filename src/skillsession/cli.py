@@ -31,13 +31,17 @@ def serve(
     port: int = 8000,
     workers: int = typer.Option(1, help="worker processes"),
     data_dir: DataDir = None,
-    log_level: str = "warning",
+    log_level: str = typer.Option(
+        None, help="debug|info|warning|error (info logs every request); env SKILLSESSION_LOG_LEVEL"
+    ),
 ):
     """Serve the API (the expiry job and mail delivery run in-process)."""
     import uvicorn
 
     from skillsession import demo
 
+    if log_level:
+        os.environ["SKILLSESSION_LOG_LEVEL"] = log_level  # the workers build their own settings
     deps = _deps(data_dir)  # creates the schema and the secret key before workers start
     has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
     deps.store.close()
@@ -58,7 +62,9 @@ def serve(
         host=host,
         port=port,
         workers=workers,
-        log_level=log_level,
+        log_level=deps.settings.log_level,
+        log_config=None,
+        access_log=False,
         http="httptools",
         loop="uvloop",
         server_header=False,

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
     code_ttl_seconds: int = 24 * 3600
     code_max_failures: int = 5
     cors_origins: list[str] = Field(default_factory=list)
-    log_level: str = "info"
+    log_level: str = "warning"  # "info" logs every request as a JSON line
 
     @field_validator("secret_key")
     @classmethod

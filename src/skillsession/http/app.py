@@ -7,6 +7,7 @@ import contextlib
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from skillsession import logs
 from skillsession.http import docs, errors
 from skillsession.http.background import running_jobs
 from skillsession.http.middleware import GuardMiddleware
@@ -43,6 +44,7 @@ PRIVATE_ROUTERS = (
 def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
     """The app. Without `deps`, the adapters are built from settings when the app starts."""
     settings = deps.settings if deps is not None else Settings()
+    logs.configure(settings.log_level)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):

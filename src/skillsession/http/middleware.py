@@ -3,11 +3,13 @@ security headers. Pure ASGI (not BaseHTTPMiddleware) so it costs microseconds.""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import orjson
 
 from skillsession.http.responses import error_body
+from skillsession.logs import access
 
 RAW_BODY_PATHS = frozenset({"/save-profile-img"})
 SECURITY_HEADERS = [
@@ -43,11 +45,14 @@ class GuardMiddleware:
             extra += API_ONLY_HEADERS
         extra.append((b"x-request-id", request_id))
         started = False
+        status = 0
+        began = time.perf_counter()
 
         async def send_with_headers(message):
-            nonlocal started
+            nonlocal started, status
             if message["type"] == "http.response.start":
                 started = True
+                status = message["status"]
                 message.setdefault("headers", [])
                 message["headers"] = list(message["headers"]) + extra
             await send(message)
@@ -94,3 +99,15 @@ class GuardMiddleware:
         except BodyTooLarge:
             if not started:
                 await reject(413, "payload_too_large", "the request body is too large")
+        finally:
+            if access.isEnabledFor(20):  # INFO
+                access.info(
+                    "request",
+                    extra={
+                        "request_id": scope["state"]["request_id"],
+                        "method": scope["method"],
+                        "path": path,  # never the query string: it may hold tokens
+                        "status": status,
+                        "ms": round((time.perf_counter() - began) * 1000, 2),
+                    },
+                )
