@@ -14,7 +14,7 @@ from skillsession.service.deps import Deps
 _bearer = HTTPBearer(auto_error=False, description="JWT from /auth/login (or Cognito)")
 
 
-def get_deps(request: Request) -> Deps:
+async def get_deps(request: Request) -> Deps:
     return request.app.state.deps
 
 

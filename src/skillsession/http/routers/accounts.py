@@ -49,7 +49,7 @@ def signup(body: Credentials, deps: AppDeps):
 )
 def confirm(body: CodeBody, deps: AppDeps):
     accounts.confirm(deps, body.email, body.code)
-    return {"status": "confirmed"}
+    return OrjsonResponse({"status": "confirmed"})
 
 
 @router.post(
@@ -59,7 +59,7 @@ def confirm(body: CodeBody, deps: AppDeps):
 )
 def login(body: Credentials, deps: AppDeps):
     token, expires_in = accounts.login(deps, body.email, body.password)
-    return {"access_token": token, "token_type": "bearer", "expires_in": expires_in}
+    return OrjsonResponse({"access_token": token, "token_type": "bearer", "expires_in": expires_in})
 
 
 @router.post(

@@ -101,7 +101,7 @@ class DeleteBody(BaseModel):
 )
 async def delete_availability(body: DeleteBody, deps: AppDeps, identity: CurrentUser):
     service.delete(deps, identity, body.availability_id)
-    return {"deleted": body.availability_id}
+    return OrjsonResponse({"deleted": body.availability_id})
 
 
 class SlotsBody(BaseModel):
@@ -121,4 +121,4 @@ class SlotsBody(BaseModel):
 async def get_teacher_slots(body: SlotsBody, deps: AppDeps, identity: CurrentUser):
     query = service.SlotQuery(**body.model_dump())
     slots, tz = service.tutor_slots(deps, identity, query)
-    return {"slots": [views.slot(s, tz) for s in slots]}
+    return OrjsonResponse({"slots": [views.slot(s, tz) for s in slots]})

@@ -60,7 +60,7 @@ class ResponseBody(BaseModel):
 )
 async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: CurrentUser):
     booking = service.respond(deps, identity, body.booking_id, body.action, body.reason)
-    return {"booking": views.booking(booking, _zone(deps, identity))}
+    return OrjsonResponse({"booking": views.booking(booking, _zone(deps, identity))})
 
 
 class CancelBody(BaseModel):
@@ -75,7 +75,7 @@ class CancelBody(BaseModel):
 )
 async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser):
     booking = service.cancel(deps, identity, body.booking_id, body.reason)
-    return {"booking": views.booking(booking, _zone(deps, identity))}
+    return OrjsonResponse({"booking": views.booking(booking, _zone(deps, identity))})
 
 
 Limit = Annotated[int | None, Query(ge=1, le=paging.MAX_LIMIT)]
@@ -99,7 +99,7 @@ def _render(deps, identity, found: service.BookingList) -> dict:
 async def get_pending_booking_slots(
     deps: AppDeps, identity: CurrentUser, limit: Limit = None, cursor: Cursor = None
 ):
-    return _render(deps, identity, service.pending(deps, identity, limit, cursor))
+    return OrjsonResponse(_render(deps, identity, service.pending(deps, identity, limit, cursor)))
 
 
 def _list_route(role: Role):
@@ -113,7 +113,9 @@ def _list_route(role: Role):
         cursor: Cursor = None,
     ):
         query = service.BookingQuery(status, from_date, to_date, limit, cursor)
-        return _render(deps, identity, service.for_role(deps, identity, role, query))
+        return OrjsonResponse(
+            _render(deps, identity, service.for_role(deps, identity, role, query))
+        )
 
     return handler
 

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from skillsession.domain.errors import BadRequest, NotFound, ValidationFailed
 from skillsession.http import schemas as S
 from skillsession.http import views
+from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import media
@@ -81,7 +82,7 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
     else:
         data = raw
     url = await run_in_threadpool(media.save_profile_image, deps, identity, data, content_type)
-    return views.signed_url(url, deps.settings.public_url)
+    return OrjsonResponse(views.signed_url(url, deps.settings.public_url))
 
 
 @router.get(
@@ -96,7 +97,7 @@ async def get_profile_img_url(
     user_id: Annotated[str | None, Query(max_length=64)] = None,
 ):
     url = media.profile_image_url(deps, identity, email, user_id)
-    return views.signed_url(url, deps.settings.public_url)
+    return OrjsonResponse(views.signed_url(url, deps.settings.public_url))
 
 
 @public.get(

@@ -85,6 +85,8 @@ async def profiles_and_search(
             paging.check_limit(body.limit),
             body.cursor,
         )
-        return {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
+        return OrjsonResponse(
+            {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
+        )
     found = service.lookup(deps, identity, body.email, body.user_id)
-    return {"profile": views.profile(found.profile, found.show_mobile)}
+    return OrjsonResponse({"profile": views.profile(found.profile, found.show_mobile)})

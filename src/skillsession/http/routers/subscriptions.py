@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from skillsession.http import schemas as S
+from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import subscriptions as service
@@ -26,7 +27,7 @@ def _view(subscription) -> dict:
     **documented(S.SubscriptionOut),
 )
 async def subscribe(deps: AppDeps, identity: CurrentUser):
-    return _view(service.subscribe(deps, identity))
+    return OrjsonResponse(_view(service.subscribe(deps, identity)))
 
 
 @public.get(
@@ -35,11 +36,11 @@ async def subscribe(deps: AppDeps, identity: CurrentUser):
     **documented(S.SubscriptionOut),
 )
 async def confirm_subscription(deps: AppDeps, token: Token = ""):
-    return _view(service.confirm(deps, token))
+    return OrjsonResponse(_view(service.confirm(deps, token)))
 
 
 @public.get(
     "/unsubscribe", summary="The link in every notification e-mail", **documented(S.SubscriptionOut)
 )
 async def unsubscribe(deps: AppDeps, token: Token = ""):
-    return _view(service.unsubscribe(deps, token))
+    return OrjsonResponse(_view(service.unsubscribe(deps, token)))
