@@ -137,7 +137,9 @@ class SqliteStore:
         partial.unlink(missing_ok=True)
         destination = sqlite3.connect(partial)
         try:
-            self.db.backup(destination, pages=4096)
+            # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
+            # in chunks would restart on every write from another connection
+            self.db.backup(destination, pages=-1)
             destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         finally:
             destination.close()
