@@ -6,6 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+DATE = r"^\d{4}-\d{2}-\d{2}$"
+CLOCK = r"^\d{2}:\d{2}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 class ErrorBody(BaseModel):
     code: str = Field(examples=["slot_unavailable"])

@@ -18,10 +18,10 @@ router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
 
 
 class WindowBody(BaseModel):
-    date: str = Field(max_length=10, description="local date, YYYY-MM-DD")
-    start_time: str = Field(max_length=5, description="local HH:MM")
-    end_time: str = Field(max_length=5, description="local HH:MM (24:00 allowed)")
-    end_date: str | None = Field(None, max_length=10, description="for windows past midnight")
+    date: str = Field(pattern=S.DATE, description="local date, YYYY-MM-DD")
+    start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
+    end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
+    end_date: str | None = Field(None, pattern=S.DATE, description="for windows past midnight")
     time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
     slot_minutes: int = Field(DEFAULT_SLOT_MINUTES, description="15..240")
 
@@ -40,10 +40,10 @@ class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
     windows: list[WindowBody] | None = Field(None, max_length=100)
-    date: str | None = Field(None, max_length=10)
-    start_time: str | None = Field(None, max_length=5)
-    end_time: str | None = Field(None, max_length=5)
-    end_date: str | None = Field(None, max_length=10)
+    date: str | None = Field(None, pattern=S.DATE)
+    start_time: str | None = Field(None, pattern=S.CLOCK)
+    end_time: str | None = Field(None, pattern=S.CLOCK)
+    end_date: str | None = Field(None, pattern=S.DATE)
     time_zone: str | None = Field(None, max_length=64)
     slot_minutes: int = DEFAULT_SLOT_MINUTES
 
@@ -106,9 +106,9 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
-    tutor_email: str | None = Field(None, max_length=254)
-    from_date: str | None = Field(None, max_length=10)
-    to_date: str | None = Field(None, max_length=10)
+    tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
+    from_date: str | None = Field(None, pattern=S.DATE)
+    to_date: str | None = Field(None, pattern=S.DATE)
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
 

@@ -80,7 +80,7 @@ async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser)
 
 Limit = Annotated[int | None, Query(ge=1, le=paging.MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500)]
-DateQ = Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")]
+DateQ = Annotated[str | None, Query(pattern=S.DATE, description="YYYY-MM-DD")]
 
 
 def _render(deps, identity, found: service.BookingList) -> dict:

@@ -24,7 +24,9 @@ Course = Annotated[str, Field(max_length=100)]
 
 class ProfileBody(BaseModel):
     role: Role | None = None
-    email: str | None = Field(None, max_length=254, description="optional; must be the caller's")
+    email: str | None = Field(
+        None, max_length=254, pattern=S.EMAIL, description="optional; must be the caller's"
+    )
     first_name: Name | None = None
     last_name: Name | None = None
     mobile_number: str | None = Field(None, max_length=40)
@@ -53,12 +55,12 @@ async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentU
 
 
 class LookupOrSearch(BaseModel):
-    email: str | None = Field(None, max_length=254)
+    email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
     user_id: str | None = Field(None, max_length=64)
     skill: str | None = Field(None, max_length=60)
     skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(None, max_length=10)
-    available_from: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
-    available_to: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+    available_from: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
+    available_to: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
     cursor: str | None = Field(None, max_length=500)
 
