@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install install-test clean
+.PHONY: run test lint format install install-test clean soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,9 @@ run: install
 test: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
+
+soak: install-test  ## kills, mail outage, races for 5 minutes; prints a summary
+	$(BIN)/python soak/run.py --seconds $${SOAK_SECONDS:-300} --kills $${SOAK_KILLS:-20}
 
 lint: install-test
 	$(BIN)/ruff check src tests

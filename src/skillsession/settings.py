@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 3600
     expiry_interval_seconds: float = 60.0  # 0 disables the in-process job
     outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
+    outbox_lease_seconds: int = 60  # a claimed notification returns after this if unfinished
     max_body_bytes: int = 8 * 1024 * 1024
     login_max_failures: int = 5
     login_window_seconds: int = 900

@@ -12,7 +12,6 @@ from skillsession.service.deps import Deps
 
 log = logging.getLogger("skillsession.outbox")
 
-LEASE_SECONDS = 120
 MAX_ATTEMPTS = 12
 BASE_DELAY_SECONDS = 5
 MAX_DELAY_SECONDS = 3600
@@ -34,10 +33,13 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BASE_DELAY_SECONDS * 2 ** max(attempts - 1, 0), MAX_DELAY_SECONDS))
 
 
-def deliver_due(deps: Deps, limit: int = 50) -> DeliveryReport:
+def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
+    """One small batch (a crash holds back at most this many until their lease ends)."""
     report = DeliveryReport()
     now = deps.now()
-    for notification in deps.store.claim_notifications(now, limit, LEASE_SECONDS):
+    for notification in deps.store.claim_notifications(
+        now, limit, deps.settings.outbox_lease_seconds
+    ):
         nid = notification.notification_id
         try:
             message = emails.render(deps, notification)

@@ -1,0 +1,299 @@
+"""The soak: students race for few slots while tutors accept, reject and cancel, the expiry job
+runs, the server is killed with SIGKILL again and again and the mail server goes away for a
+while. Afterwards: `skillsession check` is clean after every restart, every acknowledged (2xx)
+change is durable, every notification is delivered (at least once, with a stable Message-ID).
+
+    python soak/run.py --seconds 300 --kills 20        # what `make soak` runs
+    python soak/run.py --seconds 30 --kills 3 --json   # the bounded version CI runs
+
+Traffic goes to 127.0.0.1 only, bounded in time and count."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from e2e.server import Server, free_port, run_cli  # noqa: E402
+from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email  # noqa: E402
+from smtp_server import SmtpTestServer  # noqa: E402
+
+FINAL = {"rejected", "cancelled", "expired", "completed"}
+
+
+class Soak:
+    def __init__(self, args, data_dir: Path):
+        self.args = args
+        self.data_dir = data_dir
+        self.smtp_port = free_port()
+        self.smtp = SmtpTestServer(port=self.smtp_port).start()
+        self.server = Server(
+            data_dir,
+            workers=args.workers,
+            SKILLSESSION_MAIL=f"smtp://127.0.0.1:{self.smtp_port}?timeout=2",
+            SKILLSESSION_EXPIRY_INTERVAL_SECONDS="1",
+            SKILLSESSION_OUTBOX_INTERVAL_SECONDS="0.2",
+            SKILLSESSION_LOGIN_MAX_FAILURES="1000",
+            SKILLSESSION_OUTBOX_LEASE_SECONDS="10",  # a killed worker's claims come back soon
+        )
+        self.stop = threading.Event()
+        self.lock = threading.Lock()
+        self.acknowledged: dict[str, str] = {}  # booking id -> last status a 2xx told us
+        self.stats = Counter()
+
+    # -- setup ------------------------------------------------------------------------------
+    def setup(self) -> None:
+        a = self.args
+        run_cli(
+            self.data_dir,
+            "demo-data",
+            "--tutors",
+            str(a.tutors),
+            "--students",
+            str(a.students),
+            "--days",
+            "1",
+            env=self.server.env,
+        )
+        self.server.start()
+        base = self.server.base_url
+        self.tutors = [self.login(tutor_email(i)) for i in range(1, a.tutors + 1)]
+        self.students = [self.login(student_email(i)) for i in range(1, a.students + 1)]
+        for headers in self.tutors + self.students:
+            assert (
+                httpx.get(f"{base}/subscribe-email-notifications", headers=headers).status_code
+                == 200
+            )
+        self.confirm_subscriptions()
+        self.tutor_ids = []
+        for headers in self.tutors:
+            me = httpx.post(
+                f"{base}/get-user-profiles-and-teacher-search", json={}, headers=headers
+            )
+            self.tutor_ids.append(me.json()["profile"]["user_id"])
+
+    def login(self, email: str) -> dict:
+        r = httpx.post(
+            f"{self.server.base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD}
+        )
+        return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+    def confirm_subscriptions(self) -> None:
+        wanted = len(self.tutors) + len(self.students)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            links = [
+                m.get_content()
+                for m in self.smtp.messages
+                if "onfirm your subscription" in str(m["Subject"])
+            ]
+            if len(links) >= wanted:
+                break
+            time.sleep(0.2)
+        for text in links:
+            path = text[text.index("/confirm-subscription") :].split()[0]
+            assert httpx.get(self.server.base_url + path).status_code == 200
+
+    # -- load ---------------------------------------------------------------------------------
+    def call(self, method: str, path: str, headers: dict, **kwargs):
+        self.stats["operations"] += 1
+        try:
+            r = httpx.request(
+                method, self.server.base_url + path, headers=headers, timeout=15, **kwargs
+            )
+        except httpx.HTTPError:
+            self.stats["connection_errors"] += 1  # the server is down (being killed): retry later
+            time.sleep(0.05)
+            return None
+        if r.status_code >= 500:
+            self.stats["5xx"] += 1
+        return r
+
+    def remember(self, r) -> None:
+        if r is not None and r.status_code in (200, 201):
+            booking = r.json()["booking"]
+            with self.lock:
+                self.acknowledged[booking["booking_id"]] = booking["booking_status"]
+                self.stats["acknowledged"] += 1
+
+    def student(self, headers: dict, rng: random.Random) -> None:
+        while not self.stop.is_set():
+            tutor_id = rng.choice(self.tutor_ids)
+            r = self.call("POST", "/get-teacher-slots", headers, json={"tutor_id": tutor_id})
+            if r is None or r.status_code != 200 or not r.json()["slots"]:
+                continue
+            slot = rng.choice(r.json()["slots"][:3])  # few slots: real races
+            r = self.call(
+                "POST", "/create-booking-request", headers, json={"slot_id": slot["slot_id"]}
+            )
+            self.remember(r)
+            if rng.random() < 0.2:
+                mine = self.call(
+                    "GET", "/get-student-bookings", headers, params={"status": "accepted"}
+                )
+                if mine is not None and mine.status_code == 200 and mine.json()["bookings"]:
+                    b = rng.choice(mine.json()["bookings"])
+                    self.remember(
+                        self.call(
+                            "POST", "/cancel-booking", headers, json={"booking_id": b["booking_id"]}
+                        )
+                    )
+
+    def tutor(self, headers: dict, rng: random.Random) -> None:
+        while not self.stop.is_set():
+            r = self.call("GET", "/get-pending-booking-slots", headers)
+            if r is None or r.status_code != 200:
+                continue
+            for b in r.json()["bookings"][:5]:
+                action = "accept" if rng.random() < 0.6 else "reject"
+                self.remember(
+                    self.call(
+                        "POST",
+                        "/process-booking-response",
+                        headers,
+                        json={"booking_id": b["booking_id"], "action": action},
+                    )
+                )
+            if rng.random() < 0.3:
+                mine = self.call(
+                    "GET", "/get-teacher-bookings", headers, params={"status": "accepted"}
+                )
+                if mine is not None and mine.status_code == 200 and mine.json()["bookings"]:
+                    b = rng.choice(mine.json()["bookings"])
+                    self.remember(
+                        self.call(
+                            "POST", "/cancel-booking", headers, json={"booking_id": b["booking_id"]}
+                        )
+                    )
+            time.sleep(0.02)
+
+    # -- faults -------------------------------------------------------------------------------
+    def killer(self) -> None:
+        a = self.args
+        pause = a.seconds / (a.kills + 1)
+        began = time.monotonic()
+        for i in range(a.kills):  # on a fixed schedule, whatever a restart costs
+            if self.stop.wait(max(0.0, began + (i + 1) * pause - time.monotonic())):
+                return
+            self.server.kill()
+            self.stats["kills"] += 1
+            check = run_cli(self.data_dir, "check", env=self.server.env, check=False)
+            if check.returncode != 0:
+                self.stats["violations"] += len(check.stdout.splitlines())
+                print(check.stdout, file=sys.stderr)
+            self.server.start()
+
+    def mail_outage(self) -> None:
+        if self.stop.wait(self.args.seconds * 0.3):
+            return
+        self.smtp.stop()
+        self.stats["mail_outage_seconds"] = round(self.args.seconds * 0.2)
+        self.stop.wait(self.args.seconds * 0.2)
+        self.earlier_mail = self.smtp.received  # what arrived before the outage
+        self.smtp = SmtpTestServer(port=self.smtp_port).start()
+
+    # -- the run ------------------------------------------------------------------------------
+    def run(self) -> dict:
+        self.earlier_mail = []
+        self.setup()
+        threads = [
+            threading.Thread(target=self.student, args=(h, random.Random(i)))
+            for i, h in enumerate(self.students)
+        ]
+        threads += [
+            threading.Thread(target=self.tutor, args=(h, random.Random(100 + i)))
+            for i, h in enumerate(self.tutors)
+        ]
+        threads += [threading.Thread(target=self.killer), threading.Thread(target=self.mail_outage)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        self.stop.wait(self.args.seconds)
+        self.stop.set()
+        for t in threads:
+            t.join()
+        self.drain_mail()
+        self.server.stop()
+        final = run_cli(self.data_dir, "check", env=self.server.env, check=False)
+        if final.returncode != 0:
+            self.stats["violations"] += len(final.stdout.splitlines())
+        summary = self.verify()
+        summary["seconds"] = round(time.monotonic() - started, 1)
+        self.smtp.stop()
+        return summary
+
+    def drain_mail(self, timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        db = sqlite3.connect(self.data_dir / "skillsession.db")
+        while time.monotonic() < deadline:
+            # retries back off; outbox delivery is due again within the backoff window
+            pending = db.execute(
+                "SELECT count(*) FROM notifications WHERE status = 'pending'"
+            ).fetchone()[0]
+            if pending == 0:
+                break
+            time.sleep(0.5)
+        db.close()
+
+    def verify(self) -> dict:
+        db = sqlite3.connect(self.data_dir / "skillsession.db")
+        stored = dict(db.execute("SELECT booking_id, booking_status FROM bookings"))
+        lost_changes = [
+            b
+            for b, status in self.acknowledged.items()
+            if b not in stored or (status in FINAL and stored[b] != status)
+        ]
+        notes = dict(db.execute("SELECT notification_id, status FROM notifications"))
+        db.close()
+        received = Counter()
+        for mail in list(self.earlier_mail) + list(self.smtp.received):
+            mid = str(mail.message["Message-ID"]).strip("<>").split("@")[0]
+            received[mid] += 1
+        sent = [n for n, s in notes.items() if s == "sent"]
+        return {
+            **self.stats,
+            "durability_violations": len(lost_changes),
+            "notifications": len(notes),
+            "mails_sent": len(sent),
+            "mails_skipped": sum(1 for s in notes.values() if s == "skipped"),
+            "mails_failed": sum(1 for s in notes.values() if s == "failed"),
+            "mails_still_pending": sum(1 for s in notes.values() if s == "pending"),
+            "mails_lost": sum(1 for n in sent if received[n] == 0),
+            "mails_duplicated": sum(1 for n in sent if received[n] > 1),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--tutors", type=int, default=4)
+    parser.add_argument("--students", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="skillsession-soak-") as tmp:
+        summary = Soak(args, Path(tmp)).run()
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        for key, value in summary.items():
+            print(f"{key:>24}: {value}")
+    bad = summary.get("violations", 0) + summary.get("5xx", 0) + summary["durability_violations"]
+    bad += summary["mails_lost"] + summary["mails_still_pending"]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

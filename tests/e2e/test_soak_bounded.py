@@ -1,0 +1,35 @@
+"""The soak, bounded for CI: kills, a mail outage, racing students; nothing lost or broken."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SOAK = Path(__file__).resolve().parents[2] / "soak" / "run.py"
+
+
+def test_bounded_soak():
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SOAK),
+            "--seconds",
+            "20",
+            "--kills",
+            "3",
+            "--students",
+            "16",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert result.returncode == 0, (summary, result.stderr[-3000:])
+    assert summary["kills"] == 3
+    assert summary["acknowledged"] > 0 and summary["mails_sent"] > 0
+    for key in ("violations", "5xx", "durability_violations", "mails_lost", "mails_still_pending"):
+        assert summary.get(key, 0) == 0, (key, summary)
