@@ -202,3 +202,26 @@ def test_reject_frees_the_slot_and_tells_the_student(anon, tutor):
     assert r.json()["booking"]["booking_status"] == "rejected"
     learner.mailbox.wait_for(learner.email, "declined")
     assert learner.post("/create-booking-request", {"slot_id": slot_id}).status_code == 201
+
+
+def test_security_headers_on_every_response(anon, student):
+    for r in (
+        anon.get("/health"),
+        anon.get("/nope"),
+        student.get("/get-student-bookings"),
+        anon.get("/docs"),
+    ):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["x-request-id"]
+    api = student.get("/get-student-bookings")
+    assert api.headers["cache-control"] == "no-store"
+    assert "default-src 'none'" in api.headers["content-security-policy"]
+    assert (
+        "access-control-allow-origin"
+        not in anon.http.options(
+            "/health",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        ).headers
+    )
