@@ -10,7 +10,7 @@ from skillsession.adapters.mail.files import FileMailer, read_eml
 from skillsession.adapters.mail.message import build_message
 from skillsession.ports import MailError
 
-NAME = re.compile(r"^\d{8}T\d{6}\.\d{6}Z-[A-Za-z0-9._]+\.eml$")
+NAME = re.compile(r"^[A-Za-z0-9._]+\.eml$")  # the token of the Message-ID
 
 
 def _msg(message_id: str | None = "n1", subject: str = "Café – Zoë", text: str = "Hallo Zoë\n"):

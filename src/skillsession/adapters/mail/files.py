@@ -1,8 +1,8 @@
 """Mailer that writes each message as an `.eml` file in a folder (like Django's file backend).
 
-File names are `<UTC timestamp>-<token>.eml`, where the token is derived from the Message-ID,
-so a listing sorts by first delivery time and redelivering the same Message-ID overwrites the
-same file. Files are written under a temporary name and renamed into place, so a reader never
+A message with a Message-ID is written to `<token>.eml`, the token derived from the Message-ID,
+so redelivering the same Message-ID overwrites the same file in O(1); `paths()` lists by
+modification time. Messages without one get `<UTC timestamp>-<uuid>.eml`. Files are written under a temporary name and renamed into place, so a reader never
 sees a partial message. Headers are MIME-encoded (ASCII only); lines end in LF, as in Django's
 file backend and mbox files — mail clients and `email.message_from_binary_file` accept that.
 """
@@ -57,8 +57,7 @@ class FileMailer:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if message_id:
-                token = _token(message_id)
-                target = self._existing(token) or self._new_path(token)
+                target = self.directory / f"{_token(message_id)}.eml"
             else:  # nothing to be idempotent about: just a unique name
                 target = self._new_path(uuid.uuid4().hex)
             _atomic_write(target, data)
@@ -69,22 +68,12 @@ class FileMailer:
         """The delivered `.eml` files, oldest first."""
         if not self.directory.is_dir():
             return []
-        return sorted(p for p in self.directory.glob("*.eml") if not p.name.startswith("."))
+        found = [p for p in self.directory.glob("*.eml") if not p.name.startswith(".")]
+        return sorted(found, key=lambda p: (p.stat().st_mtime_ns, p.name))
 
     def messages(self) -> list[EmailMessage]:
         """The delivered messages, parsed, oldest first (handy for tests and the CLI)."""
         return [read_eml(p) for p in self.paths()]
-
-    def _existing(self, token: str) -> Path | None:
-        # One directory scan per send: fine for a development mail folder, and it keeps the
-        # first delivery's timestamp in the name so listings stay in delivery order.
-        # Timestamps and tokens contain no "-", so the name splits exactly once.
-        name = f"{token}.eml"
-        with os.scandir(self.directory) as entries:
-            for entry in entries:
-                if entry.name.partition("-")[2] == name:
-                    return Path(entry.path)
-        return None
 
     def _new_path(self, token: str) -> Path:
         stamp = datetime.now(UTC).strftime(_TIMESTAMP_FORMAT)
