@@ -107,15 +107,15 @@ class Soak:
 
     # -- load ---------------------------------------------------------------------------------
     def call(self, method: str, path: str, headers: dict, **kwargs):
-        self.stats["operations"] += 1
         try:
             r = httpx.request(
                 method, self.server.base_url + path, headers=headers, timeout=15, **kwargs
             )
         except httpx.HTTPError:
             self.stats["connection_errors"] += 1  # the server is down (being killed): retry later
-            time.sleep(0.05)
+            time.sleep(0.2)
             return None
+        self.stats["operations"] += 1  # answered requests
         if r.status_code >= 500:
             self.stats["5xx"] += 1
         return r
