@@ -30,8 +30,9 @@ test: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
 
-soak: install-test  ## kills, mail outage, races for 5 minutes; prints a summary
-	$(BIN)/python soak/run.py --seconds $${SOAK_SECONDS:-300} --kills $${SOAK_KILLS:-20}
+soak: install-test  ## kills, mail outage, races for 10 minutes, then schemathesis; prints a summary
+	$(BIN)/python soak/run.py --seconds $${SOAK_SECONDS:-600} --kills $${SOAK_KILLS:-20}
+	$(BIN)/python soak/fuzz.py --examples $${FUZZ_EXAMPLES:-200}
 
 lint: install-test
 	$(BIN)/ruff check src tests

@@ -39,8 +39,18 @@ def _sqlite(tmp_path: Path) -> Store:
     return SqliteStore(tmp_path / "contract.db")
 
 
+def _dynamodb(tmp_path: Path) -> Store:
+    from moto_server import dynamodb_store  # a fresh table on the session's moto server
+
+    return dynamodb_store()
+
+
 # name -> factory(empty directory) -> a Store not yet migrated
-STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {"memory": _memory, "sqlite": _sqlite}
+STORE_FACTORIES: dict[str, Callable[[Path], Store]] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "dynamodb": _dynamodb,
+}
 
 BASE = datetime(2030, 1, 1, tzinfo=UTC)  # "now" in every contract test
 _serial = itertools.count(1)

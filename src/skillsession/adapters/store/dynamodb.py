@@ -1,0 +1,1296 @@
+"""The Store port on DynamoDB: one table, single-table design (layout in dynamodb_schema).
+
+Every request path is GetItem / Query / BatchGetItem / UpdateItem / TransactWriteItems; the
+only Scan is in `check_consistency`, an operator tool. Each state change is one
+TransactWriteItems (or one conditional UpdateItem) whose conditions decide races; a cancelled
+transaction is mapped to the same domain errors as SQLite by reading its `CancellationReasons`.
+
+Reads that decide a write use strongly consistent GetItem / base-table Query. Listings served
+by a GSI (slots and bookings of a person, profile by e-mail, subscription by token, the due
+indexes) are eventually consistent, as GSIs are: a change shows there a moment later. Writes
+driven by a GSI (expiry, outbox claims) re-check the item in their own condition.
+
+boto3 is imported only when a store is built, so importing this module costs nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from skillsession.adapters.store import dynamodb_items as items
+from skillsession.adapters.store.dynamodb_items import (
+    DUE_KEYS,
+    SLOT_INDEX_KEYS,
+    Item,
+    decode,
+    encode,
+    encode_value,
+    pad,
+    ts,
+)
+from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE, ensure_table
+from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
+from skillsession.domain.model import (
+    LIVE_BOOKING_STATUSES,
+    AccountStatus,
+    Availability,
+    Booking,
+    BookingStatus,
+    ExpiryResult,
+    Notification,
+    Profile,
+    Slot,
+    SlotStatus,
+    Subscription,
+    SubscriptionStatus,
+    User,
+    VerificationCode,
+)
+from skillsession.domain.skills import skill_key
+
+MAX_TRANSACTION_ITEMS = 100
+BATCH_WRITE_ITEMS = 25
+BATCH_GET_KEYS = 100
+CONFLICT_RETRIES = 5  # our own retries of TransactionConflict (botocore retries throttling)
+OPTIMISTIC_RETRIES = 8  # read-then-conditional-write loops that lost a race
+LEASE_SECONDS = 60  # how long a multi-transaction create_availability may hold a tutor
+RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+
+_session_lock = threading.Lock()
+_session: Any = None
+
+
+def _dynamodb_client(**kwargs: Any) -> Any:
+    """A DynamoDB client from the process's one boto3 session (so clients share the loaded
+    service model); sessions are not thread-safe, hence the lock."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            import boto3.session
+
+            _session = boto3.session.Session()
+        return _session.client("dynamodb", **kwargs)
+
+
+def _backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> None:
+    time.sleep(random.uniform(0, min(cap, base * 2**attempt)))  # full jitter
+
+
+def _error_code(exc: Exception) -> str:
+    return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+class TransactionCancelled(Conflict):
+    """A TransactWriteItems was cancelled; `reasons[i]` is the `CancellationReasons` entry of
+    the i-th operation (`Code` "None" when that operation was fine, `Item` when asked for)."""
+
+    code = "transaction_cancelled"
+
+    def __init__(self, reasons: list[dict[str, Any]]):
+        codes = [r.get("Code", "None") for r in reasons]
+        super().__init__(f"transaction cancelled: {codes}")
+        self.reasons = reasons
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index].get("Code", "None") != "None"
+
+    def old_item(self, index: int) -> Item | None:
+        return decode(self.reasons[index].get("Item")) if index < len(self.reasons) else None
+
+
+class Expr:
+    """Placeholders for one request's expressions: `e.n("start")` -> `#start`,
+    `e.v(3)` -> `:v0`. Every attribute goes through a name placeholder (reserved words)."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, str] = {}
+        self.values: dict[str, Any] = {}
+
+    def n(self, attribute: str) -> str:
+        placeholder = f"#{attribute}"
+        self.names[placeholder] = attribute
+        return placeholder
+
+    def v(self, value: Any) -> str:
+        placeholder = f":v{len(self.values)}"
+        self.values[placeholder] = encode_value(value)
+        return placeholder
+
+    def update(
+        self,
+        set_: Item | None = None,
+        remove: tuple[str, ...] | list[str] = (),
+        add: dict[str, int] | None = None,
+        raw_set: tuple[str, ...] = (),
+    ) -> str:
+        """`SET a = :v ... REMOVE b ... ADD c :n`; a None in `set_` means REMOVE."""
+        set_ = set_ or {}
+        sets = [f"{self.n(k)} = {self.v(v)}" for k, v in set_.items() if v is not None]
+        sets += list(raw_set)
+        removes = [self.n(k) for k, v in set_.items() if v is None]
+        removes += [self.n(k) for k in remove if k not in set_]
+        adds = [f"{self.n(k)} {self.v(v)}" for k, v in (add or {}).items()]
+        parts = []
+        for word, clauses in (("SET", sets), ("REMOVE", removes), ("ADD", adds)):
+            if clauses:
+                parts.append(f"{word} {', '.join(clauses)}")
+        return " ".join(parts)
+
+    def args(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.names:
+            out["ExpressionAttributeNames"] = self.names
+        if self.values:
+            out["ExpressionAttributeValues"] = self.values
+        return out
+
+
+class DynamoStore:
+    backend_name = "dynamodb"
+
+    def __init__(
+        self,
+        table: str,
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        max_attempts: int = 8,
+    ):
+        from botocore.config import Config
+        from botocore.exceptions import ClientError
+
+        self.table = table
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self._client_error = ClientError
+        config = Config(
+            retries={"mode": "standard", "max_attempts": max_attempts},
+            max_pool_connections=50,
+            connect_timeout=5,
+            read_timeout=30,
+        )
+        self.client = _dynamodb_client(region_name=region, endpoint_url=endpoint_url, config=config)
+
+    @classmethod
+    def from_url(cls, url: str) -> DynamoStore:
+        """`dynamodb://TABLE?region=eu-west-1&endpoint_url=http://127.0.0.1:5000`; without
+        `region` the standard AWS chain decides (AWS_REGION, the profile, ...)."""
+        parsed = urlparse(url)
+        if parsed.scheme != "dynamodb":
+            raise ValueError(f"not a dynamodb URL: {url!r}")
+        table = parsed.netloc or parsed.path.lstrip("/")
+        if not table:
+            raise ValueError(f"no table name in {url!r}")
+        query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
+        unknown = set(query) - {"region", "endpoint_url"}
+        if unknown:
+            raise ValueError(f"unknown dynamodb URL parameter(s): {sorted(unknown)}")
+        return cls(table, region=query.get("region"), endpoint_url=query.get("endpoint_url"))
+
+    def migrate(self) -> None:
+        ensure_table(self.client, self.table)
+
+    def close(self) -> None:
+        close = getattr(self.client, "close", None)
+        if close is not None:
+            close()
+
+    # -- calls ------------------------------------------------------------------------------
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call. botocore retries throttling and 5xx (standard mode); a single-item
+        write that meets a running transaction (TransactionConflict) is retried here."""
+        method = getattr(self.client, operation)
+        for attempt in itertools.count():
+            try:
+                return method(**kwargs)
+            except self._client_error as exc:
+                if (
+                    _error_code(exc) != "TransactionConflictException"
+                    or attempt >= CONFLICT_RETRIES
+                ):
+                    raise
+                _backoff(attempt)
+        raise AssertionError("unreachable")
+
+    def _transact(self, ops: list[dict[str, Any]]) -> None:
+        """TransactWriteItems. A cancellation caused only by conflicts with other transactions
+        (or throttling) is retried with backoff; any other raises `TransactionCancelled`."""
+        if len(ops) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"{len(ops)} operations in one transaction")
+        for attempt in itertools.count():
+            try:
+                self._call("transact_write_items", TransactItems=ops)
+                return
+            except self._client_error as exc:
+                if _error_code(exc) != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
+                codes = {r.get("Code", "None") for r in reasons} - {"None"}
+                if codes and codes <= RETRYABLE_REASONS and attempt < CONFLICT_RETRIES:
+                    _backoff(attempt)
+                    continue
+                raise TransactionCancelled(reasons) from exc
+
+    def _op(self, kind: str, body: dict[str, Any], condition: str | None, e: Expr | None):
+        body = {"TableName": self.table, **body}
+        if condition:
+            body["ConditionExpression"] = condition
+        if e is not None:
+            body.update(e.args())
+        return {kind: body}
+
+    def _put(self, item: Item, condition: str | None = None, e: Expr | None = None):
+        return self._op("Put", {"Item": encode(item)}, condition, e)
+
+    def _delete(self, key: Item, condition: str | None = None, e: Expr | None = None):
+        return self._op("Delete", {"Key": encode(key)}, condition, e)
+
+    def _update(
+        self,
+        key: Item,
+        update: str,
+        e: Expr,
+        condition: str | None = None,
+        return_old_on_failure: bool = False,
+    ):
+        op = self._op("Update", {"Key": encode(key), "UpdateExpression": update}, condition, e)
+        if return_old_on_failure:
+            op["Update"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return op
+
+    def _update_item(self, op: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        """Run one `_update` operation on its own (UpdateItem)."""
+        return self._call("update_item", **op["Update"], **extra)
+
+    def _get(self, key: Item) -> Item | None:
+        found = self._call(
+            "get_item", TableName=self.table, Key=encode(key), ConsistentRead=True
+        ).get("Item")
+        return decode(found)
+
+    def _batch_get(self, keys: list[Item]) -> list[Item]:
+        """Strongly consistent BatchGetItem in chunks of 100, retrying UnprocessedKeys."""
+        unique = list({(k["PK"], k["SK"]): k for k in keys}.values())
+        found: list[Item] = []
+        for start in range(0, len(unique), BATCH_GET_KEYS):
+            chunk = [encode(k) for k in unique[start : start + BATCH_GET_KEYS]]
+            request = {self.table: {"Keys": chunk, "ConsistentRead": True}}
+            for attempt in itertools.count():
+                answer = self._call("batch_get_item", RequestItems=request)
+                found += [decode(i) for i in answer.get("Responses", {}).get(self.table, [])]
+                request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                _backoff(attempt)
+        return found
+
+    def _batch_write(
+        self, puts: Sequence[Item] = (), deletes: Sequence[Item] = (), workers: int = 1
+    ) -> None:
+        """BatchWriteItem in chunks of 25, retrying UnprocessedItems (not atomic)."""
+        requests = [{"PutRequest": {"Item": encode(i)}} for i in puts]
+        requests += [{"DeleteRequest": {"Key": encode(k)}} for k in deletes]
+        chunks = [
+            requests[i : i + BATCH_WRITE_ITEMS] for i in range(0, len(requests), BATCH_WRITE_ITEMS)
+        ]
+
+        def write(chunk: list[dict[str, Any]]) -> None:
+            for attempt in itertools.count():
+                answer = self._call("batch_write_item", RequestItems={self.table: chunk})
+                chunk = answer.get("UnprocessedItems", {}).get(self.table) or []
+                if not chunk:
+                    return
+                _backoff(attempt)
+
+        if workers <= 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                write(chunk)
+            return
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(write, chunks))
+
+    def _query(
+        self,
+        key_condition: str,
+        e: Expr,
+        *,
+        index: str | None = None,
+        page_size: int | None = None,
+        forward: bool = True,
+        filter_expression: str | None = None,
+        projection: str | None = None,
+    ) -> Iterator[Item]:
+        """Items of one Query, page after page while the caller keeps iterating. Base-table
+        queries are strongly consistent; GSI queries cannot be."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": key_condition,
+            "ScanIndexForward": forward,
+            **e.args(),
+        }
+        if index:
+            args["IndexName"] = index
+        else:
+            args["ConsistentRead"] = True
+        if page_size:
+            args["Limit"] = page_size
+        if filter_expression:
+            args["FilterExpression"] = filter_expression
+        if projection:
+            args["ProjectionExpression"] = projection
+        while True:
+            page = self._call("query", **args)
+            for raw in page.get("Items", []):
+                yield decode(raw)
+            if not page.get("LastEvaluatedKey"):
+                return
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def _index_range(
+        self, index: str, pk: str, low: str, high: str, **kwargs: Any
+    ) -> Iterator[Item]:
+        """Items of one index partition with sort key in [low, high] (none if low > high:
+        DynamoDB refuses such a BETWEEN)."""
+        if low > high:
+            return iter(())
+        e = Expr()
+        condition = (
+            f"{e.n(index + 'PK')} = {e.v(pk)} AND "
+            f"{e.n(index + 'SK')} BETWEEN {e.v(low)} AND {e.v(high)}"
+        )
+        return self._query(condition, e, index=index, **kwargs)
+
+    def _due(self, prefix: str, now: datetime, limit: int) -> list[Item]:
+        """The `limit` earliest GSI3 entries due at `now` over all shards of `prefix`."""
+        if limit <= 0:
+            return []
+        cutoff = pad(ts(now) + 1)  # sort keys are "<seconds>#<id>": everything <= now
+        found: list[Item] = []
+        for number in range(SHARDS):
+            e = Expr()
+            condition = (
+                f"{e.n('GSI3PK')} = {e.v(f'{prefix}#{number}')} AND {e.n('GSI3SK')} < {e.v(cutoff)}"
+            )
+            found += itertools.islice(
+                self._query(condition, e, index="GSI3", page_size=limit), limit
+            )
+        return sorted(found, key=lambda i: i["GSI3SK"])[:limit]
+
+    # -- accounts ---------------------------------------------------------------------------
+    def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
+        """The user and its e-mail guard are both put only if absent; either failing is
+        `email_taken` (a reused user id counts as taken, as in MemoryStore)."""
+        ops = [
+            self._put(items.user_item(user), "attribute_not_exists(PK)"),
+            self._put(items.email_guard_item(user.email, user.user_id), "attribute_not_exists(PK)"),
+            self._put(items.code_item(code)),
+            self._put(items.note_item(notification, datetime.now(UTC))),
+        ]
+        try:
+            self._transact(ops)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.failed(1):
+                raise Conflict("email already registered", code="email_taken") from None
+            raise
+
+    def get_user(self, user_id: str) -> User | None:
+        found = self._get(items.user_key(user_id))
+        return items.user(found) if found else None
+
+    def get_user_by_email(self, email: str) -> User | None:
+        guard = self._get(items.email_key(email))
+        return self.get_user(guard["user_id"]) if guard else None
+
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        self._transact(
+            [
+                self._put(items.code_item(code)),
+                self._put(items.note_item(notification, datetime.now(UTC))),
+            ]
+        )
+
+    def get_verification_code(self, user_id: str) -> VerificationCode | None:
+        found = self._get(items.code_key(user_id))
+        return items.code(found) if found else None
+
+    def record_code_failure(self, user_id: str) -> int:
+        e = Expr()
+        op = self._update(
+            items.code_key(user_id),
+            e.update(add={"failed_attempts": 1}),
+            e,
+            "attribute_exists(PK)",
+        )
+        try:
+            answer = self._update_item(op, ReturnValues="UPDATED_NEW")
+        except self._client_error as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return 0
+            raise
+        return int(answer["Attributes"]["failed_attempts"]["N"])
+
+    def confirm_user(self, user_id: str) -> None:
+        e = Expr()
+        confirm = self._update(
+            items.user_key(user_id),
+            e.update({"status": AccountStatus.CONFIRMED.value}),
+            e,
+            "attribute_exists(PK)",
+        )
+        try:
+            self._transact([confirm, self._delete(items.code_key(user_id))])
+        except TransactionCancelled as cancelled:
+            if not cancelled.failed(0):
+                raise
+            # no such user: still drop the code, as the other stores do
+            self._call("delete_item", TableName=self.table, Key=encode(items.code_key(user_id)))
+
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
+        """One UpdateItem on the window's counter; old windows go by TTL, not by a delete."""
+        window = ts(now) // window_seconds
+        e = Expr()
+        answer = self._call(
+            "update_item",
+            TableName=self.table,
+            Key=encode(items.rate_key(key, window)),
+            UpdateExpression=e.update(
+                {TTL_ATTRIBUTE: (window + 1) * window_seconds + items.RATE_TTL_SECONDS},
+                add={"hits": 1},
+            ),
+            ReturnValues="UPDATED_NEW",
+            **e.args(),
+        )
+        return int(answer["Attributes"]["hits"]["N"])
+
+    def clear_rate_limit(self, key: str) -> None:
+        e = Expr()
+        windows = list(self._query(f"{e.n('PK')} = {e.v(f'RATE#{key}')}", e, projection="PK, SK"))
+        self._batch_write(deletes=[items.key(w["PK"], w["SK"]) for w in windows])
+
+    # -- profiles ---------------------------------------------------------------------------
+    def get_profile(self, user_id: str) -> Profile | None:
+        found = self._get(items.profile_key(user_id))
+        return items.profile(found) if found else None
+
+    def get_profile_by_email(self, email: str) -> Profile | None:
+        e = Expr()
+        condition = f"{e.n('GSI2PK')} = {e.v(f'PEMAIL#{email}')}"
+        found = next(self._query(condition, e, index="GSI2", page_size=1), None)
+        return items.profile(found) if found else None
+
+    def get_profiles(self, user_ids: list[str]) -> dict[str, Profile]:
+        found = self._batch_get([items.profile_key(i) for i in user_ids])
+        return {i["user_id"]: items.profile(i) for i in found}
+
+    def save_profile(self, profile: Profile) -> None:
+        """Upsert the profile and replace its skill index entries in one transaction, guarded
+        by the profile's `version` (read first), so two concurrent saves cannot leave skill
+        entries of both. An existing profile keeps `created_at` and `image_key`."""
+        fields = items.profile_fields(profile)
+        keys = fields["skill_keys"]
+        for attempt in range(OPTIMISTIC_RETRIES):
+            old = self._get(items.profile_key(profile.user_id))
+            e = Expr()
+            version = (old or {}).get("version")
+            if old is None:
+                condition = "attribute_not_exists(PK)"
+            elif version is None:
+                condition = f"attribute_not_exists({e.n('version')})"
+            else:
+                condition = f"{e.n('version')} = {e.v(version)}"
+            raw_set = ()
+            if profile.created_at is not None:
+                created = e.n("created_at")
+                raw_set = (f"{created} = if_not_exists({created}, {e.v(ts(profile.created_at))})",)
+            update = e.update({**fields, "version": (version or 0) + 1}, raw_set=raw_set)
+            ops = [self._update(items.profile_key(profile.user_id), update, e, condition)]
+            stale = set((old or {}).get("skill_keys") or []) - set(keys)
+            ops += [self._delete(items.skill_item_key(k, profile.user_id)) for k in sorted(stale)]
+            ops += [self._put(items.skill_item(k, profile)) for k in keys]
+            try:
+                self._transact(ops)
+                return
+            except TransactionCancelled as cancelled:
+                if not cancelled.failed(0):
+                    raise
+                _backoff(attempt)  # saved concurrently: read again
+        raise Conflict("the profile is being changed concurrently", code="concurrent_update")
+
+    def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
+        e = Expr()
+        op = self._update(
+            items.profile_key(user_id),
+            e.update({"image_key": image_key}),
+            e,
+            "attribute_exists(PK)",
+        )
+        try:
+            answer = self._update_item(op, ReturnValues="ALL_OLD")
+        except self._client_error as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                raise NotFound("no such profile", code="profile_not_found") from None
+            raise
+        return decode(answer.get("Attributes") or {}).get("image_key")
+
+    def search_tutors(
+        self,
+        skill_keys: list[str],
+        available_between: tuple[datetime, datetime] | None,
+        limit: int,
+        after_user_id: str | None,
+    ) -> list[Profile]:
+        """Walk the first skill's index partition in user_id order; each entry carries the
+        tutor's skill keys, so the other skills are checked without reading the profile. With
+        a range, one Limit-1 Query of the tutor's free-slot index per candidate."""
+        keys = list(dict.fromkeys(skill_key(k) for k in skill_keys))
+        if not keys or limit <= 0:
+            return []
+        wanted = set(keys)
+        e = Expr()
+        partition, after = f"SKILL#{keys[0]}", f"TUTOR#{after_user_id or ''}"
+        condition = f"{e.n('PK')} = {e.v(partition)} AND {e.n('SK')} > {e.v(after)}"
+        entries = self._query(condition, e, page_size=min(100, max(limit * 2, 20)))
+        matches: list[str] = []
+        for entry in entries:
+            if not wanted <= set(entry.get("skill_keys") or []):
+                continue
+            if available_between and not self._has_free_slot(entry["tutor_id"], *available_between):
+                continue
+            matches.append(entry["tutor_id"])
+            if len(matches) >= limit:
+                break
+        profiles = self.get_profiles(matches)
+        return [profiles[m] for m in matches if m in profiles]
+
+    def _has_free_slot(self, tutor_id: str, start: datetime, before: datetime) -> bool:
+        free = self._index_range(
+            "GSI4", f"FREE#{tutor_id}", pad(ts(start)), pad(ts(before)), page_size=1
+        )
+        return next(free, None) is not None
+
+    # -- availability and slots ------------------------------------------------------------
+    def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
+        """Overlap guard: a per-tutor LOCK item whose `version` is read before the overlap
+        check and bumped, on that condition, in the transaction that writes the windows. So a
+        concurrent create for the same tutor either saw our windows or fails and checks again.
+
+        A call that fits one transaction (<= 100 items: e.g. a 24 h window cut in 15-minute
+        slots is 98) is all-or-nothing. A larger one is written window by window in several
+        transactions: the first takes the lock as a lease (other creates for that tutor wait),
+        the last releases it; if one fails, the windows already written are deleted again
+        (best effort) — a crash in between leaves whole windows, each with all its slots,
+        which the tutor sees and can delete."""
+        if not windows and not slots:
+            return
+        groups = self._window_groups(windows, slots)
+        tutors = sorted({w.tutor_id for w in windows})
+        chunked = len(tutors) + sum(len(g) for g in groups) > MAX_TRANSACTION_ITEMS
+        deadline = time.monotonic() + LEASE_SECONDS
+        for attempt in itertools.count():
+            locks = {t: self._get(items.lock_key(t)) for t in tutors}
+            now = int(time.time())
+            leased = any((lock or {}).get("lease_until", 0) > now for lock in locks.values())
+            if not leased:
+                self._check_overlaps(windows)
+                lease = now + LEASE_SECONDS if chunked else None
+                lock_ops = [self._lock_op(t, locks[t], lease) for t in tutors]
+                try:
+                    if chunked:
+                        self._write_in_chunks(lock_ops, groups, tutors, locks)
+                    else:
+                        self._transact(lock_ops + [op for g in groups for op in g])
+                    return
+                except TransactionCancelled as cancelled:
+                    if not any(cancelled.failed(i) for i in range(len(lock_ops))):
+                        raise
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    "your availability is being changed by another request; try again",
+                    code="availability_busy",
+                )
+            _backoff(attempt, base=0.05)
+
+    def _window_groups(self, windows: list[Availability], slots: list[Slot]):
+        """Put operations per window: the window, its entry in the tutor's window list, and
+        its slots (slots naming no window of this call come last, on their own)."""
+        by_window: dict[str, list[Slot]] = {}
+        for slot in slots:
+            by_window.setdefault(slot.availability_id, []).append(slot)
+        groups = []
+        for window in windows:
+            mine = by_window.pop(window.availability_id, [])
+            groups.append(
+                [
+                    self._put(items.window_item(window, [s.slot_id for s in mine])),
+                    self._put(items.window_index_item(window)),
+                    *[self._put(items.slot_item(s)) for s in mine],
+                ]
+            )
+        rest = [s for group in by_window.values() for s in group]
+        if rest:
+            groups.append([self._put(items.slot_item(s)) for s in rest])
+        return groups
+
+    def _lock_op(self, tutor_id: str, lock: Item | None, lease_until: int | None):
+        e = Expr()
+        version = (lock or {}).get("version", 0)
+        if lock is None:
+            condition = "attribute_not_exists(PK)"
+        else:
+            condition = f"{e.n('version')} = {e.v(version)}"
+        update = e.update({"version": version + 1, "lease_until": lease_until})
+        return self._update(items.lock_key(tutor_id), update, e, condition)
+
+    def _check_overlaps(self, windows: list[Availability]) -> None:
+        """A tutor's windows never overlap, so only the last one starting before a new window
+        ends can overlap it: one Limit-1 Query per new window, however long the history."""
+        accepted: list[Availability] = []
+        for window in windows:
+            e = Expr()
+            condition = (
+                f"{e.n('PK')} = {e.v(f'TUTOR#{window.tutor_id}')} AND {e.n('SK')} "
+                f"BETWEEN {e.v('AVAIL#')} AND {e.v(f'AVAIL#{pad(ts(window.end))}')}"
+            )
+            last = next(self._query(condition, e, page_size=1, forward=False), None)
+            clash = last["availability_id"] if last and last["end"] > ts(window.start) else None
+            for other in accepted:
+                overlaps = other.start < window.end and other.end > window.start
+                if clash is None and other.tutor_id == window.tutor_id and overlaps:
+                    clash = other.availability_id
+            if clash is not None:
+                raise Conflict(
+                    "the window overlaps one of your existing windows",
+                    code="availability_overlap",
+                    details={"availability_id": clash},
+                )
+            accepted.append(window)
+
+    def _write_in_chunks(self, lock_ops, groups, tutors, locks) -> None:
+        batches: list[list[dict[str, Any]]] = [list(lock_ops)]
+        for group in groups:
+            if len(batches[-1]) + len(group) > MAX_TRANSACTION_ITEMS:
+                batches.append([])
+            for op in group:  # a group larger than a transaction (bulk-made data) is split
+                if len(batches[-1]) >= MAX_TRANSACTION_ITEMS:
+                    batches.append([])
+                batches[-1].append(op)
+        self._transact(batches[0])  # the lock's condition decides here, as in one transaction
+        written = [decode(op["Put"]["Item"]) for op in batches[0] if "Put" in op]
+        try:
+            for batch in batches[1:]:
+                self._transact(batch)
+                written += [decode(op["Put"]["Item"]) for op in batch if "Put" in op]
+        except BaseException as exc:
+            # undo what was written, then let others in
+            self._batch_write(deletes=[items.key(i["PK"], i["SK"]) for i in written])
+            self._release(tutors, locks)
+            if isinstance(exc, TransactionCancelled):
+                raise Conflict("availability could not be written", code=exc.code) from exc
+            raise
+        self._release(tutors, locks)
+
+    def _release(self, tutors: list[str], locks: dict[str, Item | None]) -> None:
+        for tutor in tutors:
+            e = Expr()
+            version = (locks[tutor] or {}).get("version", 0) + 1
+            op = self._update(
+                items.lock_key(tutor),
+                e.update(remove=["lease_until"]),
+                e,
+                f"{e.n('version')} = {e.v(version)}",
+            )
+            try:
+                self._update_item(op)
+            except self._client_error as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise  # else: the lease ran out and another create took the lock
+
+    def get_availability(self, availability_id: str) -> Availability | None:
+        found = self._get(items.window_key(availability_id))
+        return items.availability(found) if found else None
+
+    def delete_availability(self, availability_id: str) -> None:
+        """Read the window (it lists its slot ids) and its slots, then one transaction: free
+        slots are deleted, slots with booking history become `expired`, each on the condition
+        that it is still as read; the window goes too. A window has at most 96 slots through
+        the API; beyond 98 the slots go in earlier transactions and the window last."""
+        for attempt in range(OPTIMISTIC_RETRIES):
+            window = self._get(items.window_key(availability_id))
+            if window is None:
+                raise NotFound("no such availability", code="availability_not_found")
+            slots = self._batch_get([items.slot_key(i) for i in window.get("slot_ids") or []])
+            busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
+            if any(s["slot_status"] in busy for s in slots):
+                raise Conflict(
+                    "a slot of this window is pending or booked", code="availability_in_use"
+                )
+            ops = [self._free_slot_op(s) for s in slots]
+            ops += [
+                self._delete(items.window_key(availability_id), "attribute_exists(PK)"),
+                self._delete(
+                    items.window_index_key(
+                        window["tutor_id"], items.dt(window["start"]), availability_id
+                    )
+                ),
+            ]
+            try:
+                for start in range(0, len(ops), MAX_TRANSACTION_ITEMS):
+                    self._transact(ops[start : start + MAX_TRANSACTION_ITEMS])
+                return
+            except TransactionCancelled:
+                _backoff(attempt)  # a slot changed (or the window went): look again
+        raise Conflict("the window is being changed concurrently", code="concurrent_update")
+
+    def _free_slot_op(self, slot: Item):
+        e = Expr()
+        condition = f"{e.n('slot_status')} = {e.v(slot['slot_status'])}"
+        if slot.get("history"):
+            update = e.update({"slot_status": SlotStatus.EXPIRED.value}, remove=SLOT_INDEX_KEYS)
+            return self._update(items.slot_key(slot["slot_id"]), update, e, condition)
+        condition += f" AND attribute_not_exists({e.n('history')})"
+        return self._delete(items.slot_key(slot["slot_id"]), condition, e)
+
+    def get_slot(self, slot_id: str) -> Slot | None:
+        found = self._get(items.slot_key(slot_id))
+        return items.slot(found) if found else None
+
+    def slots_for_tutor(
+        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+    ) -> list[Slot]:
+        """GSI1 (all of the tutor's slots by start), or GSI4 for `available` ones; another
+        status is a filter over the range (the service bounds ranges to 92 days)."""
+        low, high = pad(ts(start_from)), pad(ts(start_before))  # "<high>#id" > "<high>"
+        if low > high:
+            return []
+        if status == SlotStatus.AVAILABLE:
+            found = self._index_range("GSI4", f"FREE#{tutor_id}", low, high)
+        elif status is None:
+            found = self._index_range("GSI1", f"SLOTS#{tutor_id}", low, high)
+        else:
+            e = Expr()
+            condition = (
+                f"{e.n('GSI1PK')} = {e.v(f'SLOTS#{tutor_id}')} AND "
+                f"{e.n('GSI1SK')} BETWEEN {e.v(low)} AND {e.v(high)}"
+            )
+            found = self._query(
+                condition,
+                e,
+                index="GSI1",
+                filter_expression=f"{e.n('slot_status')} = {e.v(status.value)}",
+            )
+        return [items.slot(i) for i in found]
+
+    # -- bookings ---------------------------------------------------------------------------
+    def request_booking(
+        self,
+        booking: Booking,
+        notification: Notification,
+        now: datetime,
+        idempotency_key: str | None = None,
+    ) -> Booking:
+        """One TransactWriteItems, optimistic about the slot the caller read: take the slot
+        (condition: available, start > now, and the tutor and times the booking copies), put
+        the booking, the notification and the idempotency key (condition: new). The
+        cancellation reasons tell what went wrong: a used key returns its booking; a missing
+        slot is `slot_not_found`; a taken or started one `SlotUnavailable`; a slot that is free
+        but differs from the caller's copy is re-tried once with the slot's own values."""
+        stored = replace(booking, booking_status=BookingStatus.PENDING)
+        note = items.note_item(notification, datetime.now(UTC))
+        for _ in range(3):
+            ops = [
+                self._take_slot_op(stored, now),
+                self._put(items.booking_item(stored), "attribute_not_exists(PK)"),
+                self._put(note),
+            ]
+            if idempotency_key is not None:
+                key = items.idempotency_key(stored.student_id, idempotency_key)
+                remembered = {**key, "booking_id": stored.booking_id, "created_at": ts(now)}
+                ops.append(self._put(remembered, "attribute_not_exists(PK)"))
+            try:
+                self._transact(ops)
+                return stored
+            except TransactionCancelled as cancelled:
+                if idempotency_key is not None and cancelled.failed(3):
+                    earlier = self._get(items.idempotency_key(stored.student_id, idempotency_key))
+                    found = self.get_booking(earlier["booking_id"]) if earlier else None
+                    if found is not None:
+                        return found
+                if not cancelled.failed(0):
+                    raise
+                current = cancelled.old_item(0)
+                if current is None:
+                    raise NotFound("slot not found", code="slot_not_found") from None
+                slot = items.slot(current)
+                if slot.slot_status != SlotStatus.AVAILABLE or slot.start <= now:
+                    raise SlotUnavailable(
+                        "slot is not available", details={"slot_status": slot.slot_status.value}
+                    ) from None
+                stored = replace(stored, tutor_id=slot.tutor_id, start=slot.start, end=slot.end)
+        raise SlotUnavailable("slot is not available", details={"slot_status": "changing"})
+
+    def _take_slot_op(self, booking: Booking, now: datetime):
+        e = Expr()
+        update = e.update(
+            {"slot_status": SlotStatus.PENDING.value, "history": True}, remove=SLOT_INDEX_KEYS
+        )
+        start = e.n("start")
+        condition = (
+            f"attribute_exists(PK) AND {e.n('slot_status')} = {e.v(SlotStatus.AVAILABLE.value)} "
+            f"AND {start} > {e.v(ts(now))} AND {start} = {e.v(ts(booking.start))} "
+            f"AND {e.n('end')} = {e.v(ts(booking.end))} "
+            f"AND {e.n('tutor_id')} = {e.v(booking.tutor_id)}"
+        )
+        return self._update(
+            items.slot_key(booking.slot_id), update, e, condition, return_old_on_failure=True
+        )
+
+    def _slot_status_op(self, booking: Booking, status: SlotStatus):
+        """Set the booking's slot to `status`, with the index keys of that status."""
+        e = Expr()
+        if status == SlotStatus.AVAILABLE:
+            keys = items.free_slot_keys(booking.slot_id, booking.tutor_id, booking.start)
+            update = e.update({"slot_status": status.value, **keys})
+        else:
+            update = e.update({"slot_status": status.value}, remove=SLOT_INDEX_KEYS)
+        return self._update(items.slot_key(booking.slot_id), update, e, "attribute_exists(PK)")
+
+    def _booking_status_op(
+        self, booking: Booking, updated: Booking, extra_condition: str = "", e: Expr | None = None
+    ):
+        """Move `booking` (as read) to `updated`'s status, on condition it is still as read."""
+        e = e or Expr()
+        due = items.booking_due_keys(
+            updated.booking_id, updated.booking_status, updated.start, updated.end
+        )
+        sets = {
+            "booking_status": updated.booking_status.value,
+            "updated_at": ts(updated.updated_at),
+            **due,
+        }
+        if updated.reason is not None:
+            sets["reason"] = updated.reason
+        update = e.update(sets, remove=[k for k in DUE_KEYS if k not in due])
+        condition = f"{e.n('booking_status')} = {e.v(booking.booking_status.value)}"
+        return self._update(
+            items.booking_key(booking.booking_id), update, e, condition + extra_condition
+        )
+
+    def _pair_op(self, booking: Booking, delta: int):
+        e = Expr()
+        update = e.update(
+            {"tutor_id": booking.tutor_id, "student_id": booking.student_id},
+            add={"accepted": delta},
+        )
+        return self._update(items.pair_key(booking.tutor_id, booking.student_id), update, e)
+
+    def transition_booking(
+        self,
+        booking_id: str,
+        from_statuses: frozenset[BookingStatus],
+        to_status: BookingStatus,
+        slot_status: SlotStatus,
+        now: datetime,
+        reason: str | None,
+        notification: Notification | None,
+        require_not_started: bool,
+    ) -> Booking | None:
+        """Read the booking, then one transaction conditioned on its status being what was
+        read (and, if asked, on its start > now): booking, slot, notification, and the pair's
+        accepted-bookings counter. A lost race reads again."""
+        for attempt in range(OPTIMISTIC_RETRIES):
+            found = self._get(items.booking_key(booking_id))
+            if found is None:
+                return None
+            booking = items.booking(found)
+            if booking.booking_status not in from_statuses:
+                return None
+            if require_not_started and booking.start <= now:
+                return None
+            updated = replace(
+                booking,
+                booking_status=to_status,
+                updated_at=now,
+                reason=reason if reason is not None else booking.reason,
+            )
+            e = Expr()
+            not_started = f" AND {e.n('start')} > {e.v(ts(now))}" if require_not_started else ""
+            ops = [
+                self._booking_status_op(booking, updated, not_started, e),
+                self._slot_status_op(booking, slot_status),
+            ]
+            if notification is not None:
+                ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
+            accepted = BookingStatus.ACCEPTED
+            delta = (to_status == accepted) - (booking.booking_status == accepted)
+            if delta:
+                ops.append(self._pair_op(booking, delta))
+            try:
+                self._transact(ops)
+                return replace(updated, updated_at=items.dt(ts(now)))
+            except TransactionCancelled as cancelled:
+                if not cancelled.failed(0):
+                    raise
+                _backoff(attempt)
+        return None
+
+    def get_booking(self, booking_id: str) -> Booking | None:
+        found = self._get(items.booking_key(booking_id))
+        return items.booking(found) if found else None
+
+    def has_accepted_booking(self, tutor_id: str, student_id: str) -> bool:
+        pair = self._get(items.pair_key(tutor_id, student_id))
+        return bool(pair) and pair.get("accepted", 0) > 0
+
+    def _bookings(self, index, pk, status, start_from, start_before, limit, after):
+        """One person's bookings by (start, booking_id) from a GSI: the range and the cursor
+        are the sort key's bounds, the status a filter (paged until `limit` are found)."""
+        if limit <= 0:
+            return []
+        low = pad(ts(start_from)) if start_from is not None else "0"
+        cursor = f"{pad(ts(after[0]))}#{after[1]}" if after is not None else None
+        if cursor is not None and cursor > low:
+            low = cursor
+        high = pad(ts(start_before)) if start_before is not None else "~"
+        if low > high:
+            return []
+        e = Expr()
+        condition = (
+            f"{e.n(index + 'PK')} = {e.v(pk)} AND "
+            f"{e.n(index + 'SK')} BETWEEN {e.v(low)} AND {e.v(high)}"
+        )
+        filter_expression = None
+        if status is not None:
+            filter_expression = f"{e.n('booking_status')} = {e.v(BookingStatus(status).value)}"
+        page_size = limit + 1 if status is None else max(limit + 1, 50)
+        found = []
+        for item in self._query(
+            condition, e, index=index, page_size=page_size, filter_expression=filter_expression
+        ):
+            if item[index + "SK"] == cursor:
+                continue  # BETWEEN includes the cursor itself
+            found.append(items.booking(item))
+            if len(found) >= limit:
+                break
+        return found
+
+    def bookings_for_tutor(
+        self,
+        tutor_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]:
+        return self._bookings(
+            "GSI1", f"TBOOKINGS#{tutor_id}", status, start_from, start_before, limit, after
+        )
+
+    def bookings_for_student(
+        self,
+        student_id: str,
+        status: BookingStatus | None,
+        start_from: datetime | None,
+        start_before: datetime | None,
+        limit: int,
+        after: tuple[datetime, str] | None,
+    ) -> list[Booking]:
+        return self._bookings(
+            "GSI2", f"SBOOKINGS#{student_id}", status, start_from, start_before, limit, after
+        )
+
+    def expire(
+        self, now: datetime, limit: int, notify_expired: Callable[[Booking], Notification]
+    ) -> ExpiryResult:
+        """What is due comes from GSI3's sparse, sharded due indexes (oldest first); each
+        change is a conditional write that re-checks the item, so a second job running at the
+        same time (or a stale index entry) changes nothing twice."""
+        result = ExpiryResult()
+        at = ts(now)
+        for entry in self._due("DUESLOT", now, limit):
+            e = Expr()
+            op = self._update(
+                items.slot_key(entry["slot_id"]),
+                e.update({"slot_status": SlotStatus.EXPIRED.value}, remove=SLOT_INDEX_KEYS),
+                e,
+                f"{e.n('slot_status')} = {e.v(SlotStatus.AVAILABLE.value)} "
+                f"AND {e.n('start')} <= {e.v(at)}",
+            )
+            if self._try_update(op):
+                result.slots_expired += 1
+        for entry in self._due("DUEPENDING", now, limit):
+            booking = items.booking(entry)
+            expired = replace(booking, booking_status=BookingStatus.EXPIRED, updated_at=now)
+            ops = [
+                self._booking_status_op(booking, expired),
+                self._slot_status_op(booking, SlotStatus.EXPIRED),
+                self._put(items.note_item(notify_expired(replace(expired)), now)),
+            ]
+            if self._try_transact(ops):
+                result.bookings_expired += 1
+        for entry in self._due("DUEACCEPTED", now, limit):
+            booking = items.booking(entry)
+            completed = replace(booking, booking_status=BookingStatus.COMPLETED, updated_at=now)
+            ops = [self._booking_status_op(booking, completed), self._pair_op(booking, -1)]
+            if self._try_transact(ops):
+                result.bookings_completed += 1
+        return result
+
+    def _try_update(self, op: dict[str, Any], **extra: Any) -> dict[str, Any] | None:
+        """UpdateItem; None when its condition does not hold."""
+        try:
+            return self._update_item(op, **extra)
+        except self._client_error as exc:
+            if _error_code(exc) == "ConditionalCheckFailedException":
+                return None
+            raise
+
+    def _try_transact(self, ops: list[dict[str, Any]]) -> bool:
+        """The transaction; False when its first operation's condition does not hold."""
+        try:
+            self._transact(ops)
+            return True
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0):
+                return False
+            raise
+
+    # -- notifications (outbox) and subscriptions ------------------------------------------
+    def add_notifications(self, notifications: list[Notification]) -> None:
+        now = datetime.now(UTC)
+        self._batch_write(puts=[items.note_item(n, now) for n in notifications])
+
+    def claim_notifications(
+        self, now: datetime, limit: int, lease_seconds: int
+    ) -> list[Notification]:
+        """Due entries from the sharded outbox index, each taken by an UpdateItem conditioned
+        on the `next_attempt_at` the index showed: of two workers, one wins each entry."""
+        leased_until = ts(now) + lease_seconds
+        claimed: list[Notification] = []
+        for _ in range(3):  # a lost entry makes room for the next due one
+            wanted = limit - len(claimed)
+            due = self._due("OUTBOX", now, wanted)
+            lost = 0
+            for entry in due:
+                e = Expr()
+                ident = entry["notification_id"]
+                update = e.update(
+                    {
+                        "next_attempt_at": leased_until,
+                        **items.outbox_keys(ident, "pending", leased_until),
+                    },
+                    add={"attempts": 1},
+                )
+                condition = (
+                    f"{e.n('status')} = {e.v('pending')} "
+                    f"AND {e.n('next_attempt_at')} = {e.v(entry['next_attempt_at'])}"
+                )
+                op = self._update(items.note_key(ident), update, e, condition)
+                answer = self._try_update(op, ReturnValues="ALL_NEW")
+                if answer is None:
+                    lost += 1
+                else:
+                    claimed.append(items.notification(decode(answer["Attributes"])))
+            if not lost or len(due) < wanted:
+                break
+        return claimed
+
+    def finish_notification(
+        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
+    ) -> None:
+        """One UpdateItem. Once a verification code will not be sent any more, its copy in the
+        outbox is dropped (payload `{}`): the first update is conditioned on another kind, and
+        only a code's entry takes a second one."""
+        due = ts(next_attempt_at)
+        outbox = items.outbox_keys(notification_id, status, due)
+        sets = {"status": status, "next_attempt_at": due, "last_error": error, **outbox}
+        for forget_payload in (False, True):
+            e = Expr()
+            changes = {**sets, "payload": "{}"} if forget_payload else sets
+            update = e.update(changes, remove=[k for k in DUE_KEYS if k not in outbox])
+            condition = "attribute_exists(PK)"
+            if status != "pending" and not forget_payload:
+                condition += f" AND {e.n('kind')} <> {e.v('verification_code')}"
+            op = self._update(
+                items.note_key(notification_id), update, e, condition, return_old_on_failure=True
+            )
+            try:
+                self._update_item(op)
+                return
+            except self._client_error as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                if not exc.response.get("Item"):
+                    return  # no such notification
+
+    def get_notification(self, notification_id: str) -> Notification | None:
+        found = self._get(items.note_key(notification_id))
+        return items.notification(found) if found else None
+
+    def get_subscription(self, user_id: str) -> Subscription | None:
+        found = self._get(items.subscription_key(user_id))
+        return items.subscription(found) if found else None
+
+    def get_subscription_by_token(self, token: str) -> Subscription | None:
+        e = Expr()
+        condition = f"{e.n('GSI2PK')} = {e.v(f'SUBTOKEN#{token}')}"
+        found = next(self._query(condition, e, index="GSI2", page_size=1), None)
+        return items.subscription(found) if found else None
+
+    def save_subscription(
+        self, subscription: Subscription, notification: Notification | None
+    ) -> None:
+        ops = [self._put(items.subscription_item(subscription))]
+        if notification is not None:
+            ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
+        self._transact(ops)
+
+    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+        e = Expr()
+        op = self._update(
+            items.subscription_key(user_id),
+            e.update({"status": status.value}),
+            e,
+            "attribute_exists(PK)",
+        )
+        self._try_update(op)
+
+    # -- bulk path and consistency check ----------------------------------------------------
+    def bulk_insert(
+        self,
+        users: list[User],
+        profiles: list[Profile],
+        availabilities: list[Availability],
+        slots: list[Slot],
+    ) -> None:
+        """The demo-data fast path: BatchWriteItem, 25 items a call, 8 calls at a time. Checked
+        first: no duplicate id or e-mail in the call or in the table (BatchGetItem); then
+        written without per-item conditions, so it is not atomic, and not safe against a
+        concurrent sign-up with the same e-mail. For empty tables and demo data."""
+        emails = [u.email for u in users]
+        ids = [u.user_id for u in users]
+        if len(set(emails)) != len(emails) or len(set(ids)) != len(ids):
+            raise Conflict("bulk insert rejected: duplicate user", code="bulk_conflict")
+        existing = self._batch_get(
+            [items.user_key(i) for i in ids] + [items.email_key(m) for m in emails]
+        )
+        if existing:
+            raise Conflict("bulk insert rejected: user exists", code="bulk_conflict")
+        by_window: dict[str, list[str]] = {}
+        for slot in slots:
+            by_window.setdefault(slot.availability_id, []).append(slot.slot_id)
+        puts: list[Item] = []
+        for user in users:
+            puts += [items.user_item(user), items.email_guard_item(user.email, user.user_id)]
+        for profile in profiles:
+            puts.append(items.profile_item(profile))
+            puts += [items.skill_item(k, profile) for k in items.skill_keys(profile)]
+        for window in availabilities:
+            puts.append(items.window_item(window, by_window.get(window.availability_id, [])))
+            puts.append(items.window_index_item(window))
+        puts += [items.slot_item(s) for s in slots]
+        self._batch_write(puts=puts, workers=8)
+
+    def check_consistency(self) -> list[str]:
+        """Violations of the booking invariants, and of this table's derived entries (index
+        keys that follow a status, the pairs' accepted counters), human readable.
+
+        The one Scan of this adapter: an operator tool (the `check` command, tests) that
+        reads the whole table. Never call it on a request path."""
+        slots: dict[str, Item] = {}
+        bookings: list[Item] = []
+        pairs: dict[tuple[str, str], int] = {}
+        e = Expr()
+        wanted = ", ".join(e.v(kind) for kind in ("SLOT", "BOOKING", "PAIR"))
+        attributes = [
+            "SK",
+            "slot_id",
+            "slot_status",
+            "history",
+            "booking_id",
+            "booking_status",
+            "tutor_id",
+            "student_id",
+            "start",
+            "end",
+            "accepted",
+        ] + list(SLOT_INDEX_KEYS)
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "ConsistentRead": True,
+            "FilterExpression": f"{e.n('SK')} IN ({wanted})",
+            "ProjectionExpression": ", ".join(e.n(a) for a in attributes),
+            **e.args(),
+        }
+        while True:
+            page = self._call("scan", **args)
+            for raw in page.get("Items", []):
+                item = decode(raw)
+                kind = item["SK"]
+                if kind == "SLOT":
+                    slots[item["slot_id"]] = item
+                elif kind == "BOOKING":
+                    bookings.append(item)
+                elif kind == "PAIR":
+                    pairs[item["tutor_id"], item["student_id"]] = item.get("accepted", 0)
+            if not page.get("LastEvaluatedKey"):
+                break
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return _problems(slots, bookings, pairs)
+
+
+def _problems(
+    slots: dict[str, Item], bookings: list[Item], pairs: dict[tuple[str, str], int]
+) -> list[str]:
+    problems: list[str] = []
+    live: dict[str, int] = {}
+    statuses: dict[str, set[str]] = {}
+    accepted: dict[tuple[str, str], int] = {}
+    wanted = {BookingStatus.PENDING.value: "pending", BookingStatus.ACCEPTED.value: "booked"}
+    for b in bookings:
+        status, ident = b["booking_status"], b["booking_id"]
+        statuses.setdefault(b["slot_id"], set()).add(status)
+        slot = slots.get(b["slot_id"])
+        if slot is None:
+            problems.append(f"booking whose slot is missing: {ident}")
+            continue
+        if status in {s.value for s in LIVE_BOOKING_STATUSES}:
+            live[b["slot_id"]] = live.get(b["slot_id"], 0) + 1
+        if status in wanted and slot["slot_status"] != wanted[status]:
+            problems.append(f"{status} booking whose slot is not {wanted[status]}: {ident}")
+        if status == BookingStatus.ACCEPTED.value:
+            pair = (b["tutor_id"], b["student_id"])
+            accepted[pair] = accepted.get(pair, 0) + 1
+        due = items.booking_due_keys(
+            ident, BookingStatus(status), items.dt(b["start"]), items.dt(b["end"])
+        )
+        if {k: b.get(k) for k in DUE_KEYS} != {k: due.get(k) for k in DUE_KEYS}:
+            problems.append(f"booking whose due-index entry does not match its status: {ident}")
+    problems += [f"slot with more than one live booking: {s}" for s, n in live.items() if n > 1]
+    for ident, slot in slots.items():
+        mine = statuses.get(ident, set())
+        status = slot["slot_status"]
+        if status == "pending" and "pending" not in mine:
+            problems.append(f"pending slot without a pending booking: {ident}")
+        if status == "booked" and not mine & {"accepted", "completed"}:
+            problems.append(f"booked slot without an accepted or completed booking: {ident}")
+        if mine and not slot.get("history"):
+            problems.append(f"slot with bookings but no history mark: {ident}")
+        indexed = all(slot.get(k) for k in SLOT_INDEX_KEYS)
+        if (
+            indexed != (status == "available")
+            or any(slot.get(k) for k in SLOT_INDEX_KEYS) != indexed
+        ):
+            problems.append(f"slot whose free/due index entries do not match its status: {ident}")
+    for pair in set(pairs) | set(accepted):
+        if pairs.get(pair, 0) != accepted.get(pair, 0):
+            problems.append(f"accepted-bookings counter is wrong for pair: {pair[0]}/{pair[1]}")
+    return problems

@@ -1,0 +1,600 @@
+"""What only the DynamoDB store has: URLs, the table it creates, the calls each method makes
+(no Scan outside `check_consistency`), cancellation reasons mapped to domain errors, retries
+of transaction conflicts, chunked availability writes, sparse indexes, and real races between
+threads — all against moto's server mode on loopback (see moto_server.py)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from factories import (
+    BASE,
+    at,
+    make_booking,
+    make_code,
+    make_notification,
+    make_profile,
+    make_subscription,
+    make_user,
+    make_window,
+    publish,
+    request,
+)
+from moto_server import REGION, dynamodb_store, endpoint_url
+
+from skillsession.adapters.store import dynamodb as dynamodb_module
+from skillsession.adapters.store.dynamodb import DynamoStore, TransactionCancelled
+from skillsession.adapters.store.dynamodb_items import encode, lock_key, slot_key
+from skillsession.adapters.store.dynamodb_schema import INDEXES, TTL_ATTRIBUTE
+from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
+from skillsession.domain.model import BookingStatus, Role, SlotStatus, SubscriptionStatus
+from skillsession.ports import Store
+
+STORE_METHODS = [n for n, v in vars(Store).items() if not n.startswith("_") and callable(v)]
+
+
+@pytest.fixture
+def dynamo() -> Iterator[DynamoStore]:
+    store = dynamodb_store("dynamo")
+    store.migrate()
+    yield store
+    store.close()
+
+
+class Recorder:
+    """Every DynamoDB operation the store's client issues, via a botocore event hook."""
+
+    def __init__(self, store: DynamoStore):
+        self.operations: list[str] = []
+        store.client.meta.events.register("before-call.dynamodb.*", self._record)
+
+    def _record(self, model: Any, **_: Any) -> None:
+        self.operations.append(model.name)
+
+    def count(self, action: Callable[[], Any]) -> tuple[Any, Counter]:
+        start = len(self.operations)
+        result = action()
+        return result, Counter(self.operations[start:])
+
+
+def _response(status: int, body: dict[str, Any]):
+    """A canned DynamoDB HTTP answer, for a `before-send` hook to short-circuit a call."""
+    from botocore.awsrequest import AWSResponse
+
+    class Raw:
+        def stream(self, **_: Any) -> Iterator[bytes]:
+            yield json.dumps(body).encode()
+
+    headers = {"x-amzn-requestid": "test", "content-type": "application/x-amz-json-1.0"}
+    return AWSResponse("http://moto", status, headers, Raw())
+
+
+def _cancelled(codes: list[str]):
+    reasons = [{"Code": c, "Message": c} if c != "None" else {"Code": "None"} for c in codes]
+    return _response(
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+            "Message": f"Transaction cancelled [{', '.join(codes)}]",
+            "CancellationReasons": reasons,
+        },
+    )
+
+
+def _fail_transactions(store: DynamoStore, answers: list[Any]) -> list[int]:
+    """Make the next TransactWriteItems calls answer `answers` in turn (None: really send)."""
+    seen: list[int] = []
+
+    def hook(**_: Any):
+        seen.append(1)
+        return answers.pop(0) if answers else None
+
+    store.client.meta.events.register("before-send.dynamodb.TransactWriteItems", hook)
+    return seen
+
+
+def _raw_item(store: DynamoStore, key: dict[str, str]) -> dict[str, Any]:
+    from skillsession.adapters.store.dynamodb_items import decode
+
+    found = store.client.get_item(TableName=store.table, Key=encode(key), ConsistentRead=True)
+    return decode(found.get("Item")) or {}
+
+
+# -- URL and table ----------------------------------------------------------------------------
+def test_from_url():
+    url = f"dynamodb://my-table?region=eu-central-1&endpoint_url={endpoint_url()}"
+    store = DynamoStore.from_url(url)
+    assert (store.table, store.region, store.endpoint_url) == (
+        "my-table",
+        "eu-central-1",
+        endpoint_url(),
+    )
+    assert store.client.meta.region_name == "eu-central-1"
+    assert store.backend_name == "dynamodb"
+    store.close()
+    for bad in ("dynamodb://", "sqlite:///x.db", "dynamodb://t?regoin=x"):
+        with pytest.raises(ValueError):
+            DynamoStore.from_url(bad)
+
+
+def test_migrate_creates_the_table_with_its_indexes_and_ttl(dynamo: DynamoStore):
+    table = dynamo.client.describe_table(TableName=dynamo.table)["Table"]
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert {k["AttributeName"] for k in table["KeySchema"]} == {"PK", "SK"}
+    assert sorted(g["IndexName"] for g in table["GlobalSecondaryIndexes"]) == list(INDEXES)
+    ttl = dynamo.client.describe_time_to_live(TableName=dynamo.table)["TimeToLiveDescription"]
+    assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TTL_ATTRIBUTE)
+    recorder = Recorder(dynamo)
+    dynamo.migrate()  # an existing table: only looked at
+    assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive"}
+
+
+def test_migrate_adds_missing_indexes_to_an_older_table():
+    store = dynamodb_store("older")
+    store.client.create_table(
+        TableName=store.table,
+        KeySchema=[
+            {"AttributeName": "PK", "KeyType": "HASH"},
+            {"AttributeName": "SK", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "PK", "AttributeType": "S"},
+            {"AttributeName": "SK", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    store.migrate()
+    table = store.client.describe_table(TableName=store.table)["Table"]
+    assert sorted(g["IndexName"] for g in table["GlobalSecondaryIndexes"]) == list(INDEXES)
+    _, slots = publish(store, "tutor", at(days=1))
+    assert store.slots_for_tutor("tutor", BASE, at(days=2), None) == slots
+    store.close()
+
+
+# -- calls per method, and no Scan ------------------------------------------------------------
+def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
+    store = dynamodb_store("calls")
+    recorder = Recorder(store)
+    table: dict[str, Counter] = {}
+
+    def measure(label: str, action: Callable[[], Any]) -> Any:
+        result, counts = recorder.count(action)
+        table[label] = table.get(label, Counter()) + counts
+        return result
+
+    measure("migrate", store.migrate)
+    user = make_user("ada@example.org")
+    note = make_notification(user.user_id, "verification_code", payload={"code": "1"})
+    measure("create_user", lambda: store.create_user(user, make_code(user.user_id), note))
+    measure("get_user", lambda: store.get_user(user.user_id))
+    measure("get_user_by_email", lambda: store.get_user_by_email(user.email))
+    fresh = make_code(user.user_id, "hash-2")
+    measure(
+        "replace_verification_code",
+        lambda: store.replace_verification_code(fresh, make_notification(user.user_id)),
+    )
+    measure("get_verification_code", lambda: store.get_verification_code(user.user_id))
+    measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
+    measure("confirm_user", lambda: store.confirm_user(user.user_id))
+    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60))
+    measure("clear_rate_limit", lambda: store.clear_rate_limit("login:ada"))
+
+    tutor = make_profile(skills=["Python", "Calculus"])
+    student = make_profile(user_id=user.user_id, role=Role.STUDENT)
+    measure("save_profile", lambda: store.save_profile(tutor))
+    store.save_profile(student)
+    changed = replace(tutor, teaching_skills=["Python", "Chemistry"])
+    measure("save_profile (update)", lambda: store.save_profile(changed))
+    measure("get_profile", lambda: store.get_profile(tutor.user_id))
+    measure("get_profile_by_email", lambda: store.get_profile_by_email(tutor.email))
+    measure("get_profiles", lambda: store.get_profiles([tutor.user_id, student.user_id]))
+    measure("set_profile_image", lambda: store.set_profile_image(tutor.user_id, "img/1.png"))
+
+    window, slots = make_window(tutor.user_id, at(days=1), at(days=1, hours=3))
+    spare, spare_slots = make_window(tutor.user_id, at(days=2), at(days=2, hours=1))
+    measure("create_availability", lambda: store.create_availability([window], slots))
+    store.create_availability([spare], spare_slots)
+    measure("get_availability", lambda: store.get_availability(window.availability_id))
+    measure("get_slot", lambda: store.get_slot(slots[0].slot_id))
+    measure(
+        "slots_for_tutor",
+        lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), None),
+    )
+    measure(
+        "slots_for_tutor (available)",
+        lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), SlotStatus.AVAILABLE),
+    )
+    measure(
+        "search_tutors",
+        lambda: store.search_tutors(["python", "chemistry"], (BASE, at(days=3)), 10, None),
+    )
+
+    booking = make_booking(slots[0], student.user_id)
+    ask = make_notification(tutor.user_id, "booking_requested")
+    measure("request_booking", lambda: store.request_booking(booking, ask, BASE, "key-1"))
+    again = make_booking(slots[1], student.user_id)
+    measure(
+        "request_booking (replayed key)",
+        lambda: store.request_booking(again, make_notification(), BASE, "key-1"),
+    )
+    measure(
+        "transition_booking",
+        lambda: store.transition_booking(
+            booking.booking_id,
+            frozenset({BookingStatus.PENDING}),
+            BookingStatus.ACCEPTED,
+            SlotStatus.BOOKED,
+            BASE,
+            None,
+            make_notification(student.user_id, "booking_accepted"),
+            True,
+        ),
+    )
+    measure("get_booking", lambda: store.get_booking(booking.booking_id))
+    measure(
+        "has_accepted_booking",
+        lambda: store.has_accepted_booking(tutor.user_id, student.user_id),
+    )
+    measure(
+        "bookings_for_tutor",
+        lambda: store.bookings_for_tutor(tutor.user_id, None, None, None, 20, None),
+    )
+    measure(
+        "bookings_for_student",
+        lambda: store.bookings_for_student(
+            student.user_id, BookingStatus.ACCEPTED, BASE, None, 20, None
+        ),
+    )
+    measure("delete_availability", lambda: store.delete_availability(spare.availability_id))
+    measure("expire", lambda: store.expire(at(days=1, hours=2), 10, lambda b: make_notification()))
+
+    notes = [make_notification() for _ in range(3)]
+    measure("add_notifications", lambda: store.add_notifications(notes))
+    claimed = measure("claim_notifications", lambda: store.claim_notifications(BASE, 2, 60))
+    assert len(claimed) == 2
+    measure(
+        "finish_notification",
+        lambda: store.finish_notification(notes[0].notification_id, "sent", None, None),
+    )
+    measure(
+        "finish_notification (a code)",
+        lambda: store.finish_notification(note.notification_id, "sent", None, None),
+    )
+    measure("get_notification", lambda: store.get_notification(notes[0].notification_id))
+    subscription = make_subscription(student.user_id, "token-1")
+    measure(
+        "save_subscription",
+        lambda: store.save_subscription(subscription, make_notification(student.user_id)),
+    )
+    measure("get_subscription", lambda: store.get_subscription(student.user_id))
+    measure("get_subscription_by_token", lambda: store.get_subscription_by_token("token-1"))
+    measure(
+        "set_subscription_status",
+        lambda: store.set_subscription_status(student.user_id, SubscriptionStatus.CONFIRMED),
+    )
+    others = [make_user() for _ in range(2)]
+    profiles = [make_profile(u.user_id, skills=["Go"]) for u in others]
+    bulk_window, bulk_slots = make_window(others[0].user_id, at(days=3), at(days=3, hours=2))
+    measure(
+        "bulk_insert",
+        lambda: store.bulk_insert(others, profiles, [bulk_window], bulk_slots),
+    )
+    assert measure("check_consistency", store.check_consistency) == []
+    measure("close", store.close)
+
+    covered = {label.split(" (")[0] for label in table}
+    assert covered == set(STORE_METHODS)
+    scans = {label for label, ops in table.items() if "Scan" in ops}
+    assert scans == {"check_consistency"}
+    # the calls that matter most on request paths, pinned
+    assert table["request_booking"] == Counter(TransactWriteItems=1)
+    assert table["transition_booking"] == Counter(GetItem=1, TransactWriteItems=1)
+    assert table["create_user"] == Counter(TransactWriteItems=1)
+    assert table["get_slot"] == table["get_booking"] == Counter(GetItem=1)
+    assert table["slots_for_tutor"] == Counter(Query=1)
+    assert table["has_accepted_booking"] == Counter(GetItem=1)
+    with capsys.disabled():
+        print("\n\nDynamoDB calls per Store method (this scenario):")
+        for label, ops in table.items():
+            print(f"  {label:32} {sum(ops.values()):3}  {dict(sorted(ops.items()))}")
+
+
+# -- cancellation reasons -> domain errors ----------------------------------------------------
+def test_cancellation_reasons_name_the_failed_operation(dynamo: DynamoStore):
+    user = make_user()
+    dynamo.create_user(user, make_code(user.user_id), make_notification())
+    slot_missing = dynamo._update(
+        slot_key("missing"), "SET #a = :v0", _expr({"#a": "a"}, {":v0": 1}), "attribute_exists(PK)"
+    )
+    taken = dynamo._put({"PK": f"EMAIL#{user.email}", "SK": "EMAIL"}, "attribute_not_exists(PK)")
+    fine = dynamo._put({"PK": "X", "SK": "Y"})
+    with pytest.raises(TransactionCancelled) as caught:
+        dynamo._transact([fine, taken, slot_missing])
+    cancelled = caught.value
+    assert [cancelled.failed(i) for i in range(3)] == [False, True, True]
+    assert isinstance(cancelled, Conflict)  # never a botocore error out of the store
+    assert _raw_item(dynamo, {"PK": "X", "SK": "Y"}) == {}  # nothing of it was written
+
+
+def _expr(names: dict[str, str], values: dict[str, Any]):
+    e = dynamodb_module.Expr()
+    e.names.update(names)
+    e.values.update({k: encode({"v": v})["v"] for k, v in values.items()})
+    return e
+
+
+def test_request_booking_maps_each_failure(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1), hours=2)
+    with pytest.raises(NotFound) as caught:
+        request(dynamo, replace(slots[0], slot_id="missing"))
+    assert caught.value.code == "slot_not_found"
+    first = request(dynamo, slots[0], "first")
+    with pytest.raises(SlotUnavailable) as taken:
+        request(dynamo, slots[0], "second")
+    assert taken.value.details == {"slot_status": "pending"}
+    with pytest.raises(SlotUnavailable):  # started
+        request(dynamo, slots[1], "second", now=slots[1].start)
+    # a key used before wins over the taken slot: the earlier booking comes back
+    keyed = request(dynamo, slots[1], "second", key="k")
+    assert request(dynamo, slots[0], "second", key="k") == keyed
+    assert dynamo.get_booking(first.booking_id).student_id == "first"
+
+
+def test_request_booking_with_a_stale_copy_of_the_slot_takes_the_slots_values(
+    dynamo: DynamoStore,
+):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    recorder = Recorder(dynamo)
+    stale = replace(make_booking(slots[0], "student"), tutor_id="liar", start=at(days=9))
+    stored = dynamo.request_booking(stale, make_notification(), BASE)
+    assert (stored.tutor_id, stored.start, stored.end) == ("tutor", slots[0].start, slots[0].end)
+    assert recorder.operations == ["TransactWriteItems", "TransactWriteItems"]
+
+
+def test_email_taken_by_the_guard_item(dynamo: DynamoStore):
+    first = make_user("ada@example.org")
+    dynamo.create_user(first, make_code(first.user_id), make_notification())
+    twin = make_user("ada@example.org")
+    with pytest.raises(Conflict) as caught:
+        dynamo.create_user(twin, make_code(twin.user_id), make_notification())
+    assert caught.value.code == "email_taken"
+    assert _raw_item(dynamo, {"PK": "EMAIL#ada@example.org", "SK": "EMAIL"})["user_id"] == (
+        first.user_id
+    )
+
+
+# -- retries ----------------------------------------------------------------------------------
+def test_a_transaction_conflict_is_retried(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    seen = _fail_transactions(
+        dynamo,
+        [_cancelled(["TransactionConflict", "None", "None"]), _cancelled(["ThrottlingError"])],
+    )
+    booking = request(dynamo, slots[0])
+    assert len(seen) == 3
+    assert dynamo.get_booking(booking.booking_id) == booking
+
+
+def test_a_conflict_next_to_a_failed_condition_is_not_retried(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    seen = _fail_transactions(
+        dynamo, [_cancelled(["None", "ConditionalCheckFailed", "TransactionConflict"])]
+    )
+    with pytest.raises(TransactionCancelled):
+        request(dynamo, slots[0])
+    assert len(seen) == 1
+
+
+def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: DynamoStore):
+    conflict = _response(
+        400,
+        {
+            "__type": "com.amazonaws.dynamodb.v20120810#TransactionConflictException",
+            "Message": "Transaction is ongoing for the item",
+        },
+    )
+    answers = [conflict]
+    dynamo.client.meta.events.register(
+        "before-send.dynamodb.UpdateItem", lambda **_: answers.pop(0) if answers else None
+    )
+    assert dynamo.hit_rate_limit("k", BASE, 60) == 1
+    assert answers == []
+
+
+# -- races between threads --------------------------------------------------------------------
+def _together(count: int, action: Callable[[int], Any]) -> list[Any]:
+    """Run `action(i)` in `count` threads released at once; results or exceptions."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = action(i)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_twenty_threads_request_one_slot_and_exactly_one_wins(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    results = _together(20, lambda i: request(dynamo, slots[0], f"student-{i}"))
+    winners = [r for r in results if not isinstance(r, Exception)]
+    losers = [r for r in results if isinstance(r, Exception)]
+    assert len(winners) == 1
+    assert all(isinstance(r, SlotUnavailable) for r in losers), losers
+    assert dynamo.get_slot(slots[0].slot_id).slot_status == SlotStatus.PENDING
+    stored = dynamo.bookings_for_tutor("tutor", None, None, None, 50, None)
+    assert [b.booking_id for b in stored] == [winners[0].booking_id]
+    assert dynamo.check_consistency() == []
+
+
+def test_concurrent_replays_of_one_key_make_one_booking(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1), hours=10)
+    results = _together(10, lambda i: request(dynamo, slots[i], "student", key="same"))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len({r.booking_id for r in results}) == 1
+    assert len(dynamo.bookings_for_student("student", None, None, None, 50, None)) == 1
+    assert dynamo.check_consistency() == []
+
+
+def test_concurrent_overlapping_windows_one_wins(dynamo: DynamoStore):
+    def create(i: int):
+        window, slots = make_window("tutor", at(days=1, minutes=10 * i), at(days=1, hours=2))
+        dynamo.create_availability([window], slots)
+        return window
+
+    results = _together(6, create)
+    created = [r for r in results if not isinstance(r, Exception)]
+    assert len(created) == 1, results
+    assert all(
+        isinstance(r, Conflict) and r.code == "availability_overlap"
+        for r in results
+        if isinstance(r, Exception)
+    )
+
+
+def test_concurrent_workers_never_claim_the_same_notification(dynamo: DynamoStore):
+    notes = [make_notification(due=at(minutes=-m)) for m in range(40)]
+    dynamo.add_notifications(notes)
+    results = _together(4, lambda i: dynamo.claim_notifications(BASE, 15, 60))
+    claimed = [n.notification_id for batch in results for n in batch]
+    assert len(claimed) == len(set(claimed)) == 40
+
+
+def test_concurrent_expiry_jobs_change_each_thing_once(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(hours=1), hours=8)
+    for slot in slots[:4]:
+        request(dynamo, slot)
+    results = _together(3, lambda i: dynamo.expire(at(days=1), 100, lambda b: make_notification()))
+    assert sum(r.slots_expired for r in results) == 4
+    assert sum(r.bookings_expired for r in results) == 4
+    assert dynamo.check_consistency() == []
+
+
+# -- availability in several transactions ---------------------------------------------------
+def _big_call(tutor: str, days: int = 2):
+    windows, slots = [], []
+    for day in range(days):  # 24 h of 15-minute slots: 98 items a window
+        window, mine = make_window(tutor, at(days=day + 1), at(days=day + 2), 15)
+        windows.append(window)
+        slots += mine
+    return windows, slots
+
+
+def test_a_call_larger_than_one_transaction_is_written_in_chunks(dynamo: DynamoStore):
+    windows, slots = _big_call("tutor")
+    recorder = Recorder(dynamo)
+    dynamo.create_availability(windows, slots)
+    assert recorder.operations.count("TransactWriteItems") == 2  # lock + window 1, window 2
+    assert len(dynamo.slots_for_tutor("tutor", BASE, at(days=5), None)) == len(slots) == 192
+    lock = _raw_item(dynamo, lock_key("tutor"))
+    assert lock["version"] == 1 and "lease_until" not in lock  # the lease was released
+    clash, clash_slots = make_window("tutor", at(days=1, hours=5), at(days=1, hours=6))
+    with pytest.raises(Conflict):
+        dynamo.create_availability([clash], clash_slots)
+    dynamo.delete_availability(windows[0].availability_id)
+    dynamo.create_availability([clash], clash_slots)
+
+
+def test_a_failed_chunk_undoes_the_written_ones(dynamo: DynamoStore):
+    windows, slots = _big_call("tutor")
+    broken = _response(
+        400,
+        {"__type": "com.amazon.coral.validate#ValidationException", "Message": "broken"},
+    )
+    _fail_transactions(dynamo, [None, broken])
+    with pytest.raises(Exception, match="broken"):
+        dynamo.create_availability(windows, slots)
+    assert dynamo.slots_for_tutor("tutor", BASE, at(days=5), None) == []
+    assert all(dynamo.get_availability(w.availability_id) is None for w in windows)
+    assert "lease_until" not in _raw_item(dynamo, lock_key("tutor"))
+    dynamo.create_availability(windows, slots)  # the tutor is not left locked
+
+
+def test_a_held_lease_makes_others_wait_then_give_up(dynamo: DynamoStore, monkeypatch):
+    publish(dynamo, "tutor", at(days=1))
+    dynamo.client.update_item(
+        TableName=dynamo.table,
+        Key=encode(lock_key("tutor")),
+        UpdateExpression="SET lease_until = :t",
+        ExpressionAttributeValues={":t": {"N": str(10**11)}},
+    )
+    monkeypatch.setattr(dynamodb_module, "LEASE_SECONDS", 0.3)
+    with pytest.raises(Conflict) as caught:
+        publish(dynamo, "tutor", at(days=2))
+    assert caught.value.code == "availability_busy"
+
+
+# -- sparse indexes -------------------------------------------------------------------------
+def test_index_keys_follow_the_status(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    free = _raw_item(dynamo, slot_key(slots[0].slot_id))
+    assert free["GSI3PK"].startswith("DUESLOT#") and free["GSI4PK"] == "FREE#tutor"
+    booking = request(dynamo, slots[0])
+    taken = _raw_item(dynamo, slot_key(slots[0].slot_id))
+    assert "GSI3PK" not in taken and "GSI4PK" not in taken and taken["history"] is True
+    booking_key = {"PK": f"BOOKING#{booking.booking_id}", "SK": "BOOKING"}
+    assert _raw_item(dynamo, booking_key)["GSI3PK"].startswith("DUEPENDING#")
+    dynamo.transition_booking(
+        booking.booking_id,
+        frozenset({BookingStatus.PENDING}),
+        BookingStatus.REJECTED,
+        SlotStatus.AVAILABLE,
+        BASE,
+        "no",
+        None,
+        False,
+    )
+    assert "GSI3PK" not in _raw_item(dynamo, booking_key)
+    assert _raw_item(dynamo, slot_key(slots[0].slot_id))["GSI4PK"] == "FREE#tutor"
+    assert dynamo.check_consistency() == []
+
+
+def test_consistency_check_reports_drift_in_derived_items(dynamo: DynamoStore):
+    _, slots = publish(dynamo, "tutor", at(days=1))
+    dynamo.client.update_item(
+        TableName=dynamo.table,
+        Key=encode(slot_key(slots[0].slot_id)),
+        UpdateExpression="SET slot_status = :s",
+        ExpressionAttributeValues={":s": {"S": "pending"}},
+    )
+    problems = dynamo.check_consistency()
+    assert f"pending slot without a pending booking: {slots[0].slot_id}" in problems
+    assert any("index entries do not match" in p for p in problems)
+
+
+def test_reversed_ranges_are_empty_not_an_error(dynamo: DynamoStore):
+    tutor = make_profile(skills=["Go"])
+    dynamo.save_profile(tutor)
+    publish(dynamo, tutor.user_id, at(days=1))
+    assert dynamo.slots_for_tutor(tutor.user_id, at(days=2), at(days=1), None) == []
+    assert dynamo.search_tutors(["go"], (at(days=2), at(days=1)), 10, None) == []
+    assert dynamo.bookings_for_tutor(tutor.user_id, None, at(days=2), at(days=1), 10, None) == []
+
+
+def test_notification_times_are_whole_seconds(dynamo: DynamoStore):
+    note = make_notification(due=BASE + timedelta(microseconds=600_000))
+    dynamo.add_notifications([note])
+    assert dynamo.get_notification(note.notification_id).next_attempt_at == BASE
+
+
+def test_credentials_are_the_test_ones():
+    import os
+
+    endpoint_url()
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+    assert os.environ["AWS_DEFAULT_REGION"] == REGION
