@@ -21,6 +21,10 @@ def build_store(settings: Settings):
         from skillsession.adapters.store.memory import MemoryStore
 
         return MemoryStore()
+    if scheme == "dynamodb":
+        from skillsession.adapters.store.dynamodb import DynamoStore
+
+        return DynamoStore.from_url(url)
     raise ValueError(f"unsupported SKILLSESSION_STORE: {url}")
 
 
@@ -31,6 +35,10 @@ def build_media(settings: Settings, secret: bytes):
         from skillsession.adapters.media.disk import DiskMediaStore
 
         return DiskMediaStore.from_url(url, secret=_derive(secret, "media"))
+    if scheme == "s3":
+        from skillsession.adapters.media.s3 import S3MediaStore
+
+        return S3MediaStore.from_url(url)
     raise ValueError(f"unsupported SKILLSESSION_MEDIA: {url}")
 
 
@@ -45,6 +53,14 @@ def build_mailer(settings: Settings):
         from skillsession.adapters.mail.smtp import SmtpMailer
 
         return SmtpMailer.from_url(url)
+    if scheme == "ses":
+        from skillsession.adapters.mail.ses import SesMailer
+
+        return SesMailer.from_url(url)
+    if scheme == "sns":
+        from skillsession.adapters.mail.sns import SnsMailer
+
+        return SnsMailer.from_url(url)
     raise ValueError(f"unsupported SKILLSESSION_MAIL: {url}")
 
 
@@ -54,6 +70,8 @@ def _derive(secret: bytes, purpose: str) -> bytes:
 
 def build(settings: Settings | None = None) -> Deps:
     settings = settings or Settings()
+    if settings.auth.startswith("cognito://"):
+        return _build_cognito(settings)
     if settings.auth != "local":
         raise ValueError(f"unsupported SKILLSESSION_AUTH: {settings.auth}")
     from skillsession.adapters.auth.local import (
@@ -73,5 +91,24 @@ def build(settings: Settings | None = None) -> Deps:
         verifier=tokens,
         issuer=tokens,
         passwords=PasswordHasher(),
+        code_secret=_derive(secret, "codes"),
+    )
+
+
+def _build_cognito(settings: Settings) -> Deps:
+    """Accounts live in Cognito: no token issuer, no password hashing (/auth/* answer 409)."""
+    from skillsession.adapters.auth.cognito import CognitoVerifier
+    from skillsession.adapters.auth.local import load_or_create_secret_key
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
+    return Deps(
+        settings=settings,
+        store=build_store(settings),
+        media=build_media(settings, secret),
+        mailer=build_mailer(settings),
+        verifier=CognitoVerifier.from_url(settings.auth),
+        issuer=None,
+        passwords=None,
         code_secret=_derive(secret, "codes"),
     )

@@ -24,11 +24,41 @@ from smtp_server import SmtpTestServer
 Received = Callable[[], list[EmailMessage]]
 
 
-@pytest.fixture(params=["files", "smtp"])
+def _ses() -> tuple[Mailer, Received]:
+    """SES on moto's server (same process): what it accepted is read from its backend."""
+    from email import message_from_string, policy
+
+    import boto3
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+    from moto_server import REGION, endpoint_url
+
+    from skillsession.adapters.mail.ses import SesMailer
+
+    sender = "no-reply@skillsession.localhost"
+    boto3.client("ses", region_name=REGION, endpoint_url=endpoint_url()).verify_email_identity(
+        EmailAddress=sender
+    )
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    start = len(backend.sent_messages)
+
+    def received() -> list[EmailMessage]:
+        return [
+            message_from_string(m.raw_data, policy=policy.default)  # type: ignore[misc]
+            for m in backend.sent_messages[start:]
+        ]
+
+    mailer = SesMailer.from_url(f"ses://{sender}?region={REGION}&endpoint_url={endpoint_url()}")
+    return mailer, received
+
+
+@pytest.fixture(params=["files", "smtp", "ses"])
 def mailer_and_inbox(request, tmp_path: Path) -> Iterator[tuple[Mailer, Received]]:
     if request.param == "files":
         mailer = FileMailer.from_url(f"files://{tmp_path / 'mail'}")
         yield mailer, mailer.messages
+    elif request.param == "ses":
+        yield _ses()
     else:
         with SmtpTestServer() as server:
             yield SmtpMailer.from_url(server.url(timeout="5")), lambda: server.messages

@@ -15,7 +15,22 @@ def _disk(tmp_path: Path) -> MediaStore:
     return DiskMediaStore(tmp_path / "media", b"contract-test-secret-0123456789abcdef")
 
 
-FACTORIES: dict[str, Callable[[Path], MediaStore]] = {"disk": _disk}
+def _s3(tmp_path: Path) -> MediaStore:
+    import uuid
+
+    from moto_server import REGION, endpoint_url
+
+    from skillsession.adapters.media.s3 import S3MediaStore
+
+    bucket = f"media-{uuid.uuid4().hex[:12]}"
+    store = S3MediaStore.from_url(
+        f"s3://{bucket}/uploads?region={REGION}&endpoint_url={endpoint_url()}"
+    )
+    store.ensure_bucket()
+    return store
+
+
+FACTORIES: dict[str, Callable[[Path], MediaStore]] = {"disk": _disk, "s3": _s3}
 
 
 @pytest.fixture(params=list(FACTORIES))
@@ -76,6 +91,21 @@ def test_signed_url_expires_in_the_future(media: MediaStore):
     lower = before + timedelta(seconds=900) - timedelta(seconds=5)
     upper = datetime.now(UTC) + timedelta(seconds=900) + timedelta(seconds=5)
     assert lower <= signed.expires_at <= upper
+
+
+def test_signed_url_serves_the_bytes(media: MediaStore):
+    """Absolute URLs (S3 presigned GET) are fetched over HTTP; app-relative ones (disk) are
+    checked by the HTTP tests."""
+    media.put(KEY, DATA, "image/png")
+    url = media.signed_url(KEY, 60).url
+    if not url.startswith("http"):
+        return  # disk: an app-relative /media URL, fetched by tests/e2e/test_errors.py
+    import httpx
+
+    response = httpx.get(url, timeout=10)
+    assert response.status_code == 200
+    assert response.content == DATA
+    assert response.headers["content-type"] == "image/png"
 
 
 def test_signed_urls_differ_per_key(media: MediaStore):

@@ -1,0 +1,176 @@
+"""Mailer on Amazon SNS, faithful to the original SkillSession: one topic, one e-mail subscription
+per user with the filter policy `{"recipient": [email]}`, and each message published to the topic
+with the message attribute `recipient` = the recipient's address, so only that user's
+subscription delivers it.
+
+URL: `sns://TOPIC_ARN?region=eu-west-1&endpoint_url=http://127.0.0.1:5000`.
+
+What SNS e-mail cannot carry: the From header (SNS sends from no-reply@sns.amazonaws.com),
+HTML parts and attachments (the `.ics` of booking mails) are dropped — only the plain-text body
+is published; the subject is folded to printable ASCII and cut to 99 characters (SNS rules).
+SNS allows ~200 filter policies per topic by default: use `ses://` beyond a small pilot.
+
+Subscription management (called by the service when the mailer has it): `subscribe(email)`,
+`subscription_status(email)` and `unsubscribe(email)`; statuses are "pending_confirmation" and
+"confirmed". SNS itself mails the confirmation link; a pending subscription cannot be deleted
+(SNS drops it after three days unconfirmed).
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from email.message import EmailMessage
+from email.utils import getaddresses
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from skillsession.ports import MailError
+
+PENDING = "pending_confirmation"
+CONFIRMED = "confirmed"
+_PERMANENT = {"InvalidParameter", "InvalidParameterValue", "NotFound", "AuthorizationError"}
+_SUBJECT_MAX = 99
+_PUNCTUATION = str.maketrans(
+    {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "..."}
+)
+
+
+class SnsMailer:
+    backend_name = "sns"
+
+    def __init__(
+        self, topic_arn: str, *, region: str | None = None, endpoint_url: str | None = None
+    ):
+        if not topic_arn.startswith("arn:"):
+            raise ValueError(f"not an SNS topic ARN: {topic_arn!r}")
+        self.topic_arn = topic_arn
+        self.region = region or topic_arn.split(":")[3] or None
+        self.endpoint_url = endpoint_url
+        self._client: Any = None
+
+    @classmethod
+    def from_url(cls, url: str) -> SnsMailer:
+        if not url.startswith("sns://"):
+            raise ValueError(f"not an sns:// mail URL: {url}")
+        rest, _, query_string = url[len("sns://") :].partition("?")
+        query = {k: v[-1] for k, v in parse_qs(query_string).items()}
+        return cls(
+            unquote(rest), region=query.get("region"), endpoint_url=query.get("endpoint_url")
+        )
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+            from botocore.config import Config
+
+            self._client = boto3.client(
+                "sns",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=20),
+            )
+        return self._client
+
+    # -- Mailer -----------------------------------------------------------------------------
+    def send(self, message: EmailMessage) -> None:
+        recipients = [
+            addr.lower()
+            for _, addr in getaddresses(
+                [str(v) for h in ("To", "Cc", "Bcc") for v in message.get_all(h, [])]
+            )
+            if addr
+        ]
+        if not recipients:
+            raise MailError("message has no recipients", permanent=True)
+        subject = sns_subject(str(message.get("Subject", "")))
+        body = plain_text(message)
+        for recipient in dict.fromkeys(recipients):
+            kwargs: dict[str, Any] = {
+                "TopicArn": self.topic_arn,
+                "Message": body,
+                "MessageAttributes": {
+                    "recipient": {"DataType": "String", "StringValue": recipient}
+                },
+            }
+            if subject:
+                kwargs["Subject"] = subject
+            self._call("publish", **kwargs)
+
+    # -- subscriptions ----------------------------------------------------------------------
+    def subscribe(self, email: str) -> str:
+        email = email.lower()
+        existing = self.subscription_status(email)
+        if existing is not None:
+            return existing
+        answer = self._call(
+            "subscribe",
+            TopicArn=self.topic_arn,
+            Protocol="email",
+            Endpoint=email,
+            Attributes={"FilterPolicy": json.dumps({"recipient": [email]})},
+            ReturnSubscriptionArn=False,
+        )
+        arn = str(answer.get("SubscriptionArn", ""))
+        return CONFIRMED if arn.startswith("arn:") else PENDING
+
+    def subscription_status(self, email: str) -> str | None:
+        arns = self._subscription_arns(email)
+        if not arns:
+            return None
+        return CONFIRMED if any(a.startswith("arn:") for a in arns) else PENDING
+
+    def unsubscribe(self, email: str) -> None:
+        for arn in self._subscription_arns(email):
+            if arn.startswith("arn:"):  # a pending one cannot be deleted: SNS expires it
+                self._call("unsubscribe", SubscriptionArn=arn)
+
+    def _subscription_arns(self, email: str) -> list[str]:
+        email = email.lower()
+        arns: list[str] = []
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {"TopicArn": self.topic_arn}
+            if token:
+                kwargs["NextToken"] = token
+            page = self._call("list_subscriptions_by_topic", **kwargs)
+            for sub in page.get("Subscriptions", []):
+                if sub.get("Protocol") == "email" and str(sub.get("Endpoint", "")).lower() == email:
+                    arns.append(str(sub.get("SubscriptionArn", "")))
+            token = page.get("NextToken")
+            if not token:
+                return arns
+
+    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self.client, operation)(**kwargs)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code = str(error.get("Code", ""))
+            raise MailError(
+                f"SNS {operation} failed: {code} {error.get('Message', '')}",
+                permanent=code in _PERMANENT,
+            ) from exc
+        except BotoCoreError as exc:
+            raise MailError(f"SNS unreachable: {exc}") from exc
+
+
+def sns_subject(subject: str) -> str:
+    """SNS subjects: printable ASCII, no line breaks, under 100 characters."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", subject.translate(_PUNCTUATION))
+        .encode("ascii", "ignore")
+        .decode()
+    )
+    cleaned = " ".join("".join(c if c.isprintable() else " " for c in ascii_text).split())
+    return cleaned[:_SUBJECT_MAX].rstrip()
+
+
+def plain_text(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    if part is None:
+        return ""
+    return str(part.get_content())

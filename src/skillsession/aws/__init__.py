@@ -1,0 +1,1 @@
+"""AWS Lambda entry points (`lambda_handler` for the HTTP API, `expiry_handler` for the job)."""

@@ -1,0 +1,47 @@
+"""AWS Lambda entry point of the HTTP API: Mangum around the same ASGI app.
+
+The app (FastAPI, the adapters, boto3) is imported and built on the first invocation and reused
+by warm ones; importing this module costs next to nothing. The expiry job does not run here
+(`run_jobs=False`): it has its own function on a schedule (expiry_handler).
+
+When API Gateway's JWT authorizer has verified the caller, its claims
+(requestContext.authorizer.jwt.claims) are put in a context variable for the request, and the
+Cognito verifier trusts them instead of verifying the token again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_handler: Any = None
+
+
+def _build() -> Any:
+    from mangum import Mangum
+
+    from skillsession.http.app import create_app
+
+    return Mangum(create_app(run_jobs=False), lifespan="auto")
+
+
+def authorizer_claims(event: dict[str, Any]) -> dict[str, Any] | None:
+    claims = (((event.get("requestContext") or {}).get("authorizer") or {}).get("jwt") or {}).get(
+        "claims"
+    )
+    return dict(claims) if isinstance(claims, dict) and claims.get("sub") else None
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _handler
+    if _handler is None:
+        _handler = _build()
+    claims = authorizer_claims(event)
+    if claims is None:
+        return _handler(event, context)
+    from skillsession.adapters.auth.cognito import AUTHORIZER_CLAIMS
+
+    token = AUTHORIZER_CLAIMS.set(claims)
+    try:
+        return _handler(event, context)
+    finally:
+        AUTHORIZER_CLAIMS.reset(token)
