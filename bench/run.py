@@ -1,0 +1,1049 @@
+"""`make bench`: SkillSession's throughput, latency, server time, query plans and memory, each
+throughput as a ratio to the bare HTTP stack measured in the same run (issue 4, embedded shape).
+
+    make bench                  # full run: small + large data, 1 and 2 workers (~6-7 min with
+                                # the large data cached; building it adds ~1.5 min)
+    BENCH_QUICK=1 make bench    # smoke test: small data only, 3 s per measurement (~1.5 min)
+
+What it does, in order:
+1. installs wrk from Debian if missing (nothing else is installed at run time);
+2. builds the data with `skillsession demo-data` into bench/out/<size>/ and adds bookings
+   (bench/seed_bookings.py): small is rebuilt every run; large is built once into
+   bench/out/cache/large/ and reused while the code that shapes it is unchanged and it is
+   less than BENCH_CACHE_HOURS (20) old, then copied for the run (the write benchmarks change it);
+3. bench/inproc.py per data set: server time of get-teacher-slots (service + views), every
+   endpoint through the ASGI app in-process, the SQL of each endpoint with EXPLAIN QUERY PLAN;
+4. calibration: bench/bare_app.py on uvicorn (1 worker, httptools, uvloop), at the start and at
+   the end of the run (their mean is the reference; their difference says how noisy it was);
+5. `skillsession serve --port P --workers N` as the README starts it, loaded by wrk on
+   127.0.0.1 (2 threads, 64 connections), Lua scripts under bench/wrk/; worker RSS from
+   /proc/PID/status, worker CPU per request from /proc/PID/stat;
+6. writes bench/results.json and bench/RESULTS.md (bench/analysis.md, written by hand after
+   profiling, is appended as the diagnosis).
+
+Environment: BENCH_QUICK=1, BENCH_DURATION (s), BENCH_CONNECTIONS, BENCH_CACHE_HOURS,
+BENCH_REBUILD=1 (ignore the cache). All load goes to 127.0.0.1 only and is bounded in time."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+OUT = BENCH / "out"
+LOGS = OUT / "logs"
+LUA = BENCH / "wrk"
+BIN = Path(sys.executable).parent
+SKILLSESSION = str(BIN / "skillsession")
+PY = sys.executable
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+DURATION = int(os.environ.get("BENCH_DURATION", "3" if QUICK else "10"))
+WARMUP = 1 if QUICK else 2
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "64"))
+THREADS = 2
+CACHE_HOURS = float(os.environ.get("BENCH_CACHE_HOURS", "20"))
+SIZES = {
+    "small": {"tutors": 100, "students": 100, "days": 30},
+    "large": {"tutors": 10_000, "students": 2_000, "days": 30},
+}
+# files whose change changes what the data set holds (the cache key)
+DATA_CODE = [
+    "src/skillsession/demo.py",
+    "src/skillsession/adapters/store/sqlite.py",
+    "src/skillsession/adapters/store/sqlite_rows.py",
+    "src/skillsession/adapters/store/sqlite_schema.sql",
+    "src/skillsession/domain",
+    "src/skillsession/service/availability.py",
+    "src/skillsession/service/bookings.py",
+    "src/skillsession/service/expiry.py",
+    "bench/seed_bookings.py",
+]
+READS = [
+    "health",
+    "get-teacher-slots",
+    "search-1-skill",
+    "search-2-skills",
+    "get-pending-booking-slots",
+    "get-teacher-bookings",
+]
+# issue 4's targets (ratios to calibration; p99 in ms)
+TARGET_RATIO = {
+    "get-teacher-slots": 0.30,
+    "search-1-skill": 0.25,
+    "search-2-skills": 0.25,
+    "get-pending-booking-slots": 0.25,
+    "get-teacher-bookings": 0.25,
+    "create-booking-request (201/s)": 0.10,
+}
+TARGET_P99_MS = 50.0
+TARGET_LARGE_SMALL = 1.3
+TARGET_SERVER_SLOTS_US = 2000.0
+TARGET_RSS_GROWTH = 0.10
+
+started_at = time.time()
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.time() - started_at:6.1f}s] {message}", flush=True)
+
+
+# -- machine, tools --------------------------------------------------------------------------
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    log("wrk is missing: installing it from Debian (apt-get install wrk)")
+    subprocess.run(
+        "apt-get update -qq && apt-get install -y -qq wrk",
+        shell=True,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    found = shutil.which("wrk")
+    if not found:
+        raise SystemExit("could not install wrk")
+    return found
+
+
+def machine_facts() -> dict:
+    def run(*cmd: str) -> str:
+        return subprocess.run(cmd, capture_output=True, text=True).stdout.strip()
+
+    cpu = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    versions = {}
+    for package in ("uvicorn", "fastapi", "starlette", "pydantic", "uvloop", "httptools", "orjson"):
+        with contextlib.suppress(Exception):
+            from importlib.metadata import version
+
+            versions[package] = version(package)
+    return {
+        "nproc": run("nproc"),
+        "arch": run("uname", "-m"),
+        "kernel": run("uname", "-r"),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "wrk": run("wrk", "--version").splitlines()[0] if shutil.which("wrk") else "",
+        "packages": versions,
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
+
+
+# -- processes -------------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clock_ticks() -> int:
+    return os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of one process (not its children), seconds."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / clock_ticks()
+
+
+def system_busy_seconds() -> float:
+    """CPU seconds spent busy by the whole machine (all cores) since boot."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    user, nice, system, idle, iowait, irq, softirq, steal = (values + [0] * 8)[:8]
+    return (user + nice + system + irq + softirq + steal) / clock_ticks()
+
+
+def rss_kib(pid: int) -> int | None:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return None
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+class Server:
+    """A server process we started (its own session), its workers, and how to stop it."""
+
+    def __init__(self, name: str, cmd: list[str], env: dict, workers: int, ready_path: str):
+        self.name, self.cmd, self.env, self.workers = name, cmd, env, workers
+        self.ready_path = ready_path
+        self.port = int(cmd[cmd.index("--port") + 1])
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Server:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(LOGS / f"{self.name}.log", "w")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            self.cmd,
+            env=self.env,
+            cwd=ROOT,
+            stdout=self.log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"{self.name} exited early; see {LOGS / (self.name + '.log')}")
+            try:
+                with urllib.request.urlopen(self.base + self.ready_path, timeout=2) as r:
+                    if r.status == 200 and len(self.worker_pids()) >= self.workers:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            self.stop()
+            raise SystemExit(f"{self.name} did not answer on {self.base}")
+        time.sleep(0.5 if self.workers > 1 else 0.1)  # every worker has started its app
+        return self
+
+    def worker_pids(self) -> list[int]:
+        """One worker: the serve process itself. Several: its children running spawn_main
+        (not multiprocessing's resource tracker)."""
+        if self.workers == 1:
+            return [self.proc.pid]
+        pids = []
+        for pid in children(self.proc.pid):
+            with contextlib.suppress(OSError):
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                if b"spawn_main" in cmdline:
+                    pids.append(pid)
+        return sorted(pids)
+
+    def rss(self) -> dict[int, int | None]:
+        return {pid: rss_kib(pid) for pid in self.worker_pids()}
+
+    def cpu(self) -> float:
+        return sum(proc_cpu_seconds(pid) for pid in self.worker_pids())
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)  # uvicorn's graceful shutdown (workers too)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # the session we created, only
+            self.proc.wait(timeout=5)
+        self.log_file.close()
+
+
+def serve(name: str, data_dir: Path, workers: int) -> Server:
+    env = dict(os.environ, SKILLSESSION_DATA_DIR=str(data_dir))
+    cmd = [SKILLSESSION, "serve", "--port", str(free_port()), "--workers", str(workers)]
+    return Server(name, cmd, env, workers, "/health").start()
+
+
+def bare(workers: int) -> Server:
+    cmd = [
+        PY, "-m", "uvicorn", "bare_app:app", "--app-dir", str(BENCH),
+        "--host", "127.0.0.1", "--port", str(free_port()), "--workers", str(workers),
+        "--http", "httptools", "--loop", "uvloop",
+        "--no-access-log", "--log-level", "warning", "--no-server-header",
+    ]  # fmt: skip
+    return Server(f"bare-{workers}w", cmd, dict(os.environ), workers, "/").start()
+
+
+# -- load ------------------------------------------------------------------------------------
+def wrk(server: Server, script: str, path: str, seconds: int, env: dict) -> dict:
+    """One wrk run; returns its BENCH_JSON report plus rps, worker CPU per request and the
+    share of the machine other processes used meanwhile."""
+    cmd = [
+        "wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "5s",
+        "-s", str(LUA / script), server.base + path,
+    ]  # fmt: skip
+    full_env = dict(os.environ, BENCH_LUA_DIR=str(LUA), BENCH_THREADS=str(THREADS), **env)
+    cpu0, busy0, t0 = server.cpu(), system_busy_seconds(), time.time()
+    with open(LOGS / "wrk.log", "a") as f:
+        f.write(f"\n$ {' '.join(cmd)}\n")
+        f.flush()
+        proc = subprocess.Popen(cmd, env=full_env, stdout=subprocess.PIPE, stderr=f, text=True)
+        output = proc.stdout.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        f.write(output)
+    wall = time.time() - t0
+    server_cpu = server.cpu() - cpu0
+    busy = system_busy_seconds() - busy0
+    wrk_cpu = usage.ru_utime + usage.ru_stime
+    line = next((x for x in output.splitlines() if x.startswith("BENCH_JSON ")), None)
+    if proc.returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed ({proc.returncode}); see {LOGS / 'wrk.log'}")
+    report = json.loads(line[len("BENCH_JSON ") :])
+    secs = report["duration_us"] / 1e6
+    report["rps"] = report["requests"] / secs
+    report["worker_cpu_us_per_request"] = (
+        server_cpu / report["requests"] * 1e6 if report["requests"] else None
+    )
+    report["cpu"] = {
+        "workers_s": round(server_cpu, 2),
+        "wrk_s": round(wrk_cpu, 2),
+        "machine_busy_s": round(busy, 2),
+        # what neither the server nor wrk used, of the machine's cores over the run
+        "others_share": round(max(0.0, busy - server_cpu - wrk_cpu) / (wall * os.cpu_count()), 3),
+    }
+    return report
+
+
+def measure_read(server: Server, spec: dict, tokens: dict, seconds: int, warm: bool = True):
+    env = _env(spec, tokens)
+    if warm:
+        wrk(server, "request.lua", spec["path"], WARMUP, env)
+    return wrk(server, "request.lua", spec["path"], seconds, env)
+
+
+def probe(server: Server, spec: dict, tokens: dict) -> tuple[int, int]:
+    """One request by hand: (status, body bytes); the load runs only check for non-2xx."""
+    data = None
+    headers = {}
+    if spec["body"] is not None:
+        data = json.dumps(spec["body"]).encode()
+        headers["Content-Type"] = "application/json"
+    if spec["token"]:
+        headers["Authorization"] = f"Bearer {tokens[spec['token']]}"
+    request = urllib.request.Request(
+        server.base + spec["path"], data=data, headers=headers, method=spec["method"]
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as r:
+            return r.status, len(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, len(exc.read())
+
+
+# -- data ------------------------------------------------------------------------------------
+def code_key(params: dict) -> str:
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
+    for name in DATA_CODE:
+        path = ROOT / name
+        files = sorted(path.rglob("*.py")) if path.is_dir() else [path]
+        for file in files:
+            digest.update(str(file.relative_to(ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_data(target: Path, size: dict) -> dict:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    env = dict(os.environ, SKILLSESSION_DATA_DIR=str(target))
+    t0 = time.time()
+    demo = subprocess.run(
+        [SKILLSESSION, "demo-data", "--tutors", str(size["tutors"]),
+         "--students", str(size["students"]), "--days", str(size["days"])],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if demo.returncode != 0:
+        raise SystemExit(f"demo-data failed:\n{demo.stdout}\n{demo.stderr}")
+    t1 = time.time()
+    seed = subprocess.run(
+        [PY, str(BENCH / "seed_bookings.py"), "--tutors", str(size["tutors"]),
+         "--students", str(size["students"])],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if seed.returncode != 0:
+        raise SystemExit(f"seed_bookings failed:\n{seed.stdout}\n{seed.stderr}")
+    t2 = time.time()
+    with contextlib.closing(sqlite3.connect(target / "skillsession.db")) as db:
+        counts = {
+            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("users", "profiles", "slots", "bookings", "notifications")
+        }
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return {
+        **size,
+        "demo_data_s": round(t1 - t0, 1),
+        "seed_s": round(t2 - t1, 1),
+        "demo_data_output": demo.stdout.strip().splitlines()[-1],
+        "seed": json.loads(seed.stdout.strip().splitlines()[-1]),
+        "rows": counts,
+        "db_bytes": (target / "skillsession.db").stat().st_size,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+
+
+def small_data() -> tuple[Path, dict]:
+    target = OUT / "small"
+    log("building small data (100 tutors x 30 days) ...")
+    info = build_data(target, SIZES["small"])
+    info["cached"] = False
+    log(f"small data: {info['rows']} ({info['demo_data_s']} s + {info['seed_s']} s)")
+    return target, info
+
+
+def large_data() -> tuple[Path, dict]:
+    cache = OUT / "cache" / "large"
+    manifest = cache / "manifest.json"
+    key = code_key(SIZES["large"])
+    info = None
+    if manifest.exists() and not os.environ.get("BENCH_REBUILD"):
+        info = json.loads(manifest.read_text())
+        built = dt.datetime.fromisoformat(info["built_at"])
+        age_h = (dt.datetime.now(dt.UTC) - built).total_seconds() / 3600
+        if info.get("key") != key:
+            log("large data: cached copy was built by other code; rebuilding")
+            info = None
+        elif age_h > CACHE_HOURS:
+            log(f"large data: cached copy is {age_h:.0f} h old (its 30 days moved); rebuilding")
+            info = None
+        else:
+            info["cached"] = True
+            info["age_hours"] = round(age_h, 1)
+            log(f"large data: reusing the cached copy ({age_h:.1f} h old)")
+    if info is None:
+        log("building large data (10,000 tutors x 30 days, ~2.4 M slots); cached afterwards ...")
+        building = OUT / "cache" / "large.building"
+        info = build_data(building, SIZES["large"])
+        info["key"] = key
+        (building / "manifest.json").write_text(json.dumps(info, indent=1))
+        if cache.exists():
+            shutil.rmtree(cache)
+        building.rename(cache)
+        info["cached"] = False
+        log(f"large data: {info['rows']} ({info['demo_data_s']} s + {info['seed_s']} s)")
+    run_copy = OUT / "large"
+    if run_copy.exists():
+        shutil.rmtree(run_copy)
+    run_copy.mkdir(parents=True)
+    t0 = time.time()
+    for name in ("skillsession.db", "secret.key"):
+        shutil.copy2(cache / name, run_copy / name)
+    info["copy_s"] = round(time.time() - t0, 1)
+    return run_copy, info
+
+
+def tokens_for(data_dir: Path, emails: list[str]) -> dict[str, str]:
+    """`skillsession token EMAIL` for each (two at a time)."""
+    env = dict(os.environ, SKILLSESSION_DATA_DIR=str(data_dir))
+
+    def one(email: str) -> str:
+        done = subprocess.run(
+            [SKILLSESSION, "token", email, "--ttl", "7200"],
+            env=env, cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(emails, pool.map(one, emails), strict=True))
+
+
+def tutor_email(i: int) -> str:
+    return f"tutor-{i}@demo.skillsession.test"
+
+
+def student_email(i: int) -> str:
+    return f"student-{i}@demo.skillsession.test"
+
+
+# -- one data set ----------------------------------------------------------------------------
+def slot_plan(tutors: int) -> dict:
+    """Which tutors' free slots each write benchmark walks: [first, last, at most]."""
+    if QUICK or tutors <= 100:
+        return {"pair": [3, 14, 3_000], "book": [20, tutors - 1, 20_000]}
+    return {
+        "pair": [3, 42, 8_000],  # accepts need each slot's tutor's token: 40 tutors
+        "book": [100, 399, 60_000],
+        "book-2w": [400, 699, 60_000],
+    }
+
+
+def prepare(name: str, data_dir: Path, size: dict) -> dict:
+    """Tokens, in-process measurements, slot lists."""
+    log(f"{name}: tokens (skillsession token) ...")
+    plan = slot_plan(size["tutors"])
+    first, last, _ = plan["pair"]
+    emails = [student_email(1), tutor_email(1), student_email(2), student_email(3)]
+    emails += [tutor_email(i) for i in range(first, last + 1)]
+    by_email = tokens_for(data_dir, emails)
+    tokens = {
+        "student": by_email[student_email(1)],
+        "busy_tutor": by_email[tutor_email(1)],
+        "writer": by_email[student_email(2)],
+        "writer_2w": by_email[student_email(3)],
+    }
+    work = OUT / f"{name}-work"
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "tokens.json").write_text(json.dumps(tokens))
+    log(f"{name}: in-process timings and query plans (bench/inproc.py) ...")
+    env = dict(os.environ, BENCH_LAST_TUTOR=str(size["tutors"]))
+    done = subprocess.run(
+        [PY, str(BENCH / "inproc.py"), "--data-dir", str(data_dir),
+         "--tokens", str(work / "tokens.json"), "--out", str(work / "inproc.json"),
+         "--calls", "500" if QUICK else "2000",
+         "--slots-dir", str(work), "--slot-plan", json.dumps(plan)],
+        env=env, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"inproc.py failed:\n{done.stdout}\n{done.stderr}")
+    inproc = json.loads((work / "inproc.json").read_text())
+    # the pair driver needs "tutor_id token" for every tutor whose slots it walks
+    tutor_tokens = [
+        f"{tutor_id} {by_email[email]}"
+        for tutor_id, email in inproc["slot_lists"]["pair"]["tutors"].items()
+    ]
+    (work / "pair-tokens.txt").write_text("\n".join(tutor_tokens) + "\n")
+    return {"tokens": tokens, "inproc": inproc, "work": work}
+
+
+def run_server(name: str, data_dir: Path, prep: dict, workers: int, plan: dict) -> dict:
+    """One `skillsession serve`: reads (get-teacher-slots three times back to back), then the
+    writes; RSS of every worker before and after."""
+    tokens, requests = prep["tokens"], prep["inproc"]["requests"]
+    server = serve(f"serve-{name}-{workers}w", data_dir, workers)
+    result: dict = {"workers": workers, "runs": {}, "rss_kib": {"start": server.rss()}}
+    try:
+        for endpoint in plan.get("reads", []):
+            spec = requests[endpoint]
+            status, size = probe(server, spec, tokens)
+            if status != 200:
+                raise SystemExit(f"{endpoint} answered {status}; the benchmark needs 200")
+            if endpoint == "get-teacher-slots" and plan.get("rss_runs"):
+                wrk(server, "request.lua", spec["path"], WARMUP, _env(spec, tokens))
+                rss = [server.rss()]
+                runs = []
+                for i in range(3):
+                    runs.append(measure_read(server, spec, tokens, DURATION, warm=False))
+                    rss.append(server.rss())
+                    log(f"  {name} {workers}w {endpoint} run {i + 1}: {_line(runs[-1])}")
+                best = sorted(runs, key=lambda r: r["rps"])[1]  # the median of three
+                best["all_runs_rps"] = [round(r["rps"]) for r in runs]
+                best["response_bytes"] = size
+                result["runs"][endpoint] = best
+                result["rss_three_runs_kib"] = rss
+                continue
+            report = measure_read(server, spec, tokens, DURATION)
+            report["response_bytes"] = size
+            result["runs"][endpoint] = report
+            log(f"  {name} {workers}w {endpoint}: {_line(report)}")
+        work = prep["work"]
+        if plan.get("book"):
+            slots_file = work / f"{plan['book']}.txt"
+            report = wrk(
+                server, "book.lua", "/create-booking-request", DURATION,
+                {"BENCH_TOKEN": tokens[plan.get("writer", "writer")],
+                 "BENCH_SLOTS": str(slots_file)},
+            )  # fmt: skip
+            created = report["statuses"].get("201", 0)
+            report["created_per_s"] = created / (report["duration_us"] / 1e6)
+            report["slots_offered"] = sum(1 for _ in open(slots_file))
+            report["exhausted"] = "wrapped" in report["statuses"]
+            result["runs"]["create-booking-request (201/s)"] = report
+            log(f"  {name} {workers}w create-booking-request: {created} created, "
+                f"{report['created_per_s']:.0f}/s, {_line(report)}")  # fmt: skip
+        if plan.get("pair"):
+            report = wrk(
+                server, "pair.lua", "/create-booking-request", DURATION,
+                {"BENCH_TOKEN": tokens["writer"], "BENCH_SLOTS": str(work / "pair.txt"),
+                 "BENCH_TUTOR_TOKENS": str(work / "pair-tokens.txt")},
+            )  # fmt: skip
+            pairs = report["statuses"].get("200", 0)
+            report["pairs_per_s"] = pairs / (report["duration_us"] / 1e6)
+            report["exhausted"] = "wrapped" in report["statuses"]
+            result["runs"]["request+accept (pairs/s)"] = report
+            log(f"  {name} {workers}w request+accept: {pairs} pairs, "
+                f"{report['pairs_per_s']:.0f}/s, {_line(report)}")  # fmt: skip
+        result["rss_kib"]["end"] = server.rss()
+    finally:
+        server.stop()
+    return result
+
+
+def _env(spec: dict, tokens: dict) -> dict:
+    env = {"BENCH_METHOD": spec["method"]}
+    if spec["body"] is not None:
+        env["BENCH_BODY"] = json.dumps(spec["body"], separators=(",", ":"))
+    if spec["token"]:
+        env["BENCH_TOKEN"] = tokens[spec["token"]]
+    return env
+
+
+def _line(r: dict) -> str:
+    lat = r["latency_us"]
+    bad = r["errors"]["status"] + r["errors"]["timeout"] + r["errors"]["connect"]
+    return (
+        f"{r['rps']:.0f} rps, p50 {lat['p50'] / 1000:.2f} ms, p99 {lat['p99'] / 1000:.2f} ms, "
+        f"worker CPU {r['worker_cpu_us_per_request']:.0f} us/req, "
+        f"others {r['cpu']['others_share']:.0%}" + (f", {bad} errors" if bad else "")
+    )
+
+
+def calibrate(workers: int, label: str) -> dict:
+    server = bare(workers)
+    try:
+        spec = {"method": "GET", "path": "/", "body": None, "token": None}
+        report = measure_read(server, spec, {}, DURATION)
+    finally:
+        server.stop()
+    log(f"calibration ({label}, bare ASGI, {workers}w): {_line(report)}")
+    return report
+
+
+# -- report ----------------------------------------------------------------------------------
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / "wrk.log").write_text("")
+    ensure_wrk()
+    facts = machine_facts()
+    log(f"mode {'QUICK' if QUICK else 'full'}: {DURATION} s per measurement, "
+        f"{CONNECTIONS} connections, {THREADS} wrk threads; {facts['nproc']} cores")  # fmt: skip
+
+    datasets: dict[str, dict] = {}
+    small_dir, small_info = small_data()
+    datasets["small"] = {"dir": small_dir, "info": small_info}
+    if not QUICK:
+        large_dir, large_info = large_data()
+        datasets["large"] = {"dir": large_dir, "info": large_info}
+    for name, d in datasets.items():
+        d["prep"] = prepare(name, d["dir"], SIZES[name])
+
+    calibration = {"start": calibrate(1, "start")}
+    servers: dict[str, dict] = {}
+    if QUICK:
+        plan = {"reads": READS, "rss_runs": True, "book": "book", "pair": True}
+        servers["small-1w"] = run_server("small", small_dir, datasets["small"]["prep"], 1, plan)
+    else:
+        plan_small = {"reads": READS, "rss_runs": True}
+        servers["small-1w"] = run_server("small", small_dir, datasets["small"]["prep"], 1, plan_small)
+        plan_large = {"reads": READS, "rss_runs": True, "book": "book", "pair": True}
+        large_prep = datasets["large"]["prep"]
+        servers["large-1w"] = run_server("large", large_dir, large_prep, 1, plan_large)
+        plan_2w = {
+            "reads": ["health", "get-teacher-slots", "search-1-skill", "get-pending-booking-slots"],
+            "book": "book-2w",
+            "writer": "writer_2w",
+        }
+        servers["large-2w"] = run_server("large", large_dir, large_prep, 2, plan_2w)
+        calibration["bare_2_workers"] = calibrate(2, "2 workers")
+    calibration["end"] = calibrate(1, "end")
+    reference = (calibration["start"]["rps"] + calibration["end"]["rps"]) / 2
+    calibration["rps"] = reference
+    calibration["drift"] = calibration["end"]["rps"] / calibration["start"]["rps"] - 1
+
+    results = summarise(facts, datasets, calibration, servers)
+    (BENCH / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (BENCH / "RESULTS.md").write_text(render_markdown(results))
+    log(f"wrote {BENCH / 'RESULTS.md'} and {BENCH / 'results.json'} "
+        f"in {time.time() - started_at:.0f} s")  # fmt: skip
+    for target in results["targets"]:
+        mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[target["met"]]
+        print(f"  {mark} {target['name']}: {target['value']} (target {target['target']})")
+
+
+def summarise(facts, datasets, calibration, servers) -> dict:
+    ref = calibration["rps"]
+    rows = []
+    for key, srv in servers.items():
+        data_name, _ = key.split("-")
+        for endpoint, r in srv["runs"].items():
+            if endpoint == "create-booking-request (201/s)":
+                figure = r["created_per_s"]
+            elif endpoint == "request+accept (pairs/s)":
+                figure = r["pairs_per_s"]
+            else:
+                figure = r["rps"]
+            ratio = figure / ref
+            target = TARGET_RATIO.get(endpoint)
+            p99 = r["latency_us"]["p99"] / 1000
+            is_read = endpoint in READS and endpoint != "health"
+            met = None
+            if target is not None:
+                met = ratio >= target
+            if is_read:
+                met = (met if met is not None else True) and p99 < TARGET_P99_MS
+            rows.append(
+                {
+                    "data": data_name,
+                    "workers": srv["workers"],
+                    "endpoint": endpoint,
+                    "per_s": round(figure, 1),
+                    "requests_per_s": round(r["rps"], 1),
+                    "ratio": round(ratio, 3),
+                    "p50_ms": round(r["latency_us"]["p50"] / 1000, 2),
+                    "p99_ms": round(p99, 2),
+                    "worker_cpu_us_per_request": round(r["worker_cpu_us_per_request"] or 0, 1),
+                    "others_share": r["cpu"]["others_share"],
+                    "non_2xx": r["errors"]["status"],
+                    "timeouts": r["errors"]["timeout"],
+                    "response_bytes": r.get("response_bytes"),
+                    "statuses": r.get("statuses") or None,
+                    "exhausted": r.get("exhausted"),
+                    "all_runs_rps": r.get("all_runs_rps"),
+                    "target_ratio": target,
+                    "target_p99_ms": TARGET_P99_MS if is_read else None,
+                    "met": met,
+                }
+            )
+
+    def row(data, workers, endpoint):
+        return next(
+            (x for x in rows if (x["data"], x["workers"], x["endpoint"]) == (data, workers, endpoint)),
+            None,
+        )
+
+    targets = []
+    main_data = "large" if "large" in datasets else "small"
+    for endpoint, target in TARGET_RATIO.items():
+        for data in datasets:
+            r = row(data, 1, endpoint)
+            if r is None:
+                continue
+            targets.append(
+                {
+                    "name": f"{endpoint} throughput, {data} data, 1 worker",
+                    "target": f">= {target:.2f} x calibration",
+                    "value": f"{r['ratio']:.3f} x ({r['per_s']:.0f}/s)",
+                    "met": r["ratio"] >= target,
+                    "by": f"{r['ratio'] / target:.2f} of target",
+                }
+            )
+    worst_p99 = max(
+        (x for x in rows if x["endpoint"] in READS and x["endpoint"] != "health"),
+        key=lambda x: x["p99_ms"],
+    )
+    targets.append(
+        {
+            "name": "p99 of every read at 64 connections (worst shown)",
+            "target": f"< {TARGET_P99_MS:.0f} ms",
+            "value": f"{worst_p99['p99_ms']:.1f} ms ({worst_p99['endpoint']}, "
+            f"{worst_p99['data']}, {worst_p99['workers']}w)",
+            "met": worst_p99["p99_ms"] < TARGET_P99_MS,
+            "by": f"{worst_p99['p99_ms'] / TARGET_P99_MS:.2f} of the limit",
+        }
+    )
+    large_small = {}
+    if "large" in datasets:
+        small_inproc = datasets["small"]["prep"]["inproc"]
+        large_inproc = datasets["large"]["prep"]["inproc"]
+        for endpoint in READS:
+            rs, rl = row("small", 1, endpoint), row("large", 1, endpoint)
+            entry = {}
+            if rs and rl:
+                entry["http_p50_ratio"] = round(rl["p50_ms"] / rs["p50_ms"], 2)
+                entry["http_rps_ratio"] = round(rs["requests_per_s"] / rl["requests_per_s"], 2)
+            a_s = small_inproc["asgi_in_process"][endpoint]["p50_us"]
+            a_l = large_inproc["asgi_in_process"][endpoint]["p50_us"]
+            entry["asgi_in_process_p50_ratio"] = round(a_l / a_s, 2)
+            entry["items_small"] = small_inproc["items"].get(endpoint)
+            entry["items_large"] = large_inproc["items"].get(endpoint)
+            if endpoint in small_inproc["service_time"]:
+                entry["service_p50_ratio"] = round(
+                    large_inproc["service_time"][endpoint]["p50_us"]
+                    / small_inproc["service_time"][endpoint]["p50_us"],
+                    2,
+                )
+            large_small[endpoint] = entry
+        for label in small_inproc["service_time_equal_page"]:
+            large_small[label] = {
+                "service_p50_ratio": round(
+                    large_inproc["service_time_equal_page"][label]["p50_us"]
+                    / small_inproc["service_time_equal_page"][label]["p50_us"],
+                    2,
+                ),
+                "items_small": 3,
+                "items_large": 3,
+            }
+        worst = max(
+            ((k, v) for k, v in large_small.items() if "http_p50_ratio" in v and k != "health"),
+            key=lambda kv: kv[1]["http_p50_ratio"],
+        )
+        targets.append(
+            {
+                "name": "large vs small: p50 of every read (HTTP at 64 connections; worst shown)",
+                "target": f"<= {TARGET_LARGE_SMALL} x",
+                "value": f"{worst[1]['http_p50_ratio']:.2f} x ({worst[0]}; items "
+                f"{worst[1]['items_small']} vs {worst[1]['items_large']})",
+                "met": worst[1]["http_p50_ratio"] <= TARGET_LARGE_SMALL,
+                "by": f"{worst[1]['http_p50_ratio'] / TARGET_LARGE_SMALL:.2f} of the limit",
+            }
+        )
+    for data, d in datasets.items():
+        server_time = d["prep"]["inproc"]["server_time_get_teacher_slots"]["service_and_views"]
+        targets.append(
+            {
+                "name": f"server time of get-teacher-slots, 30 days, {data} data (p50)",
+                "target": f"< {TARGET_SERVER_SLOTS_US / 1000:.0f} ms",
+                "value": f"{server_time['p50_us'] / 1000:.2f} ms",
+                "met": server_time["p50_us"] < TARGET_SERVER_SLOTS_US,
+                "by": f"{server_time['p50_us'] / TARGET_SERVER_SLOTS_US:.2f} of the limit",
+            }
+        )
+    rss = {}
+    for key, srv in servers.items():
+        entry = {"start": srv["rss_kib"]["start"], "end": srv["rss_kib"].get("end")}
+        three = srv.get("rss_three_runs_kib")
+        if three:
+            entry["three_runs"] = three
+            growth = {}
+            for pid in three[0]:
+                before, after1, after3 = three[0][pid], three[1][pid], three[3][pid]
+                growth[pid] = {
+                    "before_run_1_kib": before,
+                    "after_run_1_kib": after1,
+                    "after_run_3_kib": after3,
+                    "growth_over_3_runs": round(after3 / before - 1, 4),
+                    "growth_run_1_to_3": round(after3 / after1 - 1, 4),
+                }
+            entry["growth"] = growth
+            worst_growth = max(g["growth_over_3_runs"] for g in growth.values())
+            targets.append(
+                {
+                    "name": f"worker RSS growth across 3 get-teacher-slots runs ({key})",
+                    "target": f"< {TARGET_RSS_GROWTH:.0%}",
+                    "value": f"{worst_growth:+.1%}",
+                    "met": worst_growth < TARGET_RSS_GROWTH,
+                    "by": "",
+                }
+            )
+        rss[key] = entry
+    for t in targets:
+        t.setdefault("by", "")
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "mode": "quick" if QUICK else "full",
+        "settings": {"duration_s": DURATION, "warmup_s": WARMUP, "connections": CONNECTIONS,
+                     "wrk_threads": THREADS},  # fmt: skip
+        "machine": facts,
+        "calibration": {
+            "rps": round(calibration["rps"], 1),
+            "start_rps": round(calibration["start"]["rps"], 1),
+            "end_rps": round(calibration["end"]["rps"], 1),
+            "drift": round(calibration["drift"], 3),
+            "p50_ms": round(calibration["start"]["latency_us"]["p50"] / 1000, 2),
+            "p99_ms": round(calibration["start"]["latency_us"]["p99"] / 1000, 2),
+            "worker_cpu_us_per_request": round(
+                calibration["start"]["worker_cpu_us_per_request"], 1
+            ),
+            "bare_2_workers_rps": round(calibration["bare_2_workers"]["rps"], 1)
+            if "bare_2_workers" in calibration
+            else None,
+        },
+        "data": {
+            name: {k: v for k, v in d["info"].items() if k != "key"} for name, d in datasets.items()
+        },
+        "runs": rows,
+        "targets": targets,
+        "large_vs_small": large_small,
+        "inproc": {name: d["prep"]["inproc"] for name, d in datasets.items()},
+        "rss": rss,
+        "wall_s": round(time.time() - started_at),
+    }
+
+
+def render_markdown(r: dict) -> str:
+    cal = r["calibration"]
+    m = r["machine"]
+    out = []
+    w = out.append
+    w(f"# SkillSession benchmark results — {r['date'][:10]}\n")
+    w(
+        f"Generated by `make bench` ({r['mode']} mode) on {r['date']} in {r['wall_s']} s. "
+        "Rerun it to reproduce; every throughput is a ratio to the bare HTTP stack measured in "
+        "the same run, because absolute numbers on this shared machine move with what else "
+        "runs on it. Raw figures: [`results.json`](results.json).\n"
+    )
+    w("## Machine and settings\n")
+    w("| | |\n|---|---|")
+    w(f"| cores (`nproc`) | {m['nproc']} |")
+    w(f"| arch (`uname -m`) | {m['arch']} |")
+    w(f"| CPU | {m['cpu']} |")
+    w(f"| kernel | {m['kernel']} |")
+    w(f"| Python | {m['python']} |")
+    w(f"| SQLite | {m['sqlite']} |")
+    w(f"| packages | {', '.join(f'{k} {v}' for k, v in m['packages'].items())} |")
+    w(f"| load generator | {m['wrk']}, {r['settings']['wrk_threads']} threads, "
+      f"{r['settings']['connections']} connections, 127.0.0.1, on the same 2 cores |")  # fmt: skip
+    w(f"| duration | {r['settings']['duration_s']} s per measurement after a "
+      f"{r['settings']['warmup_s']} s warm-up |")  # fmt: skip
+    w(f"| load average at start | {' '.join(m['loadavg_at_start'])} |\n")
+
+    w("## Calibration\n")
+    w(
+        f"Bare ASGI app (`bench/bare_app.py`) on uvicorn, 1 worker, httptools + uvloop: "
+        f"**{cal['rps']:,.0f} rps** (mean of {cal['start_rps']:,.0f} at the start and "
+        f"{cal['end_rps']:,.0f} at the end: drift {cal['drift']:+.1%}); p50 {cal['p50_ms']} ms, "
+        f"p99 {cal['p99_ms']} ms; worker CPU {cal['worker_cpu_us_per_request']} µs per request."
+    )
+    if cal.get("bare_2_workers_rps"):
+        w(
+            f" With 2 workers: {cal['bare_2_workers_rps']:,.0f} rps "
+            f"({cal['bare_2_workers_rps'] / cal['rps']:.2f} ×): wrk and the workers share 2 cores."
+        )
+    w("")
+
+    w("## Targets (issue 4)\n")
+    w("| target | goal | this run | met? |\n|---|---|---|---|")
+    for t in r["targets"]:
+        mark = "✅ met" if t["met"] else "❌ missed"
+        extra = f" — {t['by']}" if t["by"] and not t["met"] else ""
+        w(f"| {t['name']} | {t['target']} | {t['value']} | {mark}{extra} |")
+    w(
+        "\nNot measured here (other shapes): the Lambda cold-start proxy and DynamoDB calls per "
+        "endpoint.\n"
+    )
+
+    w("## Throughput and latency\n")
+    w(
+        "`per s` is requests per second, except for the writes: successful (201) booking "
+        "requests per second, and request + accept pairs per second (accept answered 200). "
+        "`× cal.` is that figure over the calibration. `CPU/req` is the worker processes' CPU "
+        "time per request (less sensitive to other load than rps); `others` is the share of "
+        "the machine used by processes other than the server and wrk during the run.\n"
+    )
+    w(
+        "| data | workers | endpoint | per s | × cal. | target | p50 ms | p99 ms | CPU/req µs | "
+        "bytes | others | met? |"
+    )
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for x in r["runs"]:
+        target = f"≥ {x['target_ratio']:.2f}" if x["target_ratio"] else ""
+        if x["target_p99_ms"]:
+            target += (", " if target else "") + f"p99 < {x['target_p99_ms']:.0f}"
+        met = {True: "✅", False: "❌", None: ""}[x["met"]]
+        note = ""
+        if x["all_runs_rps"]:
+            note = f" (median of {x['all_runs_rps']})"
+        if x["exhausted"]:
+            note += " (slot list exhausted!)"
+        if x["non_2xx"] and x["endpoint"] in READS:
+            note += f" ({x['non_2xx']} non-2xx!)"
+        w(
+            f"| {x['data']} | {x['workers']} | {x['endpoint']}{note} | {x['per_s']:,.0f} | "
+            f"{x['ratio']:.3f} | {target} | {x['p50_ms']} | {x['p99_ms']} | "
+            f"{x['worker_cpu_us_per_request']:.0f} | {x['response_bytes'] or ''} | "
+            f"{x['others_share']:.0%} | {met} |"
+        )
+    w("")
+    writes = [x for x in r["runs"] if x["statuses"] and x["endpoint"] not in READS]
+    if writes:
+        w("Statuses of the write runs: " + "; ".join(
+            f"{x['data']} {x['workers']}w {x['endpoint']}: {x['statuses']}" for x in writes
+        ) + ". Write drivers: wrk Lua (`bench/wrk/book.lua` walks a list of free slot ids, one "
+            "request each; `bench/wrk/pair.lua` queues each 201's booking and sends the "
+            "tutor's accept as that thread's next request).\n")  # fmt: skip
+
+    w("## Server time (in-process, no HTTP)\n")
+    for name, inproc in r["inproc"].items():
+        s = inproc["server_time_get_teacher_slots"]
+        w(
+            f"**{name} data** — get-teacher-slots, {s['slots_returned']} slots "
+            f"({s['response_bytes']:,} bytes), {s['tutor']}: service + views "
+            f"**p50 {s['service_and_views']['p50_us']:.0f} µs**, p90 "
+            f"{s['service_and_views']['p90_us']:.0f}, p99 {s['service_and_views']['p99_us']:.0f} "
+            f"µs (busy tutor: p50 {s['busy_tutor_service_and_views']['p50_us']:.0f} µs).\n"
+        )
+        w("| part | p50 µs | p99 µs |\n|---|---|---|")
+        for part, v in s["parts"].items():
+            w(f"| {part} | {v['p50_us']} | {v['p99_us']} |")
+        w("")
+        w(
+            "Every endpoint through the ASGI app in-process (FastAPI, middleware, validation, "
+            "auth, service, SQLite, JSON; no uvicorn, no socket) and the service call alone:\n"
+        )
+        w("| endpoint | items | ASGI p50 µs | ASGI p99 µs | service p50 µs | bytes |")
+        w("|---|---|---|---|---|---|")
+        for ep, v in inproc["asgi_in_process"].items():
+            svc = inproc["service_time"].get(ep, {}).get("p50_us", "")
+            w(f"| {ep} | {inproc['items'].get(ep, '')} | {v['p50_us']} | {v['p99_us']} | "
+              f"{svc} | {v['bytes']} |")  # fmt: skip
+        w("")
+
+    if r["large_vs_small"]:
+        w("## Large vs small data\n")
+        d = r["data"]
+        w(
+            f"small: {d['small']['rows']}; large: {d['large']['rows']} "
+            f"({d['large']['db_bytes'] / 1e6:,.0f} MB). Ratios are large / small (p50) or "
+            "small / large (rps); the target is ≤ 1.3. The searches return fewer tutors on the "
+            "small data (fewer match), so their rows also include an equal-page comparison.\n"
+        )
+        w("| read | items small → large | HTTP p50 | HTTP rps | ASGI in-process p50 | service p50 |")
+        w("|---|---|---|---|---|---|")
+        for ep, v in r["large_vs_small"].items():
+            w(
+                f"| {ep} | {v.get('items_small', '')} → {v.get('items_large', '')} | "
+                f"{v.get('http_p50_ratio', '')} | {v.get('http_rps_ratio', '')} | "
+                f"{v.get('asgi_in_process_p50_ratio', '')} | {v.get('service_p50_ratio', '')} |"
+            )
+        w("")
+
+    w("## Worker memory (VmRSS, KiB)\n")
+    w("| server | start | end | before run 1 → after runs 1, 2, 3 of get-teacher-slots | growth |")
+    w("|---|---|---|---|---|")
+    for key, e in r["rss"].items():
+        for pid, start in e["start"].items():
+            end = (e.get("end") or {}).get(pid, "")
+            three = e.get("three_runs")
+            seq = " → ".join(str(snap.get(pid)) for snap in three) if three else ""
+            g = e.get("growth", {}).get(pid)
+            growth = (
+                f"{g['growth_over_3_runs']:+.1%} (after run 1 → 3: {g['growth_run_1_to_3']:+.1%})"
+                if g
+                else ""
+            )
+            w(f"| {key} pid {pid} | {start} | {end} | {seq} | {growth} |")
+    w("")
+
+    w("## Query plans\n")
+    plans_from = "large" if "large" in r["inproc"] else "small"
+    w(
+        f"The SQL each endpoint runs, recorded at the store's connection on the {plans_from} "
+        "data, with SQLite's `EXPLAIN QUERY PLAN` (bound parameters as the store binds them).\n"
+    )
+    for ep, statements in r["inproc"][plans_from]["queries"].items():
+        w(f"**{ep}** — {len(statements)} statements\n")
+        w("```")
+        for s in statements:
+            w(s["sql"][:220] + (" …" if len(s["sql"]) > 220 else ""))
+            for line in s.get("plan", []):
+                w(f"    {line}")
+        w("```\n")
+
+    analysis = BENCH / "analysis.md"
+    if analysis.exists():
+        w(analysis.read_text())
+    return "\n".join(out) + "\n"
+
+
+if __name__ == "__main__":
+    main()
