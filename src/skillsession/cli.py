@@ -76,6 +76,9 @@ def migrate(data_dir: DataDir = None):
     """Create or upgrade what the configured backends need."""
     deps = _deps(data_dir)
     typer.echo(f"{deps.store.backend_name} store ready")
+    if hasattr(deps.media, "ensure_bucket"):
+        deps.media.ensure_bucket()
+        typer.echo(f"{deps.media.backend_name} bucket ready")
 
 
 @app.command("expire-slots")

@@ -124,3 +124,29 @@ def test_booking_mail_only_for_confirmed_subscribers(deps, clock, tutor, student
     third = one_slot(deps, tutor, start="14:00", end="15:00")
     bookings.request(deps, student, third.slot_id, None, None)
     assert outbox.deliver_all(deps).skipped == 1
+
+
+def test_a_mailer_that_keeps_subscriptions_decides_their_status(deps, tutor):
+    class ProviderMailer:  # like SNS: its own confirmation mail, its own status
+        backend_name = "provider"
+
+        def __init__(self):
+            self.subscribed, self.unsubscribed = [], []
+
+        def send(self, message):
+            pass
+
+        def subscribe(self, email):
+            self.subscribed.append(email)
+            return "pending_confirmation"
+
+        def unsubscribe(self, email):
+            self.unsubscribed.append(email)
+
+    deps.mailer = ProviderMailer()
+    subscription = subscriptions.subscribe(deps, tutor)
+    assert subscription.status == "pending_confirmation"
+    assert deps.mailer.subscribed == [tutor.email]
+    assert outbox.deliver_all(deps).handled == 0  # no confirmation mail of ours
+    subscriptions.unsubscribe(deps, subscription.token)
+    assert deps.mailer.unsubscribed == [tutor.email]

@@ -12,6 +12,8 @@ from skillsession.service.deps import Deps
 
 
 def subscribe(deps: Deps, identity: Identity) -> Subscription:
+    if hasattr(deps.mailer, "subscribe"):
+        return _subscribe_with_provider(deps, identity)
     existing = deps.store.get_subscription(identity.user_id)
     if existing is not None and existing.status == SubscriptionStatus.CONFIRMED:
         return existing
@@ -35,6 +37,23 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
     return subscription
 
 
+def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
+    """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
+    it mails its own confirmation link, and the status comes from it."""
+    existing = deps.store.get_subscription(identity.user_id)
+    email = identity.email.lower()
+    status = SubscriptionStatus(deps.mailer.subscribe(email))
+    subscription = Subscription(
+        user_id=identity.user_id,
+        email=email,
+        status=status,
+        token=existing.token if existing else secrets.token_urlsafe(32),
+        created_at=existing.created_at if existing else deps.now(),
+    )
+    deps.store.save_subscription(subscription, None)
+    return subscription
+
+
 def _by_token(deps: Deps, token: str) -> Subscription:
     subscription = deps.store.get_subscription_by_token(token) if token else None
     if subscription is None:
@@ -51,6 +70,8 @@ def confirm(deps: Deps, token: str) -> Subscription:
 
 def unsubscribe(deps: Deps, token: str) -> Subscription:
     subscription = _by_token(deps, token)
+    if hasattr(deps.mailer, "unsubscribe"):
+        deps.mailer.unsubscribe(subscription.email)
     deps.store.set_subscription_status(subscription.user_id, SubscriptionStatus.UNSUBSCRIBED)
     subscription.status = SubscriptionStatus.UNSUBSCRIBED
     return subscription
