@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install install-test clean soak
+.PHONY: run test lint format install install-test clean soak bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,6 @@ format: install-test
 
 clean:
 	rm -rf $(VENV) data .pytest_cache
+
+bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
+	$(BIN)/python bench/run.py

@@ -1,6 +1,6 @@
 """Calibration: the bare HTTP stack. A plain ASGI app returning a small JSON, no framework.
 
-    python -m uvicorn bare_app:app --app-dir bench --http httptools --loop uvloop --workers 1
+python -m uvicorn bare_app:app --app-dir bench --http httptools --loop uvloop --workers 1
 """
 
 BODY = b'{"status":"ok"}'

@@ -127,8 +127,9 @@ def main() -> None:
     student = ident(demo.student_email(1))
     busy = ident(demo.tutor_email(1))
     typical = ident(demo.tutor_email(2))
-    out: dict = {"ids": {"student_1": student.user_id, "tutor_1": busy.user_id,
-                         "tutor_2": typical.user_id}}
+    out: dict = {
+        "ids": {"student_1": student.user_id, "tutor_1": busy.user_id, "tutor_2": typical.user_id}
+    }
 
     # -- the requests the benchmark sends (run.py reuses these for wrk) ----------------------
     skill_1, skills_2 = "Python", ["Python", "Statistics"]
@@ -316,11 +317,29 @@ def main() -> None:
                 break
         return {"status": status, "bytes": size, **percentiles(samples)}
 
+    # framework floors: the smallest Starlette and FastAPI apps answering the same JSON
+    from fastapi import FastAPI
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from skillsession.http.responses import OrjsonResponse
+
+    async def starlette_route(request):
+        return OrjsonResponse({"status": "ok"})
+
+    async def fastapi_route():
+        return OrjsonResponse({"status": "ok"})
+
+    starlette_hello = Starlette(routes=[Route("/", starlette_route)])
+    fastapi_hello = FastAPI()
+    fastapi_hello.get("/")(fastapi_route)
+    root = {"method": "GET", "path": "/", "body": None, "token": None}
+
     async def all_asgi() -> dict:
         result = {
-            "bare ASGI app": await time_asgi(
-                bare_app, {"method": "GET", "path": "/", "body": None, "token": None}, args.calls
-            )
+            "bare ASGI app": await time_asgi(bare_app, root, args.calls),
+            "Starlette hello (reference)": await time_asgi(starlette_hello, root, args.calls),
+            "FastAPI hello (reference)": await time_asgi(fastapi_hello, root, args.calls),
         }
         for name, spec in requests.items():
             result[name] = await time_asgi(app, spec, max(300, args.calls // 2))

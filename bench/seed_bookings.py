@@ -162,7 +162,9 @@ def main() -> None:
         future = seeder.future_slots(tutor, now)
         for slot in rng.sample(future, min(BACKGROUND_FUTURE_REQUESTS, len(future))):
             seeder.book(deps, tutor, slot.slot_id, pick_outcome(rng, BACKGROUND_FUTURE))
-        past_deps, past = seeder.past_windows(tutor, [rng.randint(1, 20)], BACKGROUND_PAST_SLOTS, now)
+        past_deps, past = seeder.past_windows(
+            tutor, [rng.randint(1, 20)], BACKGROUND_PAST_SLOTS, now
+        )
         for slot in past:
             seeder.book(past_deps, tutor, slot.slot_id, pick_outcome(rng, BUSY_PAST))
 

@@ -1,0 +1,150 @@
+"""Large vs small data, in one process, interleaved: every read endpoint through the real ASGI app
+(no socket, no event-loop queueing), alternating between the two data sets in short rounds so that
+drift in the machine's speed hits both alike. Searches also at an equal page (3 tutors), because
+the default page holds more tutors on the large data (more of them match).
+
+    python bench/compare.py --small bench/out/small --small-work bench/out/small-work \\
+        --large bench/out/large --large-work bench/out/large-work --out compare.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from pathlib import Path
+
+import orjson
+
+ROUNDS = 8
+ROUND_SECONDS = 0.15
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    for name in ("small", "large"):
+        parser.add_argument(f"--{name}", required=True)
+        parser.add_argument(f"--{name}-work", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    args = parser.parse_args()
+
+    import uvloop
+
+    from skillsession import bootstrap
+    from skillsession.http.app import create_app
+    from skillsession.settings import Settings
+
+    sides = {}
+    for name in ("small", "large"):
+        work = Path(getattr(args, f"{name}_work"))
+        tokens = json.loads((work / "tokens.json").read_text())
+        requests = json.loads((work / "inproc.json").read_text())["requests"]
+        for base in ("search-1-skill", "search-2-skills"):
+            spec = dict(requests[base])
+            spec["body"] = {**spec["body"], "limit": 3}
+            requests[f"{base} (page of 3)"] = spec
+        deps = bootstrap.build(Settings(data_dir=Path(getattr(args, name)).resolve()))
+        deps.store.migrate()
+        sides[name] = {
+            "app": create_app(deps, run_jobs=False),
+            "tokens": tokens,
+            "requests": requests,
+            "deps": deps,
+        }
+
+    def scope_for(side: dict, spec: dict) -> tuple[dict, bytes]:
+        path, _, query_string = spec["path"].partition("?")
+        body = orjson.dumps(spec["body"]) if spec["body"] is not None else b""
+        headers = [(b"host", b"127.0.0.1:8000")]
+        if body:
+            headers += [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ]
+        if spec["token"]:
+            token = side["tokens"][spec["token"]]
+            headers.append((b"authorization", f"Bearer {token}".encode()))
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": spec["method"],
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": query_string.encode(),
+            "root_path": "",
+            "headers": headers,
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+        return scope, body
+
+    async def call(app, scope: dict, body: bytes) -> tuple[int, int]:
+        state = {"status": 0, "bytes": 0, "sent": False}
+
+        async def receive():
+            if state["sent"]:
+                await asyncio.sleep(3600)
+            state["sent"] = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                state["bytes"] += len(message.get("body", b""))
+
+        await app(dict(scope, state={}), receive, send)
+        return state["status"], state["bytes"]
+
+    async def run() -> dict:
+        result = {}
+        clock = time.perf_counter_ns
+        for endpoint in sides["small"]["requests"]:
+            if endpoint == "health":
+                continue
+            prepared = {}
+            for name, side in sides.items():
+                scope, body = scope_for(side, side["requests"][endpoint])
+                status, size = await call(side["app"], scope, body)
+                for _ in range(20):
+                    await call(side["app"], scope, body)
+                prepared[name] = (scope, body, status, size)
+            samples = {"small": [], "large": []}
+            for _ in range(args.rounds):
+                for name in ("small", "large"):
+                    scope, body, _, _ = prepared[name]
+                    app = sides[name]["app"]
+                    deadline = clock() + int(ROUND_SECONDS * 1e9)
+                    while True:
+                        t0 = clock()
+                        await call(app, scope, body)
+                        t1 = clock()
+                        samples[name].append(t1 - t0)
+                        if t1 > deadline:
+                            break
+            entry = {}
+            for name in ("small", "large"):
+                entry[name] = {
+                    "status": prepared[name][2],
+                    "bytes": prepared[name][3],
+                    "n": len(samples[name]),
+                    "p50_us": round(statistics.median(samples[name]) / 1000, 1),
+                }
+            entry["ratio"] = round(entry["large"]["p50_us"] / entry["small"]["p50_us"], 3)
+            result[endpoint] = entry
+        return result
+
+    uvloop.install()
+    result = asyncio.run(run())
+    for side in sides.values():
+        side["deps"].store.close()
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
