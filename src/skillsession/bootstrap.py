@@ -96,12 +96,17 @@ def build(settings: Settings | None = None) -> Deps:
 
 
 def _build_cognito(settings: Settings) -> Deps:
-    """Accounts live in Cognito: no token issuer, no password hashing (/auth/* answer 409)."""
+    """Accounts live in Cognito: no token issuer, no password hashing, no codes (/auth/* answer
+    409). The instance secret only signs disk media URLs; with S3 media none is needed, so a
+    Lambda never writes a key of its own into its ephemeral /tmp."""
     from skillsession.adapters.auth.cognito import CognitoVerifier
-    from skillsession.adapters.auth.local import load_or_create_secret_key
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
+    secret = b""
+    if urlparse(settings.media_url).scheme == "file":
+        from skillsession.adapters.auth.local import load_or_create_secret_key
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
     return Deps(
         settings=settings,
         store=build_store(settings),
@@ -110,5 +115,4 @@ def _build_cognito(settings: Settings) -> Deps:
         verifier=CognitoVerifier.from_url(settings.auth),
         issuer=None,
         passwords=None,
-        code_secret=_derive(secret, "codes"),
     )

@@ -79,6 +79,9 @@ def migrate(data_dir: DataDir = None):
     if hasattr(deps.media, "ensure_bucket"):
         deps.media.ensure_bucket()
         typer.echo(f"{deps.media.backend_name} bucket ready")
+    if hasattr(deps.mailer, "ensure_topic"):
+        deps.mailer.ensure_topic()
+        typer.echo(f"{deps.mailer.backend_name} topic ready")
 
 
 @app.command("expire-slots")

@@ -98,6 +98,17 @@ class SnsMailer:
                 kwargs["Subject"] = subject
             self._call("publish", **kwargs)
 
+    def ensure_topic(self) -> None:
+        """Create the topic named by the ARN if it does not exist (CreateTopic is idempotent).
+        Refuses an ARN of another account or region than the credentials reach."""
+        name = self.topic_arn.rsplit(":", 1)[-1]
+        created = str(self._call("create_topic", Name=name).get("TopicArn", ""))
+        if created != self.topic_arn:
+            raise ValueError(
+                f"SKILLSESSION_MAIL names {self.topic_arn}, but these credentials and region "
+                f"reach {created}"
+            )
+
     # -- subscriptions ----------------------------------------------------------------------
     def subscribe(self, email: str) -> str:
         email = email.lower()
