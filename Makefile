@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install install-test clean soak bench
+.PHONY: run test lint format install install-test clean soak bench build-ApiFunction build-ExpiryFunction
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,17 @@ clean:
 
 bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
 	$(BIN)/python bench/run.py
+
+# `sam build` runs these (BuildMethod: makefile) with ARTIFACTS_DIR set: the package and its
+# dependencies as wheels for the Lambda runtime (Python 3.12 on arm64, Amazon Linux 2023: glibc
+# 2.34), whatever machine builds them.
+LAMBDA_ARCH   ?= aarch64
+LAMBDA_PYTHON ?= 3.12
+build-ApiFunction build-ExpiryFunction:
+	rm -rf "$(ARTIFACTS_DIR)/.wheel"
+	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --only-binary=:all: \
+	    $(foreach p,manylinux_2_34 manylinux_2_28 manylinux2014,--platform $(p)_$(LAMBDA_ARCH)) \
+	    --implementation cp --python-version $(LAMBDA_PYTHON) \
+	    "$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)[aws]"
+	rm -rf "$(ARTIFACTS_DIR)/.wheel"
