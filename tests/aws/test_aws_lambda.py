@@ -66,8 +66,10 @@ def test_module_import_is_lean():
 def test_expiry_handler_runs_once_and_returns_counts(tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLSESSION_STORE", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    from skillsession.adapters.store.sqlite import SqliteStore
     from skillsession.aws import expiry_handler
 
+    SqliteStore.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}").migrate()  # what deploy does
     monkeypatch.setattr(expiry_handler, "_deps", None)
     counts = expiry_handler.handler({"source": "aws.scheduler"}, None)
     assert set(counts) >= {"slots_expired", "bookings_expired", "mail_sent"}

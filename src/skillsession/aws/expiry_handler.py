@@ -1,5 +1,8 @@
 """AWS Lambda entry point of the scheduled job: expire due slots and requests, then deliver the
-notification outbox once. Returns the counts (visible in the invocation result and logs)."""
+notification outbox once. Returns the counts (visible in the invocation result and logs).
+
+It does not migrate: the table exists (CloudFormation, or `skillsession migrate`), and the
+function's policy allows data calls only, not DescribeTimeToLive or CreateTable."""
 
 from __future__ import annotations
 
@@ -16,7 +19,6 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         from skillsession import bootstrap
 
         _deps = bootstrap.build()
-        _deps.store.migrate()
     result = expiry.expire_slots(_deps)
     report = outbox.deliver_due(_deps, limit=100)
     return {

@@ -4,6 +4,11 @@ The app (FastAPI, the adapters, boto3) is imported and built on the first invoca
 by warm ones; importing this module costs next to nothing. The expiry job does not run here
 (`run_jobs=False`): it has its own function on a schedule (expiry_handler).
 
+Mangum's lifespan support is off on purpose: Mangum runs the ASGI lifespan around *every*
+invocation, and the app's shutdown closes the store (the DynamoDB client's connection pool), so
+each warm request would open a new TLS connection. The adapters are built once here instead; the
+table, bucket and topic exist already (CloudFormation, or `skillsession migrate`).
+
 When API Gateway's JWT authorizer has verified the caller, its claims
 (requestContext.authorizer.jwt.claims) are put in a context variable for the request, and the
 Cognito verifier trusts them instead of verifying the token again.
@@ -19,9 +24,10 @@ _handler: Any = None
 def _build() -> Any:
     from mangum import Mangum
 
+    from skillsession import bootstrap
     from skillsession.http.app import create_app
 
-    return Mangum(create_app(run_jobs=False), lifespan="auto")
+    return Mangum(create_app(bootstrap.build(), run_jobs=False), lifespan="off")
 
 
 def authorizer_claims(event: dict[str, Any]) -> dict[str, Any] | None:
