@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from io import BytesIO
-
-from PIL import Image, ImageOps
+from typing import TYPE_CHECKING
 
 from skillsession.domain.errors import (
     DomainError,
@@ -19,6 +18,9 @@ from skillsession.domain.errors import (
     UnsupportedMediaType,
     ValidationFailed,
 )
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decoded size guard, well below Pillow's global bomb limit
@@ -52,6 +54,8 @@ def normalise_image(data: bytes, content_type: str) -> tuple[bytes, str, str]:
         raise UnsupportedMediaType(
             "image must be image/jpeg, image/png or image/webp", code="unsupported_image_type"
         )
+    from PIL import Image  # only image uploads need Pillow: kept off the Lambda cold start
+
     try:
         with Image.open(BytesIO(data), formats=_FORMATS) as img:
             fmt, out_type, ext = _OUTPUT[img.format or ""]
@@ -63,6 +67,8 @@ def normalise_image(data: bytes, content_type: str) -> tuple[bytes, str, str]:
 
 
 def _reencode(img: Image.Image, fmt: str) -> bytes:
+    from PIL import Image, ImageOps
+
     width, height = img.size
     if width < 1 or height < 1 or width * height > MAX_PIXELS:
         raise ValidationFailed("image has too many pixels", code="invalid_image")

@@ -11,8 +11,6 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from icalendar import Calendar, Event, vCalAddress, vText
-
 MESSAGE_ID_DOMAIN = "skillsession"
 ICS_PRODID = "-//SkillSession//Booking//EN"
 
@@ -113,6 +111,8 @@ def booking_ics(
     start_utc, end_utc = _as_utc(start), _as_utc(end)
     if end_utc <= start_utc:
         raise ValueError("end must be after start")
+
+    from icalendar import Calendar, Event, vCalAddress, vText  # mail delivery only
 
     cal = Calendar()
     cal.add("prodid", ICS_PRODID)
