@@ -150,3 +150,16 @@ def test_a_mailer_that_keeps_subscriptions_decides_their_status(deps, tutor):
     assert outbox.deliver_all(deps).handled == 0  # no confirmation mail of ours
     subscriptions.unsubscribe(deps, subscription.token)
     assert deps.mailer.unsubscribed == [tutor.email]
+
+
+def test_deliver_all_goes_batch_after_batch_until_told_to_stop(deps, tutor):
+    for i in range(25):  # three batches of deliver_due's 10
+        accounts.signup(deps, f"new{i}@example.test", "long enough pw")
+    checks = []
+
+    def keep_going() -> bool:
+        checks.append(True)
+        return len(checks) <= 2  # a Lambda nearing its timeout after two batches
+
+    assert outbox.deliver_all(deps, rounds=100, keep_going=keep_going).sent == 20
+    assert outbox.deliver_all(deps).sent == 5  # the rest on the next run

@@ -1,14 +1,23 @@
 """AWS Lambda entry point of the scheduled job: expire due slots and requests, then deliver the
-notification outbox once. Returns the counts (visible in the invocation result and logs).
+notification outbox. Returns the counts (visible in the invocation result and logs).
 
 It does not migrate: the table exists (CloudFormation, or `skillsession migrate`), and the
-function's policy allows data calls only, not DescribeTimeToLive or CreateTable."""
+function's policy allows data calls only, not DescribeTimeToLive or CreateTable. Mail is
+delivered batch after batch until nothing is due or the invocation nears its timeout; what is
+left goes out on the next run."""
 
 from __future__ import annotations
 
 from typing import Any
 
 _deps: Any = None
+MAX_BATCHES = 1000  # of outbox.deliver_due's batches: up to 10,000 mails a run
+RESERVE_MS = 15_000  # stop delivering this long before the function's timeout
+
+
+def _remaining_ms(context: Any) -> int:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() if remaining is not None else RESERVE_MS + 1
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
@@ -20,7 +29,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
 
         _deps = bootstrap.build()
     result = expiry.expire_slots(_deps)
-    report = outbox.deliver_due(_deps, limit=100)
+    report = outbox.deliver_all(
+        _deps, rounds=MAX_BATCHES, keep_going=lambda: _remaining_ms(context) > RESERVE_MS
+    )
     return {
         "slots_expired": result.slots_expired,
         "bookings_expired": result.bookings_expired,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -69,10 +70,15 @@ def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
     return report
 
 
-def deliver_all(deps: Deps, rounds: int = 100) -> DeliveryReport:
-    """Deliver until nothing more is due now (CLI and tests)."""
+def deliver_all(
+    deps: Deps, rounds: int = 100, keep_going: Callable[[], bool] = lambda: True
+) -> DeliveryReport:
+    """Deliver batch after batch until nothing more is due now, `rounds` batches were sent, or
+    `keep_going()` says stop (a Lambda's remaining time)."""
     total = DeliveryReport()
     for _ in range(rounds):
+        if not keep_going():
+            break
         report = deliver_due(deps)
         for field in ("sent", "skipped", "retried", "failed"):
             setattr(total, field, getattr(total, field) + getattr(report, field))
