@@ -92,8 +92,10 @@ class Profile:
 
     @property
     def display_name(self) -> str:
-        name = " ".join(p for p in (self.first_name, self.last_name) if p)
-        return name or self.email
+        first, last = self.first_name, self.last_name
+        if first and last:
+            return f"{first} {last}"
+        return first or last or self.email
 
 
 @dataclass

@@ -22,9 +22,27 @@ def zone(name: str, field: str = "time_zone") -> ZoneInfo:
         ) from exc
 
 
+# Rendering a list formats the same instants again and again (slots start on the hour or the
+# quarter; a page of bookings is read many times), and `astimezone` + `strftime` cost µs each, so
+# whole-second instants in UTC -- what the stores hand out -- go through bounded caches keyed by
+# the datetime itself. Only `tzinfo is UTC` instants are cached: UTC has no folds, so equal keys
+# are equal instants (in a zone with a fold, 01:30 fold=0 and fold=1 compare and hash equal).
+# Other instants take the straightforward path, which is also the definition.
+CACHED_INSTANTS = 1 << 14
+
+
 def iso(instant: datetime) -> str:
     """`2026-12-01T08:00:00Z`."""
+    if instant.tzinfo is UTC and not instant.microsecond:
+        return _iso_utc(instant)
+    return _iso(instant)
+
+
+def _iso(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_iso_utc = lru_cache(maxsize=CACHED_INSTANTS)(_iso)
 
 
 def parse_instant(text: str, field: str = "now") -> datetime:
@@ -76,14 +94,30 @@ def local_to_utc(day: date, clock: tuple[int, int], tz: ZoneInfo, field: str) ->
 
 def local_fields(start: datetime, end: datetime, tz: ZoneInfo) -> dict[str, str]:
     """What a person reads: local date, start and end time, and the zone."""
+    _, _, day, start_time, end_time = span_text(start, end, tz)
+    return {"date": day, "start_time": start_time, "end_time": end_time, "time_zone": tz.key}
+
+
+def span_text(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[str, str, str, str, str]:
+    """A span as text: `iso(start)`, `iso(end)`, and the local date, start and end time in `tz`
+    (`YYYY-MM-DD`, `HH:MM`, `HH:MM`)."""
+    if start.tzinfo is UTC and end.tzinfo is UTC:
+        return _span_text_utc(start, end, tz)
+    return _span_text(start, end, tz)
+
+
+def _span_text(start: datetime, end: datetime, tz: ZoneInfo) -> tuple[str, str, str, str, str]:
     local_start = start.astimezone(tz)
-    local_end = end.astimezone(tz)
-    return {
-        "date": local_start.date().isoformat(),
-        "start_time": local_start.strftime("%H:%M"),
-        "end_time": local_end.strftime("%H:%M"),
-        "time_zone": tz.key,
-    }
+    return (
+        iso(start),
+        iso(end),
+        local_start.date().isoformat(),
+        local_start.strftime("%H:%M"),
+        end.astimezone(tz).strftime("%H:%M"),
+    )
+
+
+_span_text_utc = lru_cache(maxsize=CACHED_INSTANTS)(_span_text)
 
 
 def day_start(day: date, tz: ZoneInfo) -> datetime:

@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import time as tz_time
-from skillsession.domain.model import Availability, Booking, Profile, Slot, SlotStatus
+from skillsession.domain.model import Availability, Booking, Profile, Role, Slot, SlotStatus
 from skillsession.domain.profiles import EDITABLE_FIELDS, ROLE_FIELDS
 from skillsession.ports import SignedUrl
 
 PROFILE_FIELDS = ("user_id", "email", "role", *EDITABLE_FIELDS)
 
 
-def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
-    hidden = {f for role, fields in ROLE_FIELDS.items() if role != p.role for f in fields}
+def _visible(role: Role, show_mobile: bool) -> tuple[tuple[str, ...], attrgetter]:
+    """The fields shown of a `role`'s profile (no other role's fields), and their getter."""
+    hidden = {f for other, fields in ROLE_FIELDS.items() if other != role for f in fields}
     if not show_mobile:
         hidden.add("mobile_number")
-    out = {f: getattr(p, f) for f in PROFILE_FIELDS if f not in hidden}
+    fields = tuple(f for f in PROFILE_FIELDS if f not in hidden)
+    return fields, attrgetter(*fields)
+
+
+_VISIBLE = {(role, show): _visible(role, show) for role in Role for show in (True, False)}
+
+
+def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
+    fields, values = _VISIBLE[p.role, bool(show_mobile)]
+    out = dict(zip(fields, values(p), strict=True))
     out["role"] = p.role.value
     out["has_profile_image"] = p.has_profile_image
     out["created_at"] = tz_time.iso(p.created_at) if p.created_at else None
@@ -38,13 +49,17 @@ def person(p: Profile | None) -> dict[str, Any] | None:
 
 
 def slot(s: Slot, tz: ZoneInfo) -> dict[str, Any]:
+    start, end, day, start_time, end_time = tz_time.span_text(s.start, s.end, tz)
     return {
         "slot_id": s.slot_id,
         "tutor_id": s.tutor_id,
         "availability_id": s.availability_id,
-        "start": tz_time.iso(s.start),
-        "end": tz_time.iso(s.end),
-        **tz_time.local_fields(s.start, s.end, tz),
+        "start": start,
+        "end": end,
+        "date": day,
+        "start_time": start_time,
+        "end_time": end_time,
+        "time_zone": tz.key,
         "slot_status": s.slot_status.value,
     }
 
@@ -62,7 +77,11 @@ def availability(a: Availability) -> dict[str, Any]:
 
 
 def booking(b: Booking, tz: ZoneInfo) -> dict[str, Any]:
-    local = tz_time.local_fields(b.start, b.end, tz)
+    return _booking(b, tz, tz_time.span_text(b.start, b.end, tz))
+
+
+def _booking(b: Booking, tz: ZoneInfo, span: tuple[str, str, str, str, str]) -> dict[str, Any]:
+    start, end, day, start_time, end_time = span
     return {
         "booking_id": b.booking_id,
         "slot_id": b.slot_id,
@@ -71,12 +90,12 @@ def booking(b: Booking, tz: ZoneInfo) -> dict[str, Any]:
         "booking_status": b.booking_status.value,
         "request_created_at": tz_time.iso(b.request_created_at),
         "updated_at": tz_time.iso(b.updated_at),
-        "booking_date": local["date"],
-        "start": tz_time.iso(b.start),
-        "end": tz_time.iso(b.end),
-        "start_time": local["start_time"],
-        "end_time": local["end_time"],
-        "time_zone": local["time_zone"],
+        "booking_date": day,
+        "start": start,
+        "end": end,
+        "start_time": start_time,
+        "end_time": end_time,
+        "time_zone": tz.key,
         "message": b.message,
         "reason": b.reason,
     }
@@ -91,15 +110,19 @@ SLOT_STATUS_OF_BOOKING = {
 
 
 def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile]) -> dict[str, Any]:
-    out = booking(b, tz)
-    local = tz_time.local_fields(b.start, b.end, tz)
+    span = tz_time.span_text(b.start, b.end, tz)
+    out = _booking(b, tz, span)
+    start, end, day, start_time, end_time = span
     status = SLOT_STATUS_OF_BOOKING.get(b.booking_status.value)
     out["slot"] = {
         "slot_id": b.slot_id,
         "tutor_id": b.tutor_id,
-        "start": out["start"],
-        "end": out["end"],
-        **local,
+        "start": start,
+        "end": end,
+        "date": day,
+        "start_time": start_time,
+        "end_time": end_time,
+        "time_zone": tz.key,
         # a live booking fixes its slot's state; after reject/cancel the slot lives on its own
         "slot_status": status.value if status else None,
     }

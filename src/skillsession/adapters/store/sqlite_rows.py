@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
 
 import orjson
 
@@ -37,7 +39,16 @@ def ts(instant: datetime | None) -> int | None:
 
 
 def dt(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+    return None if seconds is None else _utc(seconds)
+
+
+# Lists read the same instants over and over (slot starts on the hour, a page re-read): one shared
+# datetime per second value, from a bounded cache, spares `fromtimestamp` (0.25 µs) and lets the
+# views' caches hash each instant once (a datetime caches its hash; a fresh one costs 0.4 µs).
+_utc = lru_cache(maxsize=1 << 15)(lambda seconds: datetime.fromtimestamp(seconds, UTC))
+_ROLE = {r.value: r for r in Role}
+_SLOT_STATUS = {s.value: s for s in SlotStatus}
+_BOOKING_STATUS = {s.value: s for s in BookingStatus}
 
 
 USER_COLUMNS = "user_id, email, password_hash, status, created_at"
@@ -70,16 +81,36 @@ def profile_params(p: Profile) -> tuple:
 PROFILE_COLUMNS = "user_id, email, role, doc, image_key, created_at, updated_at"
 
 
+# Profile's fields are (user_id, email, role, *PROFILE_DOC_FIELDS, image_key, created_at,
+# updated_at) -- tests/unit/test_sqlite_rows.py pins it: rows are built positionally, which is
+# several times faster than 18 keyword arguments.
+PROFILE_POSITIONAL = (
+    "user_id",
+    "email",
+    "role",
+    *PROFILE_DOC_FIELDS,
+    "image_key",
+    "created_at",
+    "updated_at",
+)
+_doc_values = itemgetter(*PROFILE_DOC_FIELDS)
+
+
 def profile(row) -> Profile:
-    return Profile(
-        user_id=row[0],
-        email=row[1],
-        role=Role(row[2]),
-        image_key=row[4],
-        created_at=dt(row[5]),
-        updated_at=dt(row[6]),
-        **orjson.loads(row[3]),
-    )
+    doc = orjson.loads(row[3])
+    try:
+        values = _doc_values(doc)
+    except KeyError:  # a document written before a field existed: that field keeps its default
+        return Profile(
+            user_id=row[0],
+            email=row[1],
+            role=_ROLE[row[2]],
+            image_key=row[4],
+            created_at=dt(row[5]),
+            updated_at=dt(row[6]),
+            **doc,
+        )
+    return Profile(row[0], row[1], _ROLE[row[2]], *values, row[4], dt(row[5]), dt(row[6]))
 
 
 AVAILABILITY_COLUMNS = (
@@ -119,7 +150,7 @@ def slot_params(s: Slot) -> tuple:
 
 
 def slot(row) -> Slot:
-    return Slot(row[0], row[1], row[2], dt(row[3]), dt(row[4]), SlotStatus(row[5]), row[6])
+    return Slot(row[0], row[1], row[2], _utc(row[3]), _utc(row[4]), _SLOT_STATUS[row[5]], row[6])
 
 
 BOOKING_COLUMNS = (
@@ -145,18 +176,19 @@ def booking_params(b: Booking) -> tuple:
 
 
 def booking(row) -> Booking:
+    # positional, in the order of BOOKING_COLUMNS and of Booking's fields
     return Booking(
-        booking_id=row[0],
-        slot_id=row[1],
-        tutor_id=row[2],
-        student_id=row[3],
-        booking_status=BookingStatus(row[4]),
-        request_created_at=dt(row[5]),
-        updated_at=dt(row[6]),
-        start=dt(row[7]),
-        end=dt(row[8]),
-        message=row[9],
-        reason=row[10],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        _BOOKING_STATUS[row[4]],
+        _utc(row[5]),
+        _utc(row[6]),
+        _utc(row[7]),
+        _utc(row[8]),
+        row[9],
+        row[10],
     )
 
 
