@@ -28,7 +28,7 @@ _VISIBLE = {(role, show): _visible(role, show) for role in Role for show in (Tru
 
 def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
     fields, values = _VISIBLE[p.role, bool(show_mobile)]
-    out = dict(zip(fields, values(p), strict=True))
+    out = dict(zip(fields, values(p), strict=False))  # same fields, by construction
     out["role"] = p.role.value
     out["has_profile_image"] = p.has_profile_image
     out["created_at"] = tz_time.iso(p.created_at) if p.created_at else None

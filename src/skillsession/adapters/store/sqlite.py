@@ -357,14 +357,14 @@ class SqliteStore:
     def slots_for_tutor(
         self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
     ) -> list[Slot]:
-        sql = (
-            f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
-        )
+        columns = rows.TUTOR_SLOT_COLUMNS + (", slot_status" if status is None else "")
+        sql = f"SELECT {columns} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
         params: list = [tutor_id, ts(start_from), ts(start_before)]
         if status is not None:
             sql += " AND slot_status = ?"
             params.append(status.value)
-        return [rows.slot(r) for r in self.db.execute(sql + " ORDER BY start, slot_id", params)]
+        found = self.db.execute(sql + " ORDER BY start, slot_id", params)
+        return rows.tutor_slots(found, tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
     def request_booking(
