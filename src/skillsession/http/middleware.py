@@ -3,8 +3,8 @@ security headers. Pure ASGI (not BaseHTTPMiddleware) so it costs microseconds.""
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 
 import orjson
 
@@ -22,6 +22,9 @@ API_ONLY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 ]
+# the docs (their own scripts and styles) and the media files do without the API-only headers
+PAGE_PREFIXES = ("/docs", "/media/")
+API_HEADERS = SECURITY_HEADERS + API_ONLY_HEADERS
 
 
 class BodyTooLarge(Exception):
@@ -37,13 +40,13 @@ class GuardMiddleware:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
-        request_id = headers.get(b"x-request-id", b"")[:64] or uuid.uuid4().hex.encode()
+        # 32 random hex digits, as uuid4().hex gave, at a quarter of its cost
+        request_id = headers.get(b"x-request-id", b"")[:64] or os.urandom(16).hex().encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
         path = scope["path"]
-        extra = list(SECURITY_HEADERS)
-        if not (path.startswith("/docs") or path.startswith("/media/")):
-            extra += API_ONLY_HEADERS
-        extra.append((b"x-request-id", request_id))
+        extra = (SECURITY_HEADERS if path.startswith(PAGE_PREFIXES) else API_HEADERS) + [
+            (b"x-request-id", request_id)
+        ]
         started = False
         status = 0
         began = time.perf_counter()
@@ -53,8 +56,7 @@ class GuardMiddleware:
             if message["type"] == "http.response.start":
                 started = True
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = list(message["headers"]) + extra
+                message["headers"] = [*message.get("headers", ()), *extra]
             await send(message)
 
         async def reject(status: int, code: str, text: str):
