@@ -7,7 +7,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import time as tz_time
-from skillsession.domain.model import Availability, Booking, Profile, Role, Slot, SlotStatus
+from skillsession.domain.model import (
+    Availability,
+    Booking,
+    BookingStatus,
+    Profile,
+    Role,
+    Slot,
+    SlotStatus,
+)
 from skillsession.domain.profiles import EDITABLE_FIELDS, ROLE_FIELDS
 from skillsession.ports import SignedUrl
 
@@ -107,13 +115,13 @@ SLOT_STATUS_OF_BOOKING = {
     "completed": SlotStatus.BOOKED,
     "expired": SlotStatus.EXPIRED,
 }
+_SLOT_STATUS_TEXT = {BookingStatus(k): v.value for k, v in SLOT_STATUS_OF_BOOKING.items()}
 
 
 def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile]) -> dict[str, Any]:
     span = tz_time.span_text(b.start, b.end, tz)
     out = _booking(b, tz, span)
     start, end, day, start_time, end_time = span
-    status = SLOT_STATUS_OF_BOOKING.get(b.booking_status.value)
     out["slot"] = {
         "slot_id": b.slot_id,
         "tutor_id": b.tutor_id,
@@ -124,7 +132,7 @@ def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile])
         "end_time": end_time,
         "time_zone": tz.key,
         # a live booking fixes its slot's state; after reject/cancel the slot lives on its own
-        "slot_status": status.value if status else None,
+        "slot_status": _SLOT_STATUS_TEXT.get(b.booking_status),
     }
     out["student"] = person(profiles.get(b.student_id))
     out["tutor"] = person(profiles.get(b.tutor_id))
