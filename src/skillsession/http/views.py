@@ -22,25 +22,27 @@ from skillsession.ports import SignedUrl
 PROFILE_FIELDS = ("user_id", "email", "role", *EDITABLE_FIELDS)
 
 
-def _visible(role: Role, show_mobile: bool) -> tuple[tuple[str, ...], attrgetter]:
-    """The fields shown of a `role`'s profile (no other role's fields), and their getter."""
+def _visible(role: Role, show_mobile: bool) -> tuple[tuple[str, ...], attrgetter, str]:
+    """The fields shown of a `role`'s profile (no other role's fields), their getter, and the
+    role as text."""
     hidden = {f for other, fields in ROLE_FIELDS.items() if other != role for f in fields}
     if not show_mobile:
         hidden.add("mobile_number")
     fields = tuple(f for f in PROFILE_FIELDS if f not in hidden)
-    return fields, attrgetter(*fields)
+    return fields, attrgetter(*fields), role.value
 
 
 _VISIBLE = {(role, show): _visible(role, show) for role in Role for show in (True, False)}
 
 
 def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
-    fields, values = _VISIBLE[p.role, bool(show_mobile)]
+    fields, values, role = _VISIBLE[p.role, bool(show_mobile)]
     out = dict(zip(fields, values(p), strict=False))  # same fields, by construction
-    out["role"] = p.role.value
+    out["role"] = role
     out["has_profile_image"] = p.has_profile_image
-    out["created_at"] = tz_time.iso(p.created_at) if p.created_at else None
-    out["updated_at"] = tz_time.iso(p.updated_at) if p.updated_at else None
+    created, updated = p.created_at, p.updated_at
+    out["created_at"] = tz_time.iso(created) if created else None
+    out["updated_at"] = tz_time.iso(updated) if updated else None
     return out
 
 
