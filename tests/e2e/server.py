@@ -1,4 +1,10 @@
-"""Start the real `skillsession serve` process on a free loopback port."""
+"""Start the real `skillsession serve` process on a free loopback port.
+
+A server runs on SQLite in its data dir unless given other backends: `aws_shape_env()` gives the
+settings of the AWS shape's store and media (DynamoDB and S3 on the test process's moto server).
+`run_cli(data_dir, ...)` on a server's data dir uses that server's settings, so a test that runs a
+command against "the server's data" reaches its table whatever the backend.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent / "skillsession"
+CONTRACT_TESTS = Path(__file__).resolve().parents[1] / "contract"  # holds moto_server.py
+_server_envs: dict[Path, dict[str, str]] = {}  # data dir -> the settings of its server
 
 
 def free_port() -> int:
@@ -32,10 +40,40 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def aws_shape_env(name: str) -> dict[str, str]:
+    """Settings for a DynamoDB table and an S3 bucket (both new, uniquely named; `skillsession
+    migrate` creates them) on moto, and moto's dummy credentials for the server process."""
+    if str(CONTRACT_TESTS) not in sys.path:
+        sys.path.insert(0, str(CONTRACT_TESTS))
+    from moto_server import REGION, endpoint_url, table_name
+
+    aws = f"region={REGION}&endpoint_url={endpoint_url()}"  # sets the dummy credentials too
+    credentials = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    assert credentials["AWS_ACCESS_KEY_ID"] == "testing", "never a real AWS account"
+    return {
+        **credentials,
+        "SKILLSESSION_STORE": f"dynamodb://{table_name(name)}?{aws}",
+        "SKILLSESSION_MEDIA": f"s3://{table_name(name + '-media')}/media?{aws}",
+    }
+
+
+def shape_server(data_dir: Path, shape: str, **options) -> Server:
+    """A server (not started) of that shape: "sqlite" (the embedded shape) or "dynamodb" (store
+    and media of the AWS shape, their table and bucket created)."""
+    if shape == "sqlite":
+        return Server(data_dir, **options)
+    if shape != "dynamodb":
+        raise ValueError(f"unknown shape {shape!r}")
+    srv = Server(data_dir, **options, **aws_shape_env(f"e2e-{data_dir.name}".lower()[:40]))
+    run_cli(data_dir, "migrate", env=srv.env)
+    return srv
+
+
 def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None, check=True):
+    env = env or _server_envs.get(Path(data_dir).resolve()) or cli_env(data_dir)
     return subprocess.run(
         [str(BIN), *args],
-        env=env or cli_env(data_dir),
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -49,6 +87,7 @@ class Server:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.env = cli_env(data_dir, SKILLSESSION_PUBLIC_URL=self.base_url, **env)
+        _server_envs[Path(data_dir).resolve()] = self.env
         self.workers = workers
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"

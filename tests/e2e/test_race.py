@@ -1,5 +1,7 @@
 """Dozens of students race for one slot through the running server (several worker processes):
-exactly one request wins, and the store stays consistent."""
+exactly one request wins, and the store stays consistent. Once per shape (conftest.py): on
+DynamoDB the table's conditions decide the race (moto answers one request at a time, in the
+order the workers' requests reach it)."""
 
 from __future__ import annotations
 
@@ -9,16 +11,16 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from e2e.server import Server, run_cli
+from e2e.server import run_cli, shape_server
 from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email
 
 STUDENTS = 40
 
 
 @pytest.fixture(scope="module")
-def busy_server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("race")
-    srv = Server(data_dir, workers=3)
+def busy_server(shape, tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp(f"race-{shape}")
+    srv = shape_server(data_dir, shape, workers=3)
     run_cli(
         data_dir,
         "demo-data",
@@ -51,6 +53,7 @@ def test_one_slot_many_students_exactly_one_wins(busy_server):
         f"{base}/get-teacher-slots", json={"tutor_id": me["profile"]["user_id"]}, headers=tutor
     ).json()["slots"]
     assert len(slots) >= 3
+    raced = [slot["slot_id"] for slot in slots[:3]]
 
     for slot in slots[:3]:
         barrier = threading.Barrier(STUDENTS)
@@ -104,6 +107,19 @@ def test_one_slot_many_students_exactly_one_wins(busy_server):
     with ThreadPoolExecutor(2) as pool:
         outcomes = sorted(r.status_code for r in pool.map(act, calls))
     assert outcomes == [200, 409], outcomes
+
+    # the slots agree: the one whose request went is free again, the other two are pending
+    everything = httpx.post(
+        f"{base}/get-teacher-slots",
+        json={"tutor_id": me["profile"]["user_id"], "status": "all"},
+        headers=tutor,
+    ).json()["slots"]
+    status = {s["slot_id"]: s["slot_status"] for s in everything}
+    assert [status[i] for i in raced] == [
+        "available" if i == booking["slot_id"] else "pending" for i in raced
+    ]
+    pending = httpx.get(f"{base}/get-pending-booking-slots", headers=tutor).json()["bookings"]
+    assert sorted(b["slot_id"] for b in pending) == sorted(set(raced) - {booking["slot_id"]})
 
     check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
     assert check.returncode == 0, check.stdout
