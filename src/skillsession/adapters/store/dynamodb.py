@@ -1,12 +1,15 @@
 """The Store port on DynamoDB: one table, single-table design (layout in dynamodb_schema).
 
-Every request path is GetItem / Query / BatchGetItem / UpdateItem / TransactWriteItems; the
-only Scan is in `check_consistency`, an operator tool. Each state change is one
+Every request path is GetItem / Query / BatchGetItem / UpdateItem / DeleteItem /
+TransactWriteItems; the only Scan is in `check_consistency`, an operator tool. Each state change is one
 TransactWriteItems (or one conditional UpdateItem) whose conditions decide races; a cancelled
 transaction is mapped to the same domain errors as SQLite by reading its `CancellationReasons`.
 
-Reads that decide a write use strongly consistent GetItem / base-table Query. Listings served
-by a GSI (slots and bookings of a person, profile by e-mail, subscription by token, the due
+Reads that decide a write use strongly consistent GetItem / base-table Query. A write that
+follows a read of the same item in this process (the service reads a booking, then changes it)
+may start from that read instead of reading again where that is safe: the item cannot change
+(a window, a user's e-mail) or the write is conditioned on what was read (a booking's status;
+see `Recent`). Listings served by a GSI (slots and bookings of a person, profile by e-mail, subscription by token, the due
 indexes) are eventually consistent, as GSIs are: a change shows there a moment later. Writes
 driven by a GSI (expiry, outbox claims) re-check the item in their own condition.
 
@@ -65,6 +68,8 @@ OPTIMISTIC_RETRIES = 8  # read-then-conditional-write loops that lost a race
 LEASE_SECONDS = 60  # how long a multi-transaction create_availability may hold a tutor
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
+RECENT_ITEMS = 256  # items kept from recent reads (see Recent)
+
 _session_lock = threading.Lock()
 _session: Any = None
 
@@ -105,6 +110,34 @@ class TransactionCancelled(Conflict):
 
     def old_item(self, index: int) -> Item | None:
         return decode(self.reasons[index].get("Item")) if index < len(self.reasons) else None
+
+
+class Recent:
+    """The last RECENT_ITEMS values put, by key; `take` removes what it returns (thread-safe).
+
+    Holds what this process read of items that never change or whose next write is
+    conditioned on the version read, never anything a decision is taken on without such a
+    condition (a profile, a slot's status, a code's failures)."""
+
+    def __init__(self, size: int = RECENT_ITEMS):
+        self.size = size
+        self._items: dict[Any, Any] = {}
+        self._lock = threading.Lock()
+
+    def put(self, key: Any, value: Any) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+            self._items[key] = value
+            if len(self._items) > self.size:
+                del self._items[next(iter(self._items))]
+
+    def get(self, key: Any) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def take(self, key: Any) -> Any:
+        with self._lock:
+            return self._items.pop(key, None)
 
 
 class Expr:
@@ -178,6 +211,8 @@ class DynamoStore:
             read_timeout=30,
         )
         self.client = _dynamodb_client(region_name=region, endpoint_url=endpoint_url, config=config)
+        self._emails = Recent()  # user_id -> e-mail (never changes)
+        self._read = Recent()  # (kind, id) -> an item as read: windows, bookings
 
     @classmethod
     def from_url(cls, url: str) -> DynamoStore:
@@ -390,7 +425,7 @@ class DynamoStore:
         `email_taken` (a reused user id counts as taken, as in MemoryStore)."""
         ops = [
             self._put(items.user_item(user), "attribute_not_exists(PK)"),
-            self._put(items.email_guard_item(user.email, user.user_id), "attribute_not_exists(PK)"),
+            self._put(items.email_guard_item(user), "attribute_not_exists(PK)"),
             self._put(items.code_item(code)),
             self._put(items.note_item(notification, datetime.now(UTC))),
         ]
@@ -400,14 +435,25 @@ class DynamoStore:
             if cancelled.failed(0) or cancelled.failed(1):
                 raise Conflict("email already registered", code="email_taken") from None
             raise
+        self._emails.put(user.user_id, user.email)
 
     def get_user(self, user_id: str) -> User | None:
         found = self._get(items.user_key(user_id))
-        return items.user(found) if found else None
+        if found is None:
+            return None
+        self._emails.put(user_id, found["email"])
+        return items.user(found)
 
     def get_user_by_email(self, email: str) -> User | None:
+        """One GetItem: the guard holds a copy of the account (an older table's guard only the
+        user id: then the account is read too)."""
         guard = self._get(items.email_key(email))
-        return self.get_user(guard["user_id"]) if guard else None
+        if guard is None:
+            return None
+        if not items.has_user_copy(guard):
+            return self.get_user(guard["user_id"])
+        self._emails.put(guard["user_id"], guard["email"])
+        return items.user(guard)
 
     def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
         self._transact(
@@ -438,42 +484,56 @@ class DynamoStore:
         return int(answer["Attributes"]["failed_attempts"]["N"])
 
     def confirm_user(self, user_id: str) -> None:
+        """One transaction: the account and its copy in the e-mail guard confirmed, the code
+        dropped. The guard's key is the e-mail: known when this process read or created the
+        account (the service has just looked it up), else read first."""
+        email = self._emails.get(user_id)
+        if email is None:
+            found = self._get(items.user_key(user_id))
+            email = found["email"] if found else None
+        if email is not None:
+            ops = [
+                self._confirm_op(items.user_key(user_id)),
+                self._confirm_op(items.email_key(email)),
+                self._delete(items.code_key(user_id)),
+            ]
+            try:
+                self._transact(ops)
+                return
+            except TransactionCancelled as cancelled:
+                if not cancelled.failed(0):
+                    raise
+        # no such user: still drop the code, as the other stores do
+        self._call("delete_item", TableName=self.table, Key=encode(items.code_key(user_id)))
+
+    def _confirm_op(self, key: Item):
         e = Expr()
-        confirm = self._update(
-            items.user_key(user_id),
-            e.update({"status": AccountStatus.CONFIRMED.value}),
-            e,
-            "attribute_exists(PK)",
-        )
-        try:
-            self._transact([confirm, self._delete(items.code_key(user_id))])
-        except TransactionCancelled as cancelled:
-            if not cancelled.failed(0):
-                raise
-            # no such user: still drop the code, as the other stores do
-            self._call("delete_item", TableName=self.table, Key=encode(items.code_key(user_id)))
+        confirmed = e.update({"status": AccountStatus.CONFIRMED.value})
+        return self._update(key, confirmed, e, "attribute_exists(PK)")
 
     def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """One UpdateItem on the window's counter; old windows go by TTL, not by a delete."""
+        """One UpdateItem on the key's counter item, which counts each window in an attribute
+        of its own (`h<window>`, the previous window's dropped as a new one starts); the item
+        goes by TTL an hour after its last window, or by `clear_rate_limit`."""
         window = ts(now) // window_seconds
+        hits = f"h{window}"
         e = Expr()
         answer = self._call(
             "update_item",
             TableName=self.table,
-            Key=encode(items.rate_key(key, window)),
+            Key=encode(items.rate_key(key)),
             UpdateExpression=e.update(
                 {TTL_ATTRIBUTE: (window + 1) * window_seconds + items.RATE_TTL_SECONDS},
-                add={"hits": 1},
+                remove=[f"h{window - 1}"],
+                add={hits: 1},
             ),
             ReturnValues="UPDATED_NEW",
             **e.args(),
         )
-        return int(answer["Attributes"]["hits"]["N"])
+        return int(answer["Attributes"][hits]["N"])
 
     def clear_rate_limit(self, key: str) -> None:
-        e = Expr()
-        windows = list(self._query(f"{e.n('PK')} = {e.v(f'RATE#{key}')}", e, projection="PK, SK"))
-        self._batch_write(deletes=[items.key(w["PK"], w["SK"]) for w in windows])
+        self._call("delete_item", TableName=self.table, Key=encode(items.rate_key(key)))
 
     # -- profiles ---------------------------------------------------------------------------
     def get_profile(self, user_id: str) -> Profile | None:
@@ -715,25 +775,25 @@ class DynamoStore:
 
     def get_availability(self, availability_id: str) -> Availability | None:
         found = self._get(items.window_key(availability_id))
-        return items.availability(found) if found else None
+        if found is None:
+            return None
+        self._read.put(("AVAIL", availability_id), found)  # a window never changes
+        return items.availability(found)
 
     def delete_availability(self, availability_id: str) -> None:
-        """Read the window (it lists its slot ids) and its slots, then one transaction: free
-        slots are deleted, slots with booking history become `expired`, each on the condition
-        that it is still as read; the window goes too. A window has at most 96 slots through
-        the API; beyond 98 the slots go in earlier transactions and the window last."""
+        """The window (it lists its slot ids; as `get_availability` read it, if it did: a
+        window never changes, and its delete is conditioned on its existence), then first one
+        transaction that assumes every slot free and never booked, the usual case: each is
+        deleted on that condition, and the window with them. Else the slots are read, and one
+        transaction deletes free slots and makes slots with booking history `expired`, each on
+        the condition that it is still as read. A window has at most 96 slots through the API;
+        beyond 98 the slots go in earlier transactions and the window last."""
+        window = self._read.take(("AVAIL", availability_id))
         for attempt in range(OPTIMISTIC_RETRIES):
-            window = self._get(items.window_key(availability_id))
+            window = window or self._get(items.window_key(availability_id))
             if window is None:
                 raise NotFound("no such availability", code="availability_not_found")
-            slots = self._batch_get([items.slot_key(i) for i in window.get("slot_ids") or []])
-            busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
-            if any(s["slot_status"] in busy for s in slots):
-                raise Conflict(
-                    "a slot of this window is pending or booked", code="availability_in_use"
-                )
-            ops = [self._free_slot_op(s) for s in slots]
-            ops += [
+            window_ops = [
                 self._delete(items.window_key(availability_id), "attribute_exists(PK)"),
                 self._delete(
                     items.window_index_key(
@@ -741,13 +801,38 @@ class DynamoStore:
                     )
                 ),
             ]
+            slot_ids = window.get("slot_ids") or []
+            if attempt == 0 and len(slot_ids) + len(window_ops) <= MAX_TRANSACTION_ITEMS:
+                try:
+                    self._transact([*map(self._never_booked_slot_op, slot_ids), *window_ops])
+                    return
+                except TransactionCancelled:
+                    pass  # a slot is or was booked (or the window went): read them
+            slots = self._batch_get([items.slot_key(i) for i in slot_ids])
+            busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
+            if any(s["slot_status"] in busy for s in slots):
+                raise Conflict(
+                    "a slot of this window is pending or booked", code="availability_in_use"
+                )
+            ops = [self._free_slot_op(s) for s in slots] + window_ops
             try:
                 for start in range(0, len(ops), MAX_TRANSACTION_ITEMS):
                     self._transact(ops[start : start + MAX_TRANSACTION_ITEMS])
                 return
             except TransactionCancelled:
+                window = None
                 _backoff(attempt)  # a slot changed (or the window went): look again
         raise Conflict("the window is being changed concurrently", code="concurrent_update")
+
+    def _never_booked_slot_op(self, slot_id: str):
+        """Delete a slot that is not pending or booked and never was."""
+        e = Expr()
+        free = (SlotStatus.AVAILABLE.value, SlotStatus.EXPIRED.value)
+        condition = (
+            f"{e.n('slot_status')} IN ({', '.join(e.v(v) for v in free)}) "
+            f"AND attribute_not_exists({e.n('history')})"
+        )
+        return self._delete(items.slot_key(slot_id), condition, e)
 
     def _free_slot_op(self, slot: Item):
         e = Expr()
@@ -814,15 +899,16 @@ class DynamoStore:
                 key = items.idempotency_key(stored.student_id, idempotency_key)
                 remembered = {**key, "booking_id": stored.booking_id, "created_at": ts(now)}
                 ops.append(self._put(remembered, "attribute_not_exists(PK)"))
+                ops[-1]["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
             try:
                 self._transact(ops)
                 return stored
             except TransactionCancelled as cancelled:
                 if idempotency_key is not None and cancelled.failed(3):
-                    earlier = self._get(items.idempotency_key(stored.student_id, idempotency_key))
-                    found = self.get_booking(earlier["booking_id"]) if earlier else None
+                    earlier = cancelled.old_item(3)  # the key's item, as it stopped ours
+                    found = self._get(items.booking_key(earlier["booking_id"])) if earlier else None
                     if found is not None:
-                        return found
+                        return items.booking(found)
                 if not cancelled.failed(0):
                     raise
                 current = cancelled.old_item(0)
@@ -904,16 +990,26 @@ class DynamoStore:
     ) -> Booking | None:
         """Read the booking, then one transaction conditioned on its status being what was
         read (and, if asked, on its start > now): booking, slot, notification, and the pair's
-        accepted-bookings counter. A lost race reads again."""
+        accepted-bookings counter. A lost race reads again.
+
+        The first try may take the booking as `get_booking` read it in this process: its
+        status only moves forward (no state comes back), so if the status is still the one
+        read, so is the rest, and the transaction's condition checks exactly that. Only a
+        fresh read answers None."""
+        read = self._read.take(("BOOKING", booking_id))
         for attempt in range(OPTIMISTIC_RETRIES):
-            found = self._get(items.booking_key(booking_id))
+            fresh = read is None
+            found = self._get(items.booking_key(booking_id)) if fresh else read
+            read = None
             if found is None:
                 return None
             booking = items.booking(found)
-            if booking.booking_status not in from_statuses:
-                return None
-            if require_not_started and booking.start <= now:
-                return None
+            if booking.booking_status not in from_statuses or (
+                require_not_started and booking.start <= now
+            ):
+                if fresh:
+                    return None
+                continue
             updated = replace(
                 booking,
                 booking_status=to_status,
@@ -938,12 +1034,16 @@ class DynamoStore:
             except TransactionCancelled as cancelled:
                 if not cancelled.failed(0):
                     raise
-                _backoff(attempt)
+                if fresh:
+                    _backoff(attempt)
         return None
 
     def get_booking(self, booking_id: str) -> Booking | None:
         found = self._get(items.booking_key(booking_id))
-        return items.booking(found) if found else None
+        if found is None:
+            return None
+        self._read.put(("BOOKING", booking_id), found)  # for a transition_booking that follows
+        return items.booking(found)
 
     def has_accepted_booking(self, tutor_id: str, student_id: str) -> bool:
         pair = self._get(items.pair_key(tutor_id, student_id))
@@ -1189,7 +1289,7 @@ class DynamoStore:
             by_window.setdefault(slot.availability_id, []).append(slot.slot_id)
         puts: list[Item] = []
         for user in users:
-            puts += [items.user_item(user), items.email_guard_item(user.email, user.user_id)]
+            puts += [items.user_item(user), items.email_guard_item(user)]
         for profile in profiles:
             puts.append(items.profile_item(profile))
             puts += [items.skill_item(k, profile) for k in items.skill_keys(profile)]
@@ -1201,17 +1301,23 @@ class DynamoStore:
 
     def check_consistency(self) -> list[str]:
         """Violations of the booking invariants, and of this table's derived entries (index
-        keys that follow a status, the pairs' accepted counters), human readable.
+        keys that follow a status, the pairs' accepted counters, the accounts' copies in the
+        e-mail guards), human readable.
 
         The one Scan of this adapter: an operator tool (the `check` command, tests) that
         reads the whole table. Never call it on a request path."""
         slots: dict[str, Item] = {}
         bookings: list[Item] = []
         pairs: dict[tuple[str, str], int] = {}
+        accounts: dict[str, list[Item]] = {}  # user_id -> its USER item and its guard
         e = Expr()
-        wanted = ", ".join(e.v(kind) for kind in ("SLOT", "BOOKING", "PAIR"))
+        wanted = ", ".join(e.v(kind) for kind in ("SLOT", "BOOKING", "PAIR", "USER", "EMAIL"))
         attributes = [
             "SK",
+            "user_id",
+            "email",
+            "password_hash",
+            "status",
             "slot_id",
             "slot_status",
             "history",
@@ -1241,10 +1347,28 @@ class DynamoStore:
                     bookings.append(item)
                 elif kind == "PAIR":
                     pairs[item["tutor_id"], item["student_id"]] = item.get("accepted", 0)
+                elif kind in ("USER", "EMAIL"):
+                    accounts.setdefault(item.get("user_id", "?"), []).append(item)
             if not page.get("LastEvaluatedKey"):
                 break
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return _problems(slots, bookings, pairs)
+        return _problems(slots, bookings, pairs) + _account_problems(accounts)
+
+
+def _account_problems(accounts: dict[str, list[Item]]) -> list[str]:
+    """Each account has its e-mail guard, and the guard's copy of it (if it holds one: older
+    tables' guards hold only the user id) is the account."""
+    problems = []
+    copied = ("email", "password_hash", "status")
+    for user_id, found in sorted(accounts.items()):
+        kinds = sorted(i["SK"] for i in found)
+        if kinds != ["EMAIL", "USER"]:
+            problems.append(f"account without its e-mail guard (or a guard without it): {user_id}")
+            continue
+        guard, account = sorted(found, key=lambda i: i["SK"])
+        if items.has_user_copy(guard) and any(guard[k] != account[k] for k in copied):
+            problems.append(f"e-mail guard whose copy of the account differs: {user_id}")
+    return problems
 
 
 def _problems(

@@ -122,8 +122,8 @@ def code_key(user_id: str) -> Item:
     return key(f"USER#{user_id}", "CODE")
 
 
-def rate_key(name: str, window: int) -> Item:
-    return key(f"RATE#{name}", pad(window))
+def rate_key(name: str) -> Item:
+    return key(f"RATE#{name}", "RATE")
 
 
 def profile_key(user_id: str) -> Item:
@@ -218,8 +218,15 @@ def user_item(u: User) -> Item:
     }
 
 
-def email_guard_item(email: str, user_id: str) -> Item:
-    return {**email_key(email), "user_id": user_id}
+def email_guard_item(u: User) -> Item:
+    """The unique-email guard, holding a copy of the account: a look-up by e-mail is one GetItem.
+    `confirm_user` changes the status of both in one transaction."""
+    return {**user_item(u), **email_key(u.email)}
+
+
+def has_user_copy(guard: Item) -> bool:
+    """False for the guards of older tables, which hold only the user id."""
+    return "password_hash" in guard and "status" in guard
 
 
 def user(i: Item) -> User:

@@ -6,8 +6,8 @@ Base table (PK, SK), every read strongly consistent where it decides something:
     USER#<user_id>        CODE                 its verification code (TTL)
     USER#<user_id>        PROFILE              the profile (GSI2: PEMAIL#<email>)
     USER#<user_id>        SUB                  the e-mail subscription (GSI2: SUBTOKEN#<token>)
-    EMAIL#<email>         EMAIL                unique-email guard -> user_id
-    RATE#<key>            <window>             a rate-limit counter (TTL)
+    EMAIL#<email>         EMAIL                unique-email guard: a copy of the account
+    RATE#<key>            RATE                 a rate-limit counter: h<window> = hits (TTL)
     SKILL#<skill_key>     TUTOR#<user_id>      the skill index (holds the tutor's skill_keys)
     TUTOR#<tutor_id>      LOCK                 per-tutor version / lease for the overlap guard
     TUTOR#<tutor_id>      AVAIL#<start>#<id>   the tutor's windows in start order (overlap check)

@@ -1,0 +1,280 @@
+"""The DynamoDB store's ways of making fewer calls per request, and that each stays correct when
+the item changed meanwhile (another process: a second store on the same table).
+
+- the e-mail guard holds a copy of the account: a look-up by e-mail is one GetItem, and
+  `confirm_user` confirms both (an older table's guard, holding only the user id, still works);
+- a rate-limit key is one item: a hit is one UpdateItem, clearing it one DeleteItem;
+- `transition_booking` starts from the booking `get_booking` read, `delete_availability` from
+  the window `get_availability` read (and first assumes every slot free and never booked);
+- a replayed Idempotency-Key's booking id comes with the cancelled transaction.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from factories import (
+    BASE,
+    at,
+    make_code,
+    make_notification,
+    make_profile,
+    make_user,
+    publish,
+    request,
+)
+from moto_server import REGION, dynamodb_store, endpoint_url
+
+from skillsession.adapters.store.dynamodb import DynamoStore
+from skillsession.adapters.store.dynamodb_items import email_key, encode
+from skillsession.domain.errors import Conflict, NotFound
+from skillsession.domain.model import AccountStatus, BookingStatus, Role, SlotStatus
+
+
+@pytest.fixture
+def stores() -> Iterator[tuple[DynamoStore, DynamoStore]]:
+    """Two stores on one new table, as two processes would have."""
+    first = dynamodb_store("fewer")
+    first.migrate()
+    second = DynamoStore(first.table, region=REGION, endpoint_url=endpoint_url())
+    yield first, second
+    first.close()
+    second.close()
+
+
+def calls(store: DynamoStore, action: Callable[[], Any]) -> tuple[Any, Counter]:
+    seen: list[str] = []
+
+    def record(model, **_):
+        seen.append(model.name)
+
+    store.client.meta.events.register("before-call.dynamodb", record)
+    try:
+        result = action()
+    finally:
+        store.client.meta.events.unregister("before-call.dynamodb", record)
+    return result, Counter(seen)
+
+
+# -- accounts -------------------------------------------------------------------------------
+def test_a_look_up_by_email_is_one_read_and_confirming_keeps_the_copy_in_step(stores):
+    first, second = stores
+    user = make_user("ada@example.org")
+    first.create_user(user, make_code(user.user_id), make_notification())
+    found, used = calls(first, lambda: first.get_user_by_email(user.email))
+    assert found == user and used == Counter(GetItem=1)
+
+    # a process that has not seen the account reads it for the guard's key
+    _, used = calls(second, lambda: second.confirm_user(user.user_id))
+    assert used == Counter(GetItem=1, TransactWriteItems=1)
+    for store in stores:
+        assert store.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
+        assert store.get_user(user.user_id).status == AccountStatus.CONFIRMED
+        assert store.get_verification_code(user.user_id) is None
+
+    # one that has (the service looks the account up first) does not
+    other = make_user()
+    first.create_user(other, make_code(other.user_id), make_notification())
+    second.get_user_by_email(other.email)
+    _, used = calls(second, lambda: second.confirm_user(other.user_id))
+    assert used == Counter(TransactWriteItems=1)
+    assert first.get_user_by_email(other.email).status == AccountStatus.CONFIRMED
+
+
+def test_an_older_tables_guard_holding_only_the_user_id(stores):
+    first, second = stores
+    user = make_user()
+    first.create_user(user, make_code(user.user_id), make_notification())
+    first.client.put_item(
+        TableName=first.table, Item=encode({**email_key(user.email), "user_id": user.user_id})
+    )
+    found, used = calls(second, lambda: second.get_user_by_email(user.email))
+    assert found == user and used == Counter(GetItem=2)
+    second.confirm_user(user.user_id)
+    assert first.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
+
+
+def test_the_consistency_check_compares_the_guards_copy(stores):
+    first, _ = stores
+    user = make_user()
+    first.create_user(user, make_code(user.user_id), make_notification())
+    first.confirm_user(user.user_id)
+    assert first.check_consistency() == []
+    first.client.update_item(
+        TableName=first.table,
+        Key=encode(email_key(user.email)),
+        UpdateExpression="SET #s = :u",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":u": {"S": "unconfirmed"}},
+    )
+    assert first.check_consistency() == [
+        f"e-mail guard whose copy of the account differs: {user.user_id}"
+    ]
+
+
+def test_confirming_an_unknown_user_drops_its_code_only(stores):
+    first, _ = stores
+    first.replace_verification_code(make_code("ghost"), make_notification())
+    first.confirm_user("ghost")
+    assert first.get_verification_code("ghost") is None
+    assert first.get_user("ghost") is None
+
+
+def test_a_rate_limit_key_is_one_item(stores):
+    first, second = stores
+    _, used = calls(first, lambda: first.hit_rate_limit("login:ada", BASE, 60))
+    assert used == Counter(UpdateItem=1)
+    assert second.hit_rate_limit("login:ada", at(minutes=0.5), 60) == 2
+    assert first.hit_rate_limit("login:ada", at(minutes=1), 60) == 1  # next window
+    item = first.client.get_item(
+        TableName=first.table, Key=encode({"PK": "RATE#login:ada", "SK": "RATE"})
+    )["Item"]
+    window = int(BASE.timestamp()) // 60
+    assert f"h{window}" not in item and item[f"h{window + 1}"] == {"N": "1"}  # old one dropped
+    _, used = calls(second, lambda: second.clear_rate_limit("login:ada"))
+    assert used == Counter(DeleteItem=1)
+    assert first.hit_rate_limit("login:ada", at(minutes=1), 60) == 1
+
+
+# -- bookings -------------------------------------------------------------------------------
+def _transition(store, booking_id, from_status, to_status, slot_status, now=BASE):
+    return store.transition_booking(
+        booking_id,
+        frozenset({from_status}),
+        to_status,
+        slot_status,
+        now,
+        None,
+        make_notification(),
+        True,
+    )
+
+
+def test_a_transition_starts_from_the_booking_just_read(stores):
+    first, _ = stores
+    _, slots = publish(first, "tutor", at(days=1))
+    booking = request(first, slots[0])
+    first.get_booking(booking.booking_id)
+    done, used = calls(
+        first,
+        lambda: _transition(
+            first,
+            booking.booking_id,
+            BookingStatus.PENDING,
+            BookingStatus.ACCEPTED,
+            SlotStatus.BOOKED,
+        ),
+    )
+    assert done.booking_status == BookingStatus.ACCEPTED
+    assert used == Counter(TransactWriteItems=1)
+    assert first.check_consistency() == []
+
+
+def test_a_transition_from_a_stale_read_decides_on_the_current_booking(stores):
+    first, second = stores
+    _, slots = publish(first, "tutor", at(days=1), hours=2)
+    booking = request(first, slots[0])
+    twin = request(first, slots[1])
+
+    # read as pending here, accepted by another process: rejecting it is refused
+    first.get_booking(booking.booking_id)
+    _transition(
+        second, booking.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
+    )
+    refused = _transition(
+        first,
+        booking.booking_id,
+        BookingStatus.PENDING,
+        BookingStatus.REJECTED,
+        SlotStatus.AVAILABLE,
+    )
+    assert refused is None
+    assert first.get_booking(booking.booking_id).booking_status == BookingStatus.ACCEPTED
+
+    # read as pending here, accepted by another process: cancelling the accepted one works
+    # (a stale read never answers "not in that state" by itself)
+    first.get_booking(twin.booking_id)
+    _transition(
+        second, twin.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
+    )
+    cancelled, used = calls(
+        first,
+        lambda: _transition(
+            first,
+            twin.booking_id,
+            BookingStatus.ACCEPTED,
+            BookingStatus.CANCELLED,
+            SlotStatus.AVAILABLE,
+        ),
+    )
+    assert cancelled.booking_status == BookingStatus.CANCELLED
+    assert used == Counter(GetItem=1, TransactWriteItems=1)
+    assert first.get_slot(slots[1].slot_id).slot_status == SlotStatus.AVAILABLE
+    assert first.check_consistency() == []
+
+
+def test_a_replayed_key_needs_one_read(stores):
+    first, _ = stores
+    _, slots = publish(first, "tutor", at(days=1), hours=2)
+    booking = request(first, slots[0], key="k-1")
+    again, used = calls(first, lambda: request(first, slots[1], key="k-1"))
+    assert again.booking_id == booking.booking_id and again.slot_id == slots[0].slot_id
+    assert used == Counter(TransactWriteItems=1, GetItem=1)
+
+
+# -- windows --------------------------------------------------------------------------------
+def test_deleting_a_window_whose_slots_were_never_booked(stores):
+    first, _ = stores
+    window, slots = publish(first, "tutor", at(days=1), hours=3)
+    first.get_availability(window.availability_id)
+    _, used = calls(first, lambda: first.delete_availability(window.availability_id))
+    assert used == Counter(TransactWriteItems=1)
+    assert first.get_availability(window.availability_id) is None
+    assert all(first.get_slot(s.slot_id) is None for s in slots)
+    assert first.slots_for_tutor("tutor", BASE, at(days=2), None) == []
+
+
+def test_deleting_a_window_with_booking_history_reads_its_slots(stores):
+    first, second = stores
+    window, slots = publish(first, "tutor", at(days=1), hours=3)
+    booking = request(first, slots[0])
+    first.get_availability(window.availability_id)
+    with pytest.raises(Conflict):  # a slot is pending
+        first.delete_availability(window.availability_id)
+    assert first.get_slot(slots[1].slot_id).slot_status == SlotStatus.AVAILABLE  # all or nothing
+
+    _transition(
+        second,
+        booking.booking_id,
+        BookingStatus.PENDING,
+        BookingStatus.CANCELLED,
+        SlotStatus.AVAILABLE,
+    )
+    first.get_availability(window.availability_id)
+    _, used = calls(first, lambda: first.delete_availability(window.availability_id))
+    assert used == Counter(TransactWriteItems=2, BatchGetItem=1)  # the first one assumed wrong
+    assert first.get_slot(slots[0].slot_id).slot_status == SlotStatus.EXPIRED  # keeps its history
+    assert [first.get_slot(s.slot_id) for s in slots[1:]] == [None, None]
+    assert first.check_consistency() == []
+
+
+def test_deleting_a_window_another_process_deleted(stores):
+    first, second = stores
+    window, _ = publish(first, "tutor", at(days=1))
+    first.get_availability(window.availability_id)
+    second.delete_availability(window.availability_id)
+    with pytest.raises(NotFound):
+        first.delete_availability(window.availability_id)
+
+
+def test_profiles_are_not_remembered(stores):
+    """Profiles change without a version in the caller's hands: every read is a read."""
+    first, second = stores
+    profile = make_profile(role=Role.TUTOR, skills=["Go"])
+    first.save_profile(profile)
+    first.get_profile(profile.user_id)
+    second.set_profile_image(profile.user_id, "img/1.png")
+    assert first.get_profile(profile.user_id).image_key == "img/1.png"
