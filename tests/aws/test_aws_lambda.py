@@ -1,57 +1,428 @@
-"""Every sample event in events/ through the Lambda handler in-process (store: SQLite in a tmp
-dir, media: S3 on moto, auth: Cognito settings; private routes carry authorizer claims)."""
+"""Every sample event in events/ through the Lambda handler in-process, against the emulator.
+
+events/ holds one API Gateway v2 (HTTP API, payload 2.0) event per endpoint, the way the original
+was tried with `sam local invoke -e events/<file>.json`. Here the real entry point
+(`skillsession.aws.lambda_handler.handler`) answers each of them with the AWS shape's adapters on
+moto: the store on a DynamoDB table, media on S3, mail on SNS (template.yaml's default), auth =
+Cognito settings; private events carry the claims API Gateway's JWT authorizer puts in
+requestContext.authorizer.jwt.claims, which the handler trusts.
+`skillsession migrate` creates the table, the bucket and the topic first, as before a deploy.
+
+The events are static files with fixed ids and a fixed instant (requestContext.timeEpoch,
+2026-11-28T14:00:00Z), so:
+- the app's clock reads each event's timeEpoch (API Gateway's receive time), so that the dates
+  in the bodies stay in the future whatever day the tests run;
+- what the server would have generated ids for is seeded with the events' fixed ids (`seed`,
+  below) through the Store's own methods, on the same table: two windows of the tutor with their
+  slots, a pending request of the student, the student's e-mail subscription;
+- the events run in the order of EXPECTED (profiles first, ..., request, answer, cancel), once,
+  in a module-scoped fixture; each event's status is then one test.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from moto_server import REGION, endpoint_url
+from moto_server import REGION, endpoint_url, table_name
+
+from route_table_pins import ROUTES
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
+POOL, CLIENT_ID = "eu-west-1_SAMPLE", "sampleclientid"
+ISSUER = f"https://cognito-idp.{REGION}.amazonaws.com/{POOL}"
+
+# The events' fixed ids (the Cognito subs are the users' ids; the rest is seeded or created).
+TUTOR, TUTOR_EMAIL = "7f3c0c9e-1111-4a6b-9d5e-000000000001", "tutor@example.com"
+STUDENT, STUDENT_EMAIL = "7f3c0c9e-2222-4a6b-9d5e-000000000002", "student@example.com"
+WINDOW = "01a21c729100700080000000000000a1"  # 2026-12-01 09:00-12:00 Berlin, three slots
+FREE_WINDOW = "01a21c729100700080000000000000a2"  # 2026-12-02 09:00-10:00 Berlin, never booked
+SLOTS = [f"01a21c729100700080000000000000{n}" for n in ("b1", "b2", "b3")]
+FREE_SLOT = "01a21c729100700080000000000000b4"
+BOOKING = "01a21e2a0500700080000000000000c1"  # the student's pending request for SLOTS[1]
+SUBSCRIPTION_TOKEN = "c2FtcGxlLXN1YnNjcmlwdGlvbi10b2tlbi0wMDAwMDE"  # the student's
+
+# file -> status, in the order the events run (later ones need what earlier ones did)
 EXPECTED = {
     "health.json": 200,
     "openapi.json": 200,
-    "get-teacher-bookings.json": 403,  # authenticated (claims trusted), no profile yet
-    "get-pending-booking-slots.json": 403,
-    "get-teacher-bookings-unauthenticated.json": 401,
+    "docs.json": 200,
+    "get-teacher-bookings-unauthenticated.json": 401,  # no authorizer claims, no valid token
+    # Cognito owns sign-up/sign-in in the AWS shape: /auth/* answer 409 external_auth (and
+    # behind template.yaml's API, /auth/* is under the JWT authorizer's catch-all route)
+    "auth-signup.json": 409,
+    # S3 serves the images through presigned URLs; /media/... is the embedded shape's
+    "media.json": 404,
+    "save-user-details-tutor.json": 201,
+    "save-user-details-student.json": 201,
+    "get-user-profiles-and-teacher-search-profile.json": 200,
+    "get-user-profiles-and-teacher-search-skill.json": 200,
+    "save-profile-img.json": 200,  # JSON {"image_base64", "content_type"}
+    "save-profile-img-raw.json": 200,  # the PNG bytes, isBase64Encoded
+    "get-profile-img-url.json": 200,
+    "create-availability.json": 201,
+    "get-teacher-slots.json": 200,
+    "create-booking-request.json": 201,
+    "get-pending-booking-slots.json": 200,
+    "process-booking-response.json": 200,
+    "get-teacher-bookings.json": 200,
+    "get-student-bookings.json": 200,
+    "cancel-booking.json": 200,
+    "delete-availability.json": 200,
+    "subscribe-email-notifications.json": 200,
+    "confirm-subscription.json": 200,
+    "unsubscribe.json": 200,
+}
+
+SLOT_KEYS = {
+    "slot_id",
+    "tutor_id",
+    "availability_id",
+    "start",
+    "end",
+    "date",
+    "start_time",
+    "end_time",
+    "time_zone",
+    "slot_status",
+}
+BOOKING_KEYS = {
+    "booking_id",
+    "slot_id",
+    "tutor_id",
+    "student_id",
+    "booking_status",
+    "request_created_at",
+    "booking_date",
+    "start",
+    "end",
+    "message",
 }
 
 
-@pytest.fixture(scope="module")
-def handler(tmp_path_factory):
-    mp = pytest.MonkeyPatch()
-    data = tmp_path_factory.mktemp("lambda")
-    mp.setenv("SKILLSESSION_DATA_DIR", str(data))
-    mp.setenv("SKILLSESSION_STORE", f"sqlite:///{data / 'db.sqlite'}")
-    bucket = "lambda-media"
-    mp.setenv(
-        "SKILLSESSION_MEDIA", f"s3://{bucket}/m?region={REGION}&endpoint_url={endpoint_url()}"
-    )
-    mp.setenv("SKILLSESSION_AUTH", f"cognito://{REGION}/eu-west-1_SAMPLE?client_id=sampleclientid")
-    from skillsession.adapters.media.s3 import S3MediaStore
+def load(name: str) -> dict:
+    return json.loads((EVENTS / name).read_text())
 
-    S3MediaStore(bucket, region=REGION, endpoint_url=endpoint_url()).ensure_bucket()
+
+class EventClock:
+    """The app's clock: the receive time of the event being handled."""
+
+    current = datetime(2026, 11, 28, 14, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+
+def seed(store) -> None:
+    """What the events need that the server would have made with ids of its own."""
+    from skillsession.domain import bookings as rules
+    from skillsession.domain.model import (
+        Availability,
+        Slot,
+        SlotStatus,
+        Subscription,
+        SubscriptionStatus,
+    )
+
+    published = datetime(2026, 11, 27, 10, tzinfo=UTC)
+
+    def window(availability_id: str, first: datetime, slot_ids: list[str]):
+        slots = [
+            Slot(
+                slot_id=slot_id,
+                tutor_id=TUTOR,
+                availability_id=availability_id,
+                start=first + timedelta(hours=i),
+                end=first + timedelta(hours=i + 1),
+                slot_status=SlotStatus.AVAILABLE,
+                time_zone="Europe/Berlin",
+            )
+            for i, slot_id in enumerate(slot_ids)
+        ]
+        made = Availability(
+            availability_id=availability_id,
+            tutor_id=TUTOR,
+            start=slots[0].start,
+            end=slots[-1].end,
+            time_zone="Europe/Berlin",
+            slot_minutes=60,
+            created_at=published,
+        )
+        return made, slots
+
+    busy, busy_slots = window(WINDOW, datetime(2026, 12, 1, 8, tzinfo=UTC), SLOTS)
+    free, free_slots = window(FREE_WINDOW, datetime(2026, 12, 2, 8, tzinfo=UTC), [FREE_SLOT])
+    store.create_availability([busy, free], busy_slots + free_slots)
+
+    asked = datetime(2026, 11, 27, 18, tzinfo=UTC)
+    request = replace(
+        rules.new_request(busy_slots[1], STUDENT, "Linear algebra, chapter 3?", asked),
+        booking_id=BOOKING,
+    )
+    notification = rules.booking_notification("booking_requested", request, TUTOR, asked)
+    assert store.request_booking(request, notification, asked).booking_id == BOOKING
+
+    subscription = Subscription(
+        user_id=STUDENT,
+        email=STUDENT_EMAIL,
+        status=SubscriptionStatus.PENDING_CONFIRMATION,
+        token=SUBSCRIPTION_TOKEN,
+        created_at=published,
+    )
+    store.save_subscription(subscription, None)
+
+
+class Walk:
+    """The events' responses (Lambda proxy results), by file name."""
+
+    def __init__(self, store):
+        self.store = store
+        self.responses: dict[str, dict] = {}
+
+    def status(self, name: str) -> int:
+        return self.responses[name]["statusCode"]
+
+    def json(self, name: str) -> dict:
+        response = self.responses[name]
+        content_type = {k.lower(): v for k, v in response["headers"].items()}["content-type"]
+        assert content_type.startswith("application/json"), content_type
+        return json.loads(response["body"])
+
+
+@pytest.fixture(scope="module")
+def walk(tmp_path_factory):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from typer.testing import CliRunner
+
+    from skillsession import bootstrap, cli
+    from skillsession.adapters.store.dynamodb import DynamoStore
     from skillsession.aws import lambda_handler
 
-    lambda_handler._handler = None
-    yield lambda_handler.handler
-    lambda_handler._handler = None
-    mp.undo()
+    mp = pytest.MonkeyPatch()
+    aws = f"region={REGION}&endpoint_url={endpoint_url()}"
+    store_url = f"dynamodb://{table_name('lambda')}?{aws}"
+    topic = f"arn:aws:sns:{REGION}:{DEFAULT_ACCOUNT_ID}:{table_name('lambda-mail')}"
+    mp.setenv("SKILLSESSION_DATA_DIR", str(tmp_path_factory.mktemp("lambda")))
+    mp.setenv("SKILLSESSION_STORE", store_url)
+    mp.setenv("SKILLSESSION_MEDIA", f"s3://{table_name('lambda-media')}/media?{aws}")
+    mp.setenv("SKILLSESSION_MAIL", f"sns://{topic}?{aws}")
+    mp.setenv("SKILLSESSION_AUTH", f"cognito://{REGION}/{POOL}?client_id={CLIENT_ID}")
+
+    store = None
+    try:
+        # what a deploy has done before the first request: the table, the bucket, the topic
+        migrated = CliRunner().invoke(cli.app, ["migrate"])
+        assert migrated.exit_code == 0, migrated.output
+        assert "sns topic ready" in migrated.output
+        store = DynamoStore.from_url(store_url)
+        seed(store)
+
+        clock = EventClock()
+        real_build = bootstrap.build
+
+        def build(settings=None):
+            deps = real_build(settings)
+            deps.clock = clock
+            return deps
+
+        mp.setattr(bootstrap, "build", build)
+        lambda_handler._handler = None
+        found = Walk(store)
+        for name in EXPECTED:
+            event = load(name)
+            epoch_ms = event["requestContext"]["timeEpoch"]
+            clock.current = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+            found.responses[name] = lambda_handler.handler(event, None)
+        yield found
+    finally:
+        if lambda_handler._handler is not None:  # the warm function's store, as a shutdown would
+            lambda_handler._handler.app.state.deps.store.close()
+        lambda_handler._handler = None
+        mp.undo()
+        if store is not None:
+            store.close()
 
 
 def test_every_event_has_an_expectation():
     assert {p.name for p in EVENTS.glob("*.json")} == set(EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_event(handler, name):
-    event = json.loads((EVENTS / name).read_text())
-    response = handler(event, None)
+def _route(path: str) -> str:
+    return "/media/{key}" if path.startswith("/media/") else path
+
+
+def test_every_route_has_an_event():
+    """/auth/* (Cognito's job in the AWS shape) has one event for the four routes."""
+    covered = set()
+    for name in EXPECTED:
+        http = load(name)["requestContext"]["http"]
+        covered.add((http["method"], _route(http["path"])))
+    routes = {(m, "/auth/*" if p.startswith("/auth/") else p) for m, p in ROUTES}
+    covered = {(m, "/auth/*" if p.startswith("/auth/") else p) for m, p in covered}
+    assert routes | {("GET", "/docs"), ("GET", "/openapi.json")} <= covered
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_event_is_api_gateway_v2_shaped(name):
+    event = load(name)
+    context = event["requestContext"]
+    assert event["version"] == "2.0"
+    assert event["rawPath"] == context["http"]["path"]
+    assert event["routeKey"] == context["routeKey"]
+    assert isinstance(event["isBase64Encoded"], bool)
+    assert datetime.fromtimestamp(context["timeEpoch"] / 1000, UTC) == datetime(
+        2026, 11, 28, 14, tzinfo=UTC
+    )
+    claims = (context.get("authorizer") or {}).get("jwt", {}).get("claims")
+    public = ROUTES.get((context["http"]["method"], _route(event["rawPath"])), True)
+    if claims is None:
+        assert public or name.endswith("-unauthenticated.json"), "a private route needs claims"
+        assert "authorization" not in event["headers"]
+    else:
+        assert claims["sub"] in (TUTOR, STUDENT)
+        assert claims["email"] == {TUTOR: TUTOR_EMAIL, STUDENT: STUDENT_EMAIL}[claims["sub"]]
+        assert (claims["iss"], claims["token_use"], claims["aud"]) == (ISSUER, "id", CLIENT_ID)
+        assert event["headers"]["authorization"].startswith("Bearer ")
+    if event["rawQueryString"]:
+        assert event["queryStringParameters"]
+    if "body" in event and not event["isBase64Encoded"]:
+        json.loads(event["body"])
+
+
+@pytest.mark.parametrize("name", list(EXPECTED))
+def test_event(walk, name):
+    response = walk.responses[name]
     assert response["statusCode"] == EXPECTED[name], response.get("body")
+
+
+def test_health_names_the_aws_backends(walk):
+    body = walk.json("health.json")
+    assert body["status"] == "ok"
+    assert body["backends"] == {
+        "store": "dynamodb",
+        "media": "s3",
+        "mail": "sns",
+        "auth": "cognito",
+    }
+
+
+def test_docs_and_openapi(walk):
+    assert set(walk.json("openapi.json")["paths"]) >= {p for _, p in ROUTES if "{" not in p}
+    assert "swagger-ui" in walk.responses["docs.json"]["body"]
+
+
+def test_refusals_have_the_error_body(walk):
+    for name, code in [
+        ("get-teacher-bookings-unauthenticated.json", None),
+        ("auth-signup.json", "external_auth"),
+        ("media.json", None),
+    ]:
+        error = walk.json(name)["error"]
+        assert {"code", "message"} <= set(error)
+        assert code is None or error["code"] == code
+
+
+def test_profiles_and_search(walk):
+    tutor = walk.json("save-user-details-tutor.json")["profile"]
+    assert (tutor["user_id"], tutor["email"], tutor["role"]) == (TUTOR, TUTOR_EMAIL, "tutor")
+    student = walk.json("save-user-details-student.json")["profile"]
+    assert (student["user_id"], student["role"]) == (STUDENT, "student")
+    looked_up = walk.json("get-user-profiles-and-teacher-search-profile.json")["profile"]
+    assert looked_up["user_id"] == TUTOR
+    assert "mobile_number" not in looked_up  # no accepted booking between them (yet)
+    found = walk.json("get-user-profiles-and-teacher-search-skill.json")
+    assert [t["user_id"] for t in found["tutors"]] == [TUTOR]
+    assert found["tutors"][0]["skills"] == ["Python", "Linear Algebra"]
+    assert found["next_cursor"] is None
+
+
+def test_profile_images_are_presigned_s3_urls(walk):
+    for name in ("save-profile-img.json", "save-profile-img-raw.json", "get-profile-img-url.json"):
+        body = walk.json(name)
+        assert set(body) == {"url", "expires_at"}
+        assert body["url"].startswith(endpoint_url())
+    assert f"/profile-images/{TUTOR}/" in walk.json("get-profile-img-url.json")["url"]
+
+
+def test_slots(walk):
+    created = walk.json("create-availability.json")
+    [window] = created["availability"]
+    assert (window["date"], window["start_time"], window["end_time"]) == (
+        "2026-12-03",
+        "09:00",
+        "12:00",
+    )
+    assert [s["start_time"] for s in created["slots"]] == ["09:00", "10:00", "11:00"]
+    slots = walk.json("get-teacher-slots.json")["slots"]
+    assert all(set(s) == SLOT_KEYS for s in slots)
+    new_ids = [s["slot_id"] for s in created["slots"]]
+    # SLOTS[1] has the seeded pending request; the student reads in America/Halifax
+    assert [s["slot_id"] for s in slots] == [SLOTS[0], SLOTS[2], FREE_SLOT, *new_ids]
+    first = slots[0]
+    assert (first["start"], first["date"], first["start_time"]) == (
+        "2026-12-01T08:00:00Z",
+        "2026-12-01",
+        "04:00",
+    )
+    assert (first["time_zone"], first["slot_status"]) == ("America/Halifax", "available")
+
+
+def test_bookings(walk):
+    requested = walk.json("create-booking-request.json")["booking"]
+    assert set(requested) >= BOOKING_KEYS
+    assert (requested["slot_id"], requested["student_id"], requested["tutor_id"]) == (
+        SLOTS[0],
+        STUDENT,
+        TUTOR,
+    )
+    assert requested["booking_status"] == "pending"
+    assert requested["request_created_at"] == "2026-11-28T14:00:00Z"
+
+    pending = walk.json("get-pending-booking-slots.json")
+    assert [b["booking_id"] for b in pending["bookings"]] == [requested["booking_id"], BOOKING]
+    for booking in pending["bookings"]:
+        assert set(booking) >= BOOKING_KEYS | {"slot", "student", "tutor"}
+        assert booking["student"]["email"] == STUDENT_EMAIL
+        assert booking["slot"]["slot_status"] == "pending"
+        assert booking["time_zone"] == "Europe/Berlin"  # the tutor's
+
+    answered = walk.json("process-booking-response.json")["booking"]
+    assert (answered["booking_id"], answered["booking_status"]) == (BOOKING, "accepted")
+    tutors = walk.json("get-teacher-bookings.json")
+    students = walk.json("get-student-bookings.json")
+    for listed in (tutors, students):
+        statuses = {b["booking_id"]: b["booking_status"] for b in listed["bookings"]}
+        assert statuses == {requested["booking_id"]: "pending", BOOKING: "accepted"}
+        assert listed["next_cursor"] is None
+    cancelled = walk.json("cancel-booking.json")["booking"]
+    assert (cancelled["booking_id"], cancelled["booking_status"]) == (BOOKING, "cancelled")
+    assert cancelled["reason"] == "My exam was moved to that morning."
+
+    assert walk.json("delete-availability.json") == {"deleted": FREE_WINDOW}
+    assert walk.store.get_availability(FREE_WINDOW) is None
+    assert walk.store.get_slot(SLOTS[1]).slot_status.value == "available"  # free again
+    assert walk.store.check_consistency() == []
+
+
+def test_subscriptions(walk):
+    # SNS on moto confirms e-mail subscriptions at once (real SNS: pending_confirmation)
+    assert walk.json("subscribe-email-notifications.json") == {
+        "email": TUTOR_EMAIL,
+        "subscription_status": "confirmed",
+    }
+    assert walk.json("confirm-subscription.json") == {
+        "email": STUDENT_EMAIL,
+        "subscription_status": "confirmed",
+    }
+    assert walk.json("unsubscribe.json") == {
+        "email": STUDENT_EMAIL,
+        "subscription_status": "unsubscribed",
+    }
 
 
 def test_module_import_is_lean():
