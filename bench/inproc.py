@@ -386,7 +386,7 @@ def main() -> None:
         )
         record(
             "process-booking-response (accept)",
-            lambda: bookings.respond(deps, last, made["b"].booking_id, "accept", None),
+            lambda: bookings.respond(deps, last, made["b"].booking.booking_id, "accept", None),
         )
     store._local.conn = real
     out["queries"] = plans

@@ -87,7 +87,7 @@ class Seeder:
             return
         student = self.rng.choice(self.students)
         try:
-            booking = bookings.request(deps, student, slot_id, "Bench booking", None)
+            booking = bookings.request(deps, student, slot_id, "Bench booking", None).booking
             if outcome == 0:
                 self.count("pending")
                 return

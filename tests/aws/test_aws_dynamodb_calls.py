@@ -73,15 +73,15 @@ PINNED: dict[tuple[str, str], str] = {
     ("POST /get-teacher-slots", "by tutor_id"): "2 GetItem + 1 Query",
     ("POST /get-teacher-slots", "by tutor_email, time_zone given"): "2 Query",
     ("POST /get-teacher-slots", "own, status all"): "2 GetItem + 1 Query",
-    ("POST /create-booking-request", "with an Idempotency-Key"): "3 GetItem + 1 TransactWriteItems",
-    ("POST /create-booking-request", "the same key again"): "4 GetItem + 1 TransactWriteItems",
+    ("POST /create-booking-request", "with an Idempotency-Key"): "2 GetItem + 1 TransactWriteItems",
+    ("POST /create-booking-request", "the same key again"): "3 GetItem + 1 TransactWriteItems",
     ("POST /create-booking-request", "slot taken: 409"): "2 GetItem + 1 TransactWriteItems",
-    ("GET /get-pending-booking-slots", "tutor"): "2 GetItem + 1 BatchGetItem + 1 Query",
-    ("GET /get-pending-booking-slots", "student"): "2 GetItem + 1 BatchGetItem + 1 Query",
+    ("GET /get-pending-booking-slots", "tutor"): "1 GetItem + 1 BatchGetItem + 1 Query",
+    ("GET /get-pending-booking-slots", "student"): "1 GetItem + 1 BatchGetItem + 1 Query",
     ("POST /process-booking-response", "accept"): "2 GetItem + 1 TransactWriteItems",
     ("POST /process-booking-response", "not pending: 409"): "1 GetItem",
-    ("GET /get-teacher-bookings", ""): "2 GetItem + 1 BatchGetItem + 1 Query",
-    ("GET /get-student-bookings", ""): "2 GetItem + 1 BatchGetItem + 1 Query",
+    ("GET /get-teacher-bookings", ""): "1 GetItem + 1 BatchGetItem + 1 Query",
+    ("GET /get-student-bookings", ""): "1 GetItem + 1 BatchGetItem + 1 Query",
     (
         "POST /cancel-booking",
         "accepted booking, by the student",
@@ -121,22 +121,10 @@ OVER_BUDGET: dict[tuple[str, str], str] = {
         "Limit-1 Query of each candidate tutor's free-slot index, the cards (BatchGetItem): "
         "3 + candidates examined (at most 100 a page). Without dates: 2."
     ),
-    ("POST /create-booking-request", "with an Idempotency-Key"): (
-        "the student's profile (service), the slot, the transaction, then the student's "
-        "profile again for the response's local times (http/routers/bookings.py `_zone`); "
-        "with the profile the service loaded, 3."
-    ),
     ("POST /create-booking-request", "the same key again"): (
-        "as above, plus the first booking (GetItem; its id comes with the cancelled "
-        "transaction). A client's retry only."
+        "the student's profile, the slot, the transaction (cancelled: the key is taken), then "
+        "the first booking (GetItem; its id comes with the cancellation). A client's retry only."
     ),
-    ("GET /get-pending-booking-slots", "tutor"): (
-        "the caller's profile (service), the Query, the parties' profiles (BatchGetItem), then "
-        "the caller's profile again for the zone (`_zone`): 3 without that second read."
-    ),
-    ("GET /get-pending-booking-slots", "student"): "as for the tutor.",
-    ("GET /get-teacher-bookings", ""): "as for the pending bookings.",
-    ("GET /get-student-bookings", ""): "as for the pending bookings.",
     ("POST /delete-availability", "a slot pending: 409"): (
         "the refusal: profile, window, the transaction that assumed every slot free "
         "(cancelled), the slots (BatchGetItem) to tell why."

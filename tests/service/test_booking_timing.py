@@ -20,7 +20,7 @@ def one_slot(deps, tutor, day="2026-12-02", start="10:00", end="11:00"):
 
 def test_a_started_slot_cannot_be_requested_accepted_or_cancelled(deps, clock, tutor, student):
     slot = one_slot(deps, tutor)
-    booking = bookings.request(deps, student, slot.slot_id, None, None)
+    booking = bookings.request(deps, student, slot.slot_id, None, None).booking
     late = person(deps, "late", "student")
     other = one_slot(deps, tutor, start="12:00", end="13:00")
     clock.current = slot.start  # the slot has started; the expiry job has not run yet
@@ -31,11 +31,13 @@ def test_a_started_slot_cannot_be_requested_accepted_or_cancelled(deps, clock, t
         bookings.cancel(deps, student, booking.booking_id, None)
     assert err.value.code == "booking_not_cancellable"
     # rejecting a started request is still allowed: it frees nothing bookable
-    rejected = bookings.respond(deps, tutor, booking.booking_id, "reject", "too late")
+    rejected = bookings.respond(deps, tutor, booking.booking_id, "reject", "too late").booking
     assert rejected.booking_status == BookingStatus.REJECTED
     with pytest.raises(SlotUnavailable):
         bookings.request(deps, late, slot.slot_id, None, None)
-    assert bookings.request(deps, late, other.slot_id, None, None).booking_status == "pending"
+    assert (
+        bookings.request(deps, late, other.slot_id, None, None).booking.booking_status == "pending"
+    )
 
 
 def test_available_slots_are_those_not_started(deps, clock, tutor, student):
@@ -55,8 +57,8 @@ def test_expiry_moves_every_kind_once(deps, clock, tutor, student):
     pending_slot = one_slot(deps, tutor, start="09:00", end="10:00")
     accepted_slot = one_slot(deps, tutor, start="10:00", end="11:00")
     free_slot = one_slot(deps, tutor, start="11:00", end="12:00")
-    pending = bookings.request(deps, student, pending_slot.slot_id, None, None)
-    accepted = bookings.request(deps, student, accepted_slot.slot_id, None, None)
+    pending = bookings.request(deps, student, pending_slot.slot_id, None, None).booking
+    accepted = bookings.request(deps, student, accepted_slot.slot_id, None, None).booking
     bookings.respond(deps, tutor, accepted.booking_id, "accept", None)
     clock.current = free_slot.end
     result = expiry.expire_slots(deps)

@@ -13,7 +13,7 @@ from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
 from skillsession.ports import Identity
 from skillsession.service.deps import Deps
-from skillsession.service.profiles import require_profile
+from skillsession.service.profiles import require_profile, viewer_zone
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 92
@@ -62,14 +62,6 @@ class SlotQuery:
     to_date: str | None = None
     status: str | None = None
     time_zone: str | None = None
-
-
-def viewer_zone(deps: Deps, identity: Identity, explicit: str | None, fallback: str) -> ZoneInfo:
-    """The zone a viewer reads times in: the one asked for, else their own, else `fallback`."""
-    if explicit:
-        return tz_time.zone(explicit)
-    viewer = deps.store.get_profile(identity.user_id)
-    return tz_time.zone(viewer.time_zone if viewer else fallback)
 
 
 def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[Slot], ZoneInfo]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from skillsession.domain import bookings as rules
 from skillsession.domain import time as tz_time
@@ -12,16 +13,24 @@ from skillsession.domain.model import Booking, BookingStatus, Profile, Role
 from skillsession.ports import Identity
 from skillsession.service import paging
 from skillsession.service.deps import Deps
-from skillsession.service.profiles import require_profile
+from skillsession.service.profiles import require_profile, viewer_zone
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_REASON_LENGTH = 1000
 
 
+@dataclass(frozen=True)
+class BookingAnswer:
+    """A booking as its caller sees it: with the zone they read its times in."""
+
+    booking: Booking
+    time_zone: ZoneInfo
+
+
 def request(
     deps: Deps, identity: Identity, slot_id: str, message: str | None, idempotency_key: str | None
-) -> Booking:
-    require_profile(deps, identity, Role.STUDENT)
+) -> BookingAnswer:
+    student = require_profile(deps, identity, Role.STUDENT)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(
             "Idempotency-Key is 1..255 characters", details={"Idempotency-Key": "length"}
@@ -39,7 +48,7 @@ def request(
             code="idempotency_key_reused",
             details={"Idempotency-Key": "reused with different parameters"},
         )
-    return stored
+    return BookingAnswer(stored, tz_time.zone(student.time_zone))
 
 
 def _load(deps: Deps, booking_id: str) -> Booking:
@@ -85,19 +94,22 @@ def _apply(deps: Deps, booking: Booking, transition: rules.Transition, reason: s
 
 def respond(
     deps: Deps, identity: Identity, booking_id: str, action: str, reason: str | None
-) -> Booking:
+) -> BookingAnswer:
     _check_reason(reason)
     booking = _load(deps, booking_id)
-    return _apply(
-        deps, booking, rules.response_transition(booking, identity.user_id, action), reason
-    )
+    transition = rules.response_transition(booking, identity.user_id, action)
+    return _answer(deps, identity, _apply(deps, booking, transition, reason))
 
 
-def cancel(deps: Deps, identity: Identity, booking_id: str, reason: str | None) -> Booking:
+def cancel(deps: Deps, identity: Identity, booking_id: str, reason: str | None) -> BookingAnswer:
     _check_reason(reason)
     booking = _load(deps, booking_id)
     transition = rules.cancel_transition(booking, identity.user_id, deps.now())
-    return _apply(deps, booking, transition, reason)
+    return _answer(deps, identity, _apply(deps, booking, transition, reason))
+
+
+def _answer(deps: Deps, identity: Identity, booking: Booking) -> BookingAnswer:
+    return BookingAnswer(booking, viewer_zone(deps, identity, None, "UTC"))
 
 
 @dataclass
@@ -105,6 +117,7 @@ class BookingList:
     bookings: list[Booking]
     profiles: dict[str, Profile]
     next_cursor: str | None
+    time_zone: ZoneInfo  # the caller's: the list's local fields are in it
 
 
 @dataclass
@@ -152,7 +165,7 @@ def _list(deps: Deps, profile: Profile, query: BookingQuery) -> BookingList:
     found = fetch(profile.user_id, status, start_from, start_before, limit + 1, after)
     items, next_cursor = paging.page(found, limit, lambda b: [tz_time.iso(b.start), b.booking_id])
     ids = {b.tutor_id for b in items} | {b.student_id for b in items}
-    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor)
+    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, tz)
 
 
 def _status(value: str | None) -> BookingStatus | None:

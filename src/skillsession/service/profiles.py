@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from skillsession.domain import profiles as rules
 from skillsession.domain import time as tz_time
@@ -49,6 +50,14 @@ def require_profile(deps: Deps, identity: Identity, role: Role | None = None) ->
     if role is not None and profile.role != role:
         raise Forbidden(f"only {role.value}s can do this", code=f"{role.value}_only")
     return profile
+
+
+def viewer_zone(deps: Deps, identity: Identity, explicit: str | None, fallback: str) -> ZoneInfo:
+    """The zone a viewer reads times in: the one asked for, else their own, else `fallback`."""
+    if explicit:
+        return tz_time.zone(explicit)
+    viewer = deps.store.get_profile(identity.user_id)
+    return tz_time.zone(viewer.time_zone if viewer else fallback)
 
 
 def find_target(

@@ -15,13 +15,12 @@ from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import bookings as service
 from skillsession.service import paging
-from skillsession.service.availability import viewer_zone
 
 router = APIRouter(tags=["bookings"], dependencies=AUTHENTICATED)
 
 
-def _zone(deps, identity):
-    return viewer_zone(deps, identity, None, "UTC")
+def _one(answer: service.BookingAnswer) -> dict:
+    return {"booking": views.booking(answer.booking, answer.time_zone)}
 
 
 class BookingRequestBody(BaseModel):
@@ -41,10 +40,8 @@ async def create_booking_request(
     identity: CurrentUser,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ):
-    booking = service.request(deps, identity, body.slot_id, body.message, idempotency_key)
-    return OrjsonResponse(
-        {"booking": views.booking(booking, _zone(deps, identity))}, status_code=201
-    )
+    answer = service.request(deps, identity, body.slot_id, body.message, idempotency_key)
+    return OrjsonResponse(_one(answer), status_code=201)
 
 
 class ResponseBody(BaseModel):
@@ -59,8 +56,9 @@ class ResponseBody(BaseModel):
     **documented(S.BookingEnvelope),
 )
 async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: CurrentUser):
-    booking = service.respond(deps, identity, body.booking_id, body.action, body.reason)
-    return OrjsonResponse({"booking": views.booking(booking, _zone(deps, identity))})
+    return OrjsonResponse(
+        _one(service.respond(deps, identity, body.booking_id, body.action, body.reason))
+    )
 
 
 class CancelBody(BaseModel):
@@ -74,8 +72,7 @@ class CancelBody(BaseModel):
     **documented(S.BookingEnvelope),
 )
 async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser):
-    booking = service.cancel(deps, identity, body.booking_id, body.reason)
-    return OrjsonResponse({"booking": views.booking(booking, _zone(deps, identity))})
+    return OrjsonResponse(_one(service.cancel(deps, identity, body.booking_id, body.reason)))
 
 
 Limit = Annotated[int | None, Query(ge=1, le=paging.MAX_LIMIT)]
@@ -83,8 +80,8 @@ Cursor = Annotated[str | None, Query(max_length=500)]
 DateQ = Annotated[str | None, Query(pattern=S.DATE, description="YYYY-MM-DD")]
 
 
-def _render(deps, identity, found: service.BookingList) -> dict:
-    tz = _zone(deps, identity)
+def _render(found: service.BookingList) -> dict:
+    tz = found.time_zone
     return {
         "bookings": [views.booking_with_parties(b, tz, found.profiles) for b in found.bookings],
         "next_cursor": found.next_cursor,
@@ -99,7 +96,7 @@ def _render(deps, identity, found: service.BookingList) -> dict:
 async def get_pending_booking_slots(
     deps: AppDeps, identity: CurrentUser, limit: Limit = None, cursor: Cursor = None
 ):
-    return OrjsonResponse(_render(deps, identity, service.pending(deps, identity, limit, cursor)))
+    return OrjsonResponse(_render(service.pending(deps, identity, limit, cursor)))
 
 
 def _list_route(role: Role):
@@ -113,9 +110,7 @@ def _list_route(role: Role):
         cursor: Cursor = None,
     ):
         query = service.BookingQuery(status, from_date, to_date, limit, cursor)
-        return OrjsonResponse(
-            _render(deps, identity, service.for_role(deps, identity, role, query))
-        )
+        return OrjsonResponse(_render(service.for_role(deps, identity, role, query)))
 
     return handler
 
