@@ -116,6 +116,14 @@ class Store(Protocol):
         """The tutor's slots with start in [start_from, start_before), optionally of one status,
         ordered by (start, slot_id)."""
 
+    def slot_version(self, tutor_id: str) -> int | None:
+        """A number that changes whenever anything a listing of the tutor's slots shows may
+        have changed: every method that writes one of the tutor's slots (`create_availability`,
+        `delete_availability`, `request_booking`, `transition_booking`, `expire`, `bulk_insert`)
+        changes it in the same transaction as the write. Never reused for another state of the
+        tutor's slots. One point read. None: this store keeps no version (answers about slots
+        must then not be cached)."""
+
     # -- bookings ---------------------------------------------------------------------------
     def request_booking(
         self,

@@ -76,7 +76,25 @@ def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
         "idempotency_keys",
         "notifications",
         "subscriptions",
+        "slot_versions",
     } <= tables
+
+
+def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
+    """v1 (before slot_versions) had the same tables and indexes but that one: a v1 file is a
+    v2 file without it. The upgrade keeps the data; tutors start at version 0."""
+    _, slots = publish(db, "tutor", at(days=1), hours=2)
+    db.db.execute("DROP TABLE slot_versions")
+    db.db.execute("PRAGMA user_version = 1")
+    db.close()
+    upgraded = SqliteStore(db.path)
+    upgraded.migrate()
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert upgraded.get_slot(slots[0].slot_id) == slots[0]
+    assert upgraded.slot_version("tutor") == 0
+    request(upgraded, slots[0])
+    assert upgraded.slot_version("tutor") == 1
+    upgraded.close()
 
 
 def test_migrate_refuses_a_newer_schema(db: SqliteStore):
@@ -179,6 +197,7 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
     store.search_tutors(keys, None, 10, None)
     store.search_tutors(keys, (BASE, at(days=3)), 10, tutor.user_id[:-1])
     store.get_slot(slots[0].slot_id)
+    store.slot_version(tutor.user_id)
     store.slots_for_tutor(tutor.user_id, BASE, at(days=30), None)
     store.slots_for_tutor(tutor.user_id, BASE, at(days=30), SlotStatus.AVAILABLE)
     booking = request(store, slots[0], student.user_id, key="key")
@@ -271,6 +290,8 @@ def test_plans_use_the_intended_indexes(db: SqliteStore):
         "AND start < 5 ORDER BY start DESC LIMIT 1"
     )
     assert "availability_live_by_tutor" in overlap and "TEMP B-TREE" not in overlap
+    version = plan("SELECT version FROM slot_versions WHERE tutor_id = 't'")
+    assert version == "SEARCH slot_versions USING PRIMARY KEY (tutor_id=?)"
 
 
 # -- concurrency ----------------------------------------------------------------------------

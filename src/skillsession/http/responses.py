@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 
 class OrjsonResponse(JSONResponse):
@@ -13,6 +13,12 @@ class OrjsonResponse(JSONResponse):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+class JsonBytesResponse(Response):
+    """JSON already rendered to bytes: the same headers as `OrjsonResponse`."""
+
+    media_type = OrjsonResponse.media_type
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:

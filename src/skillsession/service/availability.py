@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import availability as rules
@@ -64,12 +64,30 @@ class SlotQuery:
     time_zone: str | None = None
 
 
+@dataclass(frozen=True)
+class SlotListing:
+    """A slot query resolved and checked: whose slots, which local days, which status, shown in
+    which zone. Everything in the answer follows from it, the tutor's slots and the time."""
+
+    tutor_id: str
+    first: date
+    last: date
+    status: SlotStatus | None  # None: all
+    zone: ZoneInfo
+
+
 def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[Slot], ZoneInfo]:
+    listing = resolve_slots(deps, identity, query)
+    return read_slots(deps, listing), listing.zone
+
+
+def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListing:
+    """Every check of a slot query (unknown tutor 404, another tutor's non-available slots 403,
+    bad dates or range 422), without reading any slot."""
     tutor = _find_tutor(deps, query)
     tz = viewer_zone(deps, identity, query.time_zone, tutor.time_zone)
     status = _status_filter(query.status or SlotStatus.AVAILABLE.value, tutor, identity)
-    now = deps.now()
-    today = now.astimezone(tz).date()
+    today = deps.now().astimezone(tz).date()
     first = tz_time.parse_date(query.from_date, "from_date") if query.from_date else today
     last = (
         tz_time.parse_date(query.to_date, "to_date")
@@ -82,11 +100,32 @@ def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[
         raise ValidationFailed(
             f"at most {MAX_RANGE_DAYS} days at once", details={"to_date": "range too long"}
         )
-    start = tz_time.day_start(first, tz)
-    if status == SlotStatus.AVAILABLE:
-        start = max(start, tz_time.after(now))  # available: not started yet
-    end = tz_time.day_start(last + timedelta(days=1), tz)
-    return deps.store.slots_for_tutor(tutor.user_id, start, end, status), tz
+    return SlotListing(tutor.user_id, first, last, status, tz)
+
+
+def read_slots(deps: Deps, listing: SlotListing) -> list[Slot]:
+    """The listing's slots, ordered by start; `available` ones only if not started yet."""
+    start = tz_time.day_start(listing.first, listing.zone)
+    if listing.status == SlotStatus.AVAILABLE:
+        start = max(start, tz_time.after(deps.now()))  # available: not started yet
+    end = tz_time.day_start(listing.last + timedelta(days=1), listing.zone)
+    return deps.store.slots_for_tutor(listing.tutor_id, start, end, listing.status)
+
+
+def slot_version(deps: Deps, listing: SlotListing) -> int | None:
+    """The tutor's slot version (see `Store.slot_version`); None: answers are not cacheable."""
+    return deps.store.slot_version(listing.tutor_id)
+
+
+def unchanged_until(listing: SlotListing, slots: list[Slot]) -> datetime | None:
+    """Until when `read_slots` gives `slots` again, as long as none of the tutor's slots is
+    written (the slot version): an `available` listing loses its first slot when that starts;
+    other listings do not depend on the time (the expiry job writes the slots it expires).
+    None: no time limit. The listing's days are its own, so a listing for "today" is another
+    listing tomorrow."""
+    if listing.status == SlotStatus.AVAILABLE and slots:
+        return slots[0].start  # ordered by start: the first to start
+    return None
 
 
 def _find_tutor(deps: Deps, query: SlotQuery) -> Profile:

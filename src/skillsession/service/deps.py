@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from skillsession.ports import Clock, Mailer, MediaStore, Store, TokenVerifier
 
@@ -41,6 +41,9 @@ class Deps:
     passwords: PasswordHasher | None = None
     code_secret: bytes = b""
     clock: Clock = field(default_factory=SystemClock)
+    # per-process caches of the layers above (e.g. rendered answers), by name: they live as long
+    # as these ports, so a cache never outlives the store its entries were checked against
+    caches: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:
         return self.clock.now()

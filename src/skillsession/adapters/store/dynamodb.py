@@ -847,6 +847,15 @@ class DynamoStore:
         found = self._get(items.slot_key(slot_id))
         return items.slot(found) if found else None
 
+    def slot_version(self, tutor_id: str) -> int | None:
+        """None: no version here, so answers about slots are not cached on this store.
+
+        A per-tutor version item would have to be updated in every transaction that writes
+        one of the tutor's slots; two students requesting *different* slots of one tutor at
+        the same time would then both write that item, and one TransactWriteItems would be
+        cancelled (TransactionConflict) although the slots never clashed. Costs no call."""
+        return None
+
     def slots_for_tutor(
         self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
     ) -> list[Slot]:

@@ -61,6 +61,7 @@ class MemoryStore:
         self.idempotency: dict[tuple[str, str], str] = {}  # (student_id, key) -> booking_id
         self.notifications: dict[str, Notification] = {}
         self.subscriptions: dict[str, Subscription] = {}
+        self.slot_versions: dict[str, int] = {}  # tutor_id -> bumped with each slot write
 
     def migrate(self) -> None:
         pass
@@ -201,6 +202,8 @@ class MemoryStore:
             self.windows[window.availability_id] = copy.deepcopy(window)
         for slot in slots:
             self.slots[slot.slot_id] = copy.deepcopy(slot)
+        self._bump(w.tutor_id for w in windows)
+        self._bump(s.tutor_id for s in slots)
 
     @_atomic
     def get_availability(self, availability_id: str) -> Availability | None:
@@ -220,11 +223,20 @@ class MemoryStore:
                 slot.slot_status = SlotStatus.EXPIRED
             else:
                 del self.slots[slot.slot_id]
-        del self.windows[availability_id]
+        self._bump([self.windows.pop(availability_id).tutor_id])
 
     @_atomic
     def get_slot(self, slot_id: str) -> Slot | None:
         return self.slots.get(slot_id)
+
+    @_atomic
+    def slot_version(self, tutor_id: str) -> int | None:
+        return self.slot_versions.get(tutor_id, 0)
+
+    def _bump(self, tutor_ids) -> None:
+        """A new slot version for each tutor (called inside the method that writes the slots)."""
+        for tutor_id in set(tutor_ids):
+            self.slot_versions[tutor_id] = self.slot_versions.get(tutor_id, 0) + 1
 
     @_atomic
     def slots_for_tutor(
@@ -260,6 +272,7 @@ class MemoryStore:
                 "slot is not available", details={"slot_status": slot.slot_status.value}
             )
         slot.slot_status = SlotStatus.PENDING
+        self._bump([slot.tutor_id])
         stored = replace(
             copy.deepcopy(booking),
             tutor_id=slot.tutor_id,
@@ -294,7 +307,9 @@ class MemoryStore:
         if reason is not None:
             booking.reason = reason
         if booking.slot_id in self.slots:
-            self.slots[booking.slot_id].slot_status = slot_status
+            slot = self.slots[booking.slot_id]
+            slot.slot_status = slot_status
+            self._bump([slot.tutor_id])
         if notification is not None:
             self._notify(notification)
         return booking
@@ -365,10 +380,12 @@ class MemoryStore:
         ]
         for slot in sorted(due_slots, key=lambda s: s.start)[:limit]:
             slot.slot_status = SlotStatus.EXPIRED
+            self._bump([slot.tutor_id])
             result.slots_expired += 1
         for booking in self._due(BookingStatus.PENDING, lambda b: b.start, now, limit):
             booking.booking_status, booking.updated_at = BookingStatus.EXPIRED, now
             self.slots[booking.slot_id].slot_status = SlotStatus.EXPIRED
+            self._bump([booking.tutor_id])
             self._notify(notify_expired(copy.deepcopy(booking)))
             result.bookings_expired += 1
         for booking in self._due(BookingStatus.ACCEPTED, lambda b: b.end, now, limit):
@@ -463,6 +480,7 @@ class MemoryStore:
             (self.slots, slots, "slot_id"),
         ):
             table.update({getattr(item, key): copy.deepcopy(item) for item in items})
+        self._bump([*(a.tutor_id for a in availabilities), *(s.tutor_id for s in slots)])
 
     @_atomic
     def check_consistency(self) -> list[str]:

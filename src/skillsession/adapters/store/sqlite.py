@@ -36,7 +36,7 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.skills import skill_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: slot_versions (the script is idempotent: v1 upgrades by running it)
 SCHEMA_FILE = "sqlite_schema.sql"
 
 INSERT_USER = insert_sql("users", rows.USER_COLUMNS)
@@ -47,6 +47,10 @@ INSERT_BOOKING = insert_sql("bookings", rows.BOOKING_COLUMNS)
 INSERT_NOTIFICATION = insert_sql("notifications", rows.NOTIFICATION_COLUMNS)
 INSERT_SKILL = "INSERT OR IGNORE INTO tutor_skills (skill_key, tutor_id) VALUES (?, ?)"
 LIVE = "('pending', 'accepted')"
+BUMP_SLOT_VERSION = (
+    "INSERT INTO slot_versions (tutor_id, version) VALUES (?, 1) "
+    "ON CONFLICT (tutor_id) DO UPDATE SET version = version + 1"
+)
 
 
 def schema_statements(script: str) -> Iterator[str]:
@@ -310,6 +314,7 @@ class SqliteStore:
                     )
                 db.execute(INSERT_AVAILABILITY, rows.availability_params(window))
             db.executemany(INSERT_SLOT, [rows.slot_params(s) for s in slots])
+            _bump(db, [*(w.tutor_id for w in windows), *(s.tutor_id for s in slots)])
 
     def get_availability(self, availability_id: str) -> Availability | None:
         row = self._one(
@@ -349,10 +354,15 @@ class SqliteStore:
             db.execute(
                 "UPDATE availability SET deleted = 1 WHERE availability_id = ?", (availability_id,)
             )
+            _bump(db, [window[0]])
 
     def get_slot(self, slot_id: str) -> Slot | None:
         row = self._one(f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (slot_id,))
         return rows.slot(row) if row else None
+
+    def slot_version(self, tutor_id: str) -> int | None:
+        row = self._one("SELECT version FROM slot_versions WHERE tutor_id = ?", (tutor_id,))
+        return row[0] if row else 0
 
     def slots_for_tutor(
         self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
@@ -398,6 +408,7 @@ class SqliteStore:
                 raise SlotUnavailable(
                     "slot is not available", details={"slot_status": slot.slot_status.value}
                 )
+            _bump(db, [slot.tutor_id])
             stored = replace(
                 booking,
                 tutor_id=slot.tutor_id,
@@ -445,6 +456,7 @@ class SqliteStore:
                 "UPDATE slots SET slot_status = ? WHERE slot_id = ?",
                 (slot_status.value, booking.slot_id),
             )
+            _bump(db, [booking.tutor_id])
             if notification is not None:
                 self._notify(db, notification)
         return booking
@@ -514,12 +526,15 @@ class SqliteStore:
         at = ts(now)
         result = ExpiryResult()
         with self._tx() as db:
-            result.slots_expired = db.execute(
+            tutors = db.execute(
                 "UPDATE slots SET slot_status = 'expired' WHERE slot_status = 'available' "
                 "AND slot_id IN (SELECT slot_id FROM slots "
-                "WHERE slot_status = 'available' AND start <= ? ORDER BY start LIMIT ?)",
+                "WHERE slot_status = 'available' AND start <= ? ORDER BY start LIMIT ?) "
+                "RETURNING tutor_id",
                 (at, limit),
-            ).rowcount
+            ).fetchall()
+            result.slots_expired = len(tutors)
+            _bump(db, [t for (t,) in tutors])
         with self._tx() as db:
             expired = db.execute(
                 "UPDATE bookings SET booking_status = 'expired', updated_at = ? "
@@ -528,12 +543,15 @@ class SqliteStore:
                 f"ORDER BY start LIMIT ?) RETURNING {rows.BOOKING_COLUMNS}",
                 (at, at, limit),
             ).fetchall()
+            tutors = []
             for row in expired:
                 booking = rows.booking(row)
                 db.execute(
                     "UPDATE slots SET slot_status = 'expired' WHERE slot_id = ?", (booking.slot_id,)
                 )
                 self._notify(db, notify_expired(booking))
+                tutors.append(booking.tutor_id)
+            _bump(db, tutors)
             result.bookings_expired = len(expired)
         with self._tx() as db:
             result.bookings_completed = db.execute(
@@ -650,6 +668,7 @@ class SqliteStore:
                     INSERT_AVAILABILITY, [rows.availability_params(a) for a in availabilities]
                 )
                 db.executemany(INSERT_SLOT, [rows.slot_params(s) for s in slots])
+                _bump(db, [*(a.tutor_id for a in availabilities), *(s.tutor_id for s in slots)])
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"bulk insert rejected: {exc}", code="bulk_conflict") from exc
 
@@ -661,6 +680,11 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def _bump(db: sqlite3.Connection, tutor_ids: list[str]) -> None:
+    """A new slot version for each tutor, inside the caller's transaction."""
+    db.executemany(BUMP_SLOT_VERSION, [(t,) for t in dict.fromkeys(tutor_ids)])
 
 
 def _skill_rows(profile: Profile) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
--- SkillSession on SQLite, schema version 1. Applied by SqliteStore.migrate() inside one
+-- SkillSession on SQLite, schema version 2 (v2 added slot_versions). Applied by SqliteStore.migrate() inside one
 -- transaction; every statement is idempotent. Instants are INTEGER unix seconds (UTC); lists and
 -- payloads are JSON text. Every request-path query is served by one of the indexes below
 -- (tests/contract/test_store_sqlite.py checks the plans).
@@ -73,6 +73,13 @@ CREATE TABLE IF NOT EXISTS slots (
 ) WITHOUT ROWID;  -- the biggest table: one b-tree fewer; a window's slots are found by tutor and time
 CREATE INDEX IF NOT EXISTS slots_by_tutor ON slots(tutor_id, start, slot_id);
 CREATE INDEX IF NOT EXISTS slots_available_due ON slots(start) WHERE slot_status = 'available';
+
+-- one row per tutor whose slots were ever written: `version` goes up in the transaction of every
+-- write to the tutor's slots, so a cached answer about them can be checked by one point read
+CREATE TABLE IF NOT EXISTS slot_versions (
+    tutor_id TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL
+) WITHOUT ROWID;
 
 CREATE TABLE IF NOT EXISTS bookings (
     booking_id         TEXT PRIMARY KEY,

@@ -9,9 +9,10 @@ from skillsession.domain import time as tz_time
 from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
 from skillsession.http import schemas as S
 from skillsession.http import views
-from skillsession.http.responses import OrjsonResponse
+from skillsession.http.responses import JsonBytesResponse, OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.http.slot_cache import teacher_slots_json
 from skillsession.service import availability as service
 
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
@@ -112,6 +113,16 @@ class SlotsBody(BaseModel):
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
 
+    def query(self) -> service.SlotQuery:
+        return service.SlotQuery(
+            self.tutor_id,
+            self.tutor_email,
+            self.from_date,
+            self.to_date,
+            self.status,
+            self.time_zone,
+        )
+
 
 @router.post(
     "/get-teacher-slots",
@@ -119,6 +130,4 @@ class SlotsBody(BaseModel):
     **documented(S.SlotsOut),
 )
 async def get_teacher_slots(body: SlotsBody, deps: AppDeps, identity: CurrentUser):
-    query = service.SlotQuery(**body.model_dump())
-    slots, tz = service.tutor_slots(deps, identity, query)
-    return OrjsonResponse({"slots": [views.slot(s, tz) for s in slots]})
+    return JsonBytesResponse(teacher_slots_json(deps, identity, body.query()))

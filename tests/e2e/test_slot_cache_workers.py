@@ -1,0 +1,104 @@
+"""Cached slot answers through the real server with two worker processes (each has its own
+cache; the slot version in SQLite is shared): every change to a tutor's slots, made through
+either worker or by the expiry command in another process, shows in the very next answer of
+both. SQLite only: the DynamoDB store keeps no slot version, so nothing is cached there."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from e2e.server import Server, run_cli
+from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email
+
+ASKS = 8  # answers per look, each on a new connection (workers take turns accepting)
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("slot-cache")
+    srv = Server(data_dir, workers=2)
+    run_cli(data_dir, "demo-data", "--tutors", "1", "--students", "2", "--days", "3", env=srv.env)
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def login(base_url: str, email: str) -> dict:
+    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def test_changes_show_at_once_on_every_worker(two_workers):
+    base = two_workers.base_url
+    tutor, ada, bob = (login(base, e) for e in (tutor_email(1), student_email(1), student_email(2)))
+    me = httpx.post(f"{base}/get-user-profiles-and-teacher-search", json={}, headers=tutor).json()
+    tutor_id = me["profile"]["user_id"]
+
+    def post(path: str, body: dict, headers: dict, status: int = 200) -> dict:
+        r = httpx.post(f"{base}{path}", json=body, headers=headers)
+        assert r.status_code == status, r.text
+        return r.json()
+
+    def look(headers=ada, **query) -> list[dict]:
+        """ASKS answers on new connections: all the same (whichever worker, hit or miss)."""
+        answers = {
+            httpx.post(
+                f"{base}/get-teacher-slots", json={"tutor_id": tutor_id, **query}, headers=headers
+            ).content
+            for _ in range(ASKS)
+        }
+        assert len(answers) == 1
+        return httpx.Response(200, content=answers.pop()).json()["slots"]
+
+    def ids(slots) -> list[str]:
+        return [s["slot_id"] for s in slots]
+
+    before = look()
+    assert len(before) >= 4
+    first, second = before[0]["slot_id"], before[1]["slot_id"]
+
+    booking = post("/create-booking-request", {"slot_id": first}, ada, 201)["booking"]
+    assert ids(look()) == ids(before)[1:]
+    assert ids(look(bob)) == ids(before)[1:]
+    post(
+        "/process-booking-response",
+        {"booking_id": booking["booking_id"], "action": "reject"},
+        tutor,
+    )
+    assert ids(look()) == ids(before)
+
+    booking = post("/create-booking-request", {"slot_id": second}, bob, 201)["booking"]
+    assert second not in ids(look())
+    post(
+        "/process-booking-response",
+        {"booking_id": booking["booking_id"], "action": "accept"},
+        tutor,
+    )
+    assert second not in ids(look())
+    own = {s["slot_id"]: s["slot_status"] for s in look(tutor, status="all")}
+    assert own[second] == "booked"
+    post("/cancel-booking", {"booking_id": booking["booking_id"]}, bob)
+    assert ids(look()) == ids(before)
+
+    day = (datetime.now(UTC) + timedelta(days=2)).date().isoformat()
+    window = {"date": day, "start_time": "21:00", "end_time": "22:00"}  # demo windows end by 18:00
+    created = post("/create-availability", window, tutor, 201)
+    new_slot = created["slots"][0]["slot_id"]
+    assert new_slot in ids(look())
+    post(
+        "/delete-availability",
+        {"availability_id": created["availability"][0]["availability_id"]},
+        tutor,
+    )
+    assert ids(look()) == ids(before)
+
+    # the expiry job, run by another process with a later clock, expires the first three
+    out = run_cli(two_workers.data_dir, "expire-slots", "--now", before[2]["start"]).stdout
+    assert "slots expired: " in out and "slots expired: 0," not in out
+    assert ids(look()) == ids(before)[3:]
+    own = {s["slot_id"]: s["slot_status"] for s in look(tutor, status="all")}
+    assert [own[i] for i in ids(before)[:3]] == ["expired"] * 3

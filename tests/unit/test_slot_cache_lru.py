@@ -1,0 +1,90 @@
+"""The rendered-slots cache on its own: LRU by bytes, the version check, `valid_until`."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from skillsession.http.slot_cache import ENTRY_OVERHEAD, SlotCache
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def body(n: int, fill: bytes = b"x") -> bytes:
+    return fill * (n - ENTRY_OVERHEAD)  # costs exactly n bytes in the cache
+
+
+def test_hit_needs_the_same_version():
+    cache = SlotCache(10_000)
+    cache.put("k", 3, None, b"answer")
+    assert cache.get("k", 3, NOW) == b"answer"
+    assert cache.get("k", 3, NOW + timedelta(days=400)) == b"answer"  # no time limit
+    assert cache.get("k", 4, NOW) is None
+    assert len(cache) == 0 and cache.size == 0  # a stale entry is dropped
+    assert cache.get("k", 3, NOW) is None
+    assert cache.get("other", 3, NOW) is None
+
+
+def test_valid_until_is_exclusive():
+    cache = SlotCache(10_000)
+    until = NOW + timedelta(hours=1)
+    cache.put("k", 1, until, b"answer")
+    assert cache.get("k", 1, until - timedelta(microseconds=1)) == b"answer"
+    assert cache.get("k", 1, until) is None
+    assert len(cache) == 0
+
+
+def test_put_replaces_and_counts_bytes():
+    cache = SlotCache(10_000)
+    cache.put("k", 1, None, body(1_000))
+    cache.put("k", 2, None, body(2_000))
+    assert cache.size == 2_000 and len(cache) == 1
+    assert cache.get("k", 1, NOW) is None
+    cache.put("k", 2, None, body(2_000))
+    assert cache.get("k", 2, NOW) == body(2_000)
+
+
+def test_least_recently_used_goes_first_when_bytes_run_out():
+    cache = SlotCache(3_000)
+    for key in "abc":
+        cache.put(key, 1, None, body(1_000, key.encode()))
+    assert cache.size == 3_000
+    assert cache.get("a", 1, NOW)  # a is now the most recently used
+    cache.put("d", 1, None, body(1_500))  # b, then c must go
+    assert cache.get("b", 1, NOW) is None and cache.get("c", 1, NOW) is None
+    assert cache.get("a", 1, NOW) and cache.get("d", 1, NOW)
+    assert cache.size == 2_500 <= cache.max_bytes
+
+
+def test_a_body_bigger_than_the_cache_is_not_stored():
+    cache = SlotCache(3_000)
+    cache.put("small", 1, None, body(1_000))
+    cache.put("huge", 1, None, body(3_001))
+    assert cache.get("huge", 1, NOW) is None
+    assert cache.get("small", 1, NOW)  # and it evicted nothing
+
+
+def test_size_zero_stores_nothing():
+    cache = SlotCache(0)
+    assert not cache.enabled
+    cache.put("k", 1, None, b"")
+    assert len(cache) == 0 and cache.get("k", 1, NOW) is None
+    assert SlotCache(-5).max_bytes == 0
+
+
+def test_threads_keep_the_byte_count_right():
+    cache = SlotCache(50_000)
+
+    def hammer(t: int) -> None:
+        for i in range(2_000):
+            key = (t * 7 + i) % 120
+            if cache.get(key, i % 3, NOW) is None:
+                cache.put(key, i % 3, None, body(1_000 + key))
+
+    threads = [threading.Thread(target=hammer, args=(t,)) for t in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    held = sum(len(v[2]) + ENTRY_OVERHEAD for v in cache._entries.values())
+    assert cache.size == held <= cache.max_bytes
