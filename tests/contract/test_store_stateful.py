@@ -1,6 +1,7 @@
 """Random sequences of request / accept / reject / cancel / expire / time passing on a handful of
 slots, run against every Store adapter and checked step by step against a small model: a slot
-never has two live bookings, and the store's consistency check stays empty."""
+never has two live bookings, the store's consistency check stays empty, and a slot version (where
+the store keeps one) never names two different states of the tutor's slots."""
 
 from __future__ import annotations
 
@@ -55,6 +56,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.store.create_availability([window], slots)
         self.slot_list = slots
         self.model = Model()
+        self.versions: dict[int, tuple] = {}  # slot version -> the slot statuses it was seen with
         for slot in slots:
             self.model.slots[slot.slot_id] = SlotStatus.AVAILABLE
             self.model.starts[slot.slot_id] = slot.start
@@ -191,6 +193,15 @@ class BookingMachine(RuleBasedStateMachine):
         }
         live_slots = [b.slot_id for b in stored if b.booking_status in LIVE_BOOKING_STATUSES]
         assert len(live_slots) == len(set(live_slots))
+
+    @invariant()
+    def one_slot_version_one_state(self) -> None:
+        """What cached slot answers rely on: an equal version means equal slots."""
+        version = self.store.slot_version("tutor")
+        if version is None:
+            return
+        state = tuple(sorted(self.model.slots.items()))
+        assert self.versions.setdefault(version, state) == state, version
 
 
 def _machine_test(backend: str):
