@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     log_level: str = "warning"  # "info" logs every request as a JSON line
     # per worker process: rendered get-teacher-slots answers kept (0: off; see http/slot_cache.py)
     slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
+    # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
+    fast_routes: bool = True
 
     @field_validator("secret_key")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -11,6 +12,7 @@ from starlette.routing import Route
 from skillsession import logs
 from skillsession.http import docs, errors
 from skillsession.http.background import running_jobs
+from skillsession.http.fast import FastDispatch, FastRoute
 from skillsession.http.middleware import GuardMiddleware
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.routers import (
@@ -40,6 +42,8 @@ PRIVATE_ROUTERS = (
     bookings.router,
     subscriptions.router,
 )
+# served by the thin dispatch on their happy path (http/fast.py); FastAPI answers the rest
+FAST_ROUTES = profiles.FAST_ROUTES + availability.FAST_ROUTES + bookings.FAST_ROUTES
 
 
 def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
@@ -81,7 +85,11 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
         # (the routers carry no prefix or dependencies that an include would add).
         app.router.routes.extend(router.routes)
     docs.install(app)
-    app.router.middleware_stack = StaticPaths(app.router)
+    app.router.middleware_stack = StaticPaths(
+        app.router,
+        FAST_ROUTES if settings.fast_routes else (),
+        cors=bool(settings.cors_origins),
+    )
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(
@@ -98,9 +106,10 @@ class StaticPaths:
     """Hands a request whose path has no parameters straight to its route (one dict look-up)
     instead of trying each route's pattern in turn. Anything not in the table (path
     parameters, mounts, unknown paths, wrong methods, a root_path) goes to the router as before,
-    so 404, 405 and redirects do not change."""
+    so 404, 405 and redirects do not change. The `fast` routes' requests go to their thin
+    dispatch (http/fast.py), which hands what it does not serve to the same FastAPI route."""
 
-    def __init__(self, router):
+    def __init__(self, router, fast: Iterable[FastRoute] = (), *, cors: bool = False):
         self.router = router
         self.fallback = router.middleware_stack
         self.table = {
@@ -109,10 +118,20 @@ class StaticPaths:
             if isinstance(route, Route) and "{" not in route.path
             for method in route.methods or ()
         }
+        self.fast = {
+            (spec.method, spec.path): FastDispatch(spec, self.table[spec.method, spec.path], cors)
+            for spec in fast
+        }
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope.get("root_path"):
-            route = self.table.get((scope["method"], scope["path"]))
+            key = (scope["method"], scope["path"])
+            thin = self.fast.get(key)
+            if thin is not None:
+                scope.setdefault("router", self.router)
+                await thin(scope, receive, send)
+                return
+            route = self.table.get(key)
             if route is not None:
                 scope.setdefault("router", self.router)
                 scope["endpoint"] = route.endpoint

@@ -9,11 +9,14 @@ from skillsession.domain import time as tz_time
 from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
 from skillsession.http import schemas as S
 from skillsession.http import views
-from skillsession.http.responses import JsonBytesResponse, OrjsonResponse
+from skillsession.http.fast import FastRoute
+from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.http.slot_cache import teacher_slots_json
+from skillsession.ports import Identity
 from skillsession.service import availability as service
+from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
 
@@ -124,10 +127,18 @@ class SlotsBody(BaseModel):
         )
 
 
-@router.post(
+def get_teacher_slots(deps: Deps, identity: Identity, body: SlotsBody) -> bytes:
+    return teacher_slots_json(deps, identity, body.query())
+
+
+# served by the thin dispatch on its happy path (http/fast.py)
+GET_TEACHER_SLOTS = FastRoute(
+    "POST",
     "/get-teacher-slots",
+    get_teacher_slots,
     summary="A tutor's slots in a date range, ordered by start",
-    **documented(S.SlotsOut),
+    doc=documented(S.SlotsOut),
+    body=SlotsBody,
 )
-async def get_teacher_slots(body: SlotsBody, deps: AppDeps, identity: CurrentUser):
-    return JsonBytesResponse(teacher_slots_json(deps, identity, body.query()))
+GET_TEACHER_SLOTS.add_to(router)
+FAST_ROUTES = (GET_TEACHER_SLOTS,)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
 from skillsession.http import schemas as S
 from skillsession.http import views
+from skillsession.http.fast import FastRoute
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.ports import Identity
 from skillsession.service import bookings as service
 from skillsession.service import paging
+from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["bookings"], dependencies=AUTHENTICATED)
 
@@ -28,20 +31,25 @@ class BookingRequestBody(BaseModel):
     message: str | None = Field(None, max_length=2000)
 
 
-@router.post(
+def create_booking_request(
+    deps: Deps, identity: Identity, body: BookingRequestBody, idempotency_key: str | None
+) -> dict:
+    return _one(service.request(deps, identity, body.slot_id, body.message, idempotency_key))
+
+
+# the routes declared as FastRoute are served by the thin dispatch on their happy path
+# (http/fast.py)
+CREATE_BOOKING_REQUEST = FastRoute(
+    "POST",
     "/create-booking-request",
-    status_code=201,
+    create_booking_request,
     summary="Request a slot (students only)",
-    **documented(S.BookingEnvelope, 201),
+    doc=documented(S.BookingEnvelope, 201),
+    body=BookingRequestBody,
+    status=201,
+    idempotency_key=True,
 )
-async def create_booking_request(
-    body: BookingRequestBody,
-    deps: AppDeps,
-    identity: CurrentUser,
-    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
-):
-    answer = service.request(deps, identity, body.slot_id, body.message, idempotency_key)
-    return OrjsonResponse(_one(answer), status_code=201)
+CREATE_BOOKING_REQUEST.add_to(router)
 
 
 class ResponseBody(BaseModel):
@@ -75,9 +83,17 @@ async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser)
     return OrjsonResponse(_one(service.cancel(deps, identity, body.booking_id, body.reason)))
 
 
-Limit = Annotated[int | None, Query(ge=1, le=paging.MAX_LIMIT)]
-Cursor = Annotated[str | None, Query(max_length=500)]
-DateQ = Annotated[str | None, Query(pattern=S.DATE, description="YYYY-MM-DD")]
+class PageQuery(BaseModel):
+    limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
+    cursor: str | None = Field(None, max_length=500)
+
+
+class ListQuery(BaseModel):
+    status: str | None = Field(None, max_length=20)
+    from_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
+    to_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
+    limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
+    cursor: str | None = Field(None, max_length=500)
 
 
 def _render(found: service.BookingList) -> dict:
@@ -88,44 +104,47 @@ def _render(found: service.BookingList) -> dict:
     }
 
 
-@router.get(
-    "/get-pending-booking-slots",
-    summary="Pending requests (tutor: to me; student: mine)",
-    **documented(S.BookingList),
-)
-async def get_pending_booking_slots(
-    deps: AppDeps, identity: CurrentUser, limit: Limit = None, cursor: Cursor = None
-):
-    return OrjsonResponse(_render(service.pending(deps, identity, limit, cursor)))
+def get_pending_booking_slots(deps: Deps, identity: Identity, query: PageQuery) -> dict:
+    return _render(service.pending(deps, identity, query.limit, query.cursor))
 
 
 def _list_route(role: Role):
-    async def handler(
-        deps: AppDeps,
-        identity: CurrentUser,
-        status: Annotated[str | None, Query(max_length=20)] = None,
-        from_date: DateQ = None,
-        to_date: DateQ = None,
-        limit: Limit = None,
-        cursor: Cursor = None,
-    ):
-        query = service.BookingQuery(status, from_date, to_date, limit, cursor)
-        return OrjsonResponse(_render(service.for_role(deps, identity, role, query)))
+    def handler(deps: Deps, identity: Identity, q: ListQuery) -> dict:
+        query = service.BookingQuery(q.status, q.from_date, q.to_date, q.limit, q.cursor)
+        return _render(service.for_role(deps, identity, role, query))
 
     return handler
 
 
-router.add_api_route(
+GET_PENDING_BOOKING_SLOTS = FastRoute(
+    "GET",
+    "/get-pending-booking-slots",
+    get_pending_booking_slots,
+    summary="Pending requests (tutor: to me; student: mine)",
+    doc=documented(S.BookingList),
+    query=PageQuery,
+)
+GET_TEACHER_BOOKINGS = FastRoute(
+    "GET",
     "/get-teacher-bookings",
     _list_route(Role.TUTOR),
-    methods=["GET"],
     summary="The tutor's bookings, by slot start",
-    **documented(S.BookingList),
+    doc=documented(S.BookingList),
+    query=ListQuery,
 )
-router.add_api_route(
+GET_STUDENT_BOOKINGS = FastRoute(
+    "GET",
     "/get-student-bookings",
     _list_route(Role.STUDENT),
-    methods=["GET"],
     summary="The student's bookings, by slot start",
-    **documented(S.BookingList),
+    doc=documented(S.BookingList),
+    query=ListQuery,
+)
+for _route in (GET_PENDING_BOOKING_SLOTS, GET_TEACHER_BOOKINGS, GET_STUDENT_BOOKINGS):
+    _route.add_to(router)
+FAST_ROUTES = (
+    CREATE_BOOKING_REQUEST,
+    GET_PENDING_BOOKING_SLOTS,
+    GET_TEACHER_BOOKINGS,
+    GET_STUDENT_BOOKINGS,
 )

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
 from skillsession.http import schemas as S
 from skillsession.http import views
+from skillsession.http.fast import FastRoute
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
+from skillsession.ports import Identity
 from skillsession.service import paging
 from skillsession.service import profiles as service
+from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["profiles"], dependencies=AUTHENTICATED)
 
@@ -65,14 +68,7 @@ class LookupOrSearch(BaseModel):
     cursor: str | None = Field(None, max_length=500)
 
 
-@router.post(
-    "/get-user-profiles-and-teacher-search",
-    summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
-    **documented(S.LookupOrSearchOut),
-)
-async def profiles_and_search(
-    deps: AppDeps, identity: CurrentUser, body: Annotated[LookupOrSearch | None, Body()] = None
-):
+def profiles_and_search(deps: Deps, identity: Identity, body: LookupOrSearch | None) -> dict:
     body = body or LookupOrSearch()
     if body.skill is not None or body.skills is not None:
         skills = [body.skill] if body.skill is not None else []
@@ -87,8 +83,20 @@ async def profiles_and_search(
             paging.check_limit(body.limit),
             body.cursor,
         )
-        return OrjsonResponse(
-            {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
-        )
+        return {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
     found = service.lookup(deps, identity, body.email, body.user_id)
-    return OrjsonResponse({"profile": views.profile(found.profile, found.show_mobile)})
+    return {"profile": views.profile(found.profile, found.show_mobile)}
+
+
+# served by the thin dispatch on its happy path (http/fast.py)
+PROFILES_AND_SEARCH = FastRoute(
+    "POST",
+    "/get-user-profiles-and-teacher-search",
+    profiles_and_search,
+    summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
+    doc=documented(S.LookupOrSearchOut),
+    body=LookupOrSearch,
+    optional_body=True,
+)
+PROFILES_AND_SEARCH.add_to(router)
+FAST_ROUTES = (PROFILES_AND_SEARCH,)
