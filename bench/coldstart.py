@@ -4,7 +4,9 @@ the first request add to importing the third-party code that path needs.
     python bench/coldstart.py --out coldstart.json [--runs 10]
 
 Settings are the AWS shape's (DynamoDB, S3, SNS, Cognito URLs pointing at an address nothing
-listens on: building the adapters makes no call, and `/health` touches no backend). Every figure
+listens on: building the adapters makes no call, and `/health` touches no backend), and
+`AWS_LAMBDA_INITIALIZATION_TYPE` is set as in Lambda, so importing the entry module is Lambda's
+init phase: the code is imported and the adapters built (the SDK clients). Every figure
 is the median of `--runs` fresh interpreter processes, interleaved, after the bytecode of `src/`
 is compiled (site-packages is compiled by pip):
 
@@ -12,9 +14,9 @@ is compiled (site-packages is compiled by pip):
 * `dependencies`: importing every third-party module that the entry module plus one `/health`
   invocation load (found by a probe process: the modules in `sys.modules` whose file lives
   outside the standard library and outside `skillsession`);
-* `entry import`: `import skillsession.aws.lambda_handler`;
-* `entry + first request`: that import, then one `/health` event through the handler (the first
-  invocation builds the app and the adapters);
+* `entry import`: `import skillsession.aws.lambda_handler` (the init phase: imports, then the
+  adapters built);
+* `entry + first request`: that import, then one `/health` event through the handler;
 * `first request`: the in-process time of that first invocation, measured inside the process;
   `warm request`: a second invocation.
 """
@@ -47,6 +49,7 @@ AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "bench",
     "AWS_SECRET_ACCESS_KEY": "bench",
     "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
 }
 
 PROBE = f"""

@@ -22,6 +22,7 @@ The events are static files with fixed ids and a fixed instant (requestContext.t
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -425,13 +426,47 @@ def test_subscriptions(walk):
     }
 
 
-def test_module_import_is_lean():
-    code = (
-        "import sys, skillsession.aws.lambda_handler; "
-        "print(any(m in sys.modules for m in ('fastapi', 'boto3', 'botocore', 'mangum')))"
+def _import_entry(env: dict[str, str], probe: str) -> list:
+    """Import the entry module in a fresh interpreter with `env`; run `probe`; its JSON output."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLSESSION_", "AWS_"))}
+    code = f"import json, sys; from skillsession.aws import lambda_handler as entry; {probe}"
+    out = subprocess.run(
+        [sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+RARELY_NEEDED = ("PIL", "icalendar", "boto3", "botocore")
+
+
+def test_module_import_builds_nothing_outside_lambda(tmp_path):
+    """Tests and tools import the entry module freely: no settings read, no client made."""
+    probe = f"print(json.dumps([entry._handler is None, [m for m in {RARELY_NEEDED!r} if m in sys.modules]]))"
+    built, loaded = _import_entry({"SKILLSESSION_DATA_DIR": str(tmp_path)}, probe)
+    assert built is True
+    assert loaded == []
+
+
+def test_lambda_init_phase_builds_the_app_before_the_first_request(tmp_path):
+    """In Lambda's init phase the adapters are built at import; the first request finds them;
+    Pillow and icalendar (an image upload, a mail) stay unimported."""
+    from skillsession.adapters.store.sqlite import SqliteStore
+
+    db = tmp_path / "db.sqlite"
+    SqliteStore.from_url(f"sqlite:///{db}").migrate()  # what a deploy has done
+    env = {
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "SKILLSESSION_DATA_DIR": str(tmp_path),
+        "SKILLSESSION_STORE": f"sqlite:///{db}",
+    }
+    event = str(EVENTS / "health.json")
+    probe = (
+        "built = entry._handler is not None; "
+        f"answer = entry.handler(json.load(open({event!r})), None); "
+        f"print(json.dumps([built, answer['statusCode'], [m for m in ('PIL', 'icalendar') if m in sys.modules]]))"
+    )
+    assert _import_entry(env, probe) == [True, 200, []]
 
 
 def test_expiry_handler_runs_once_and_returns_counts(tmp_path, monkeypatch):

@@ -1,8 +1,12 @@
 """AWS Lambda entry point of the HTTP API: Mangum around the same ASGI app.
 
-The app (FastAPI, the adapters, boto3) is imported and built on the first invocation and reused
-by warm ones; importing this module costs next to nothing. The expiry job does not run here
-(`run_jobs=False`): it has its own function on a schedule (expiry_handler).
+Importing this module imports the app's code (FastAPI, Mangum, the routes); in Lambda's init
+phase (`AWS_LAMBDA_INITIALIZATION_TYPE` is set) it also builds the adapters, so the SDK clients
+exist before the first request, as AWS recommends: the init phase runs before any caller waits,
+with the function's full CPU. Anywhere else (tests, tools) nothing is built until the first
+invocation, so importing this module reads no settings. What only some requests need (Pillow,
+icalendar) stays lazy. The expiry job does not run here (`run_jobs=False`): it has its own
+function on a schedule (expiry_handler).
 
 Mangum's lifespan support is off on purpose: Mangum runs the ASGI lifespan around *every*
 invocation, and the app's shutdown closes the store (the DynamoDB client's connection pool), so
@@ -16,18 +20,20 @@ Cognito verifier trusts them instead of verifying the token again.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-_handler: Any = None
+from mangum import Mangum
+
+from skillsession import bootstrap
+from skillsession.http.app import create_app
 
 
-def _build() -> Any:
-    from mangum import Mangum
-
-    from skillsession import bootstrap
-    from skillsession.http.app import create_app
-
+def _build() -> Mangum:
     return Mangum(create_app(bootstrap.build(), run_jobs=False), lifespan="off")
+
+
+_handler: Any = _build() if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") else None
 
 
 def authorizer_claims(event: dict[str, Any]) -> dict[str, Any] | None:
