@@ -129,3 +129,12 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def demo_login(base_url: str, email: str) -> dict[str, str]:
+    """The Authorization header of a demo-data account (`skillsession demo-data`)."""
+    from skillsession.demo import DEMO_PASSWORD
+
+    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}

@@ -11,8 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from e2e.server import demo_login as login
 from e2e.server import run_cli, shape_server
-from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email
+from skillsession.demo import student_email, tutor_email
 
 STUDENTS = 40
 
@@ -35,12 +36,6 @@ def busy_server(shape, tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-def login(base_url: str, email: str) -> dict:
-    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def test_one_slot_many_students_exactly_one_wins(busy_server):

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from e2e.server import Server, run_cli
-from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email
+from e2e.server import demo_login as login
+from skillsession.demo import student_email, tutor_email
 
 ASKS = 8  # answers per look, each on a new connection (workers take turns accepting)
 
@@ -24,12 +25,6 @@ def two_workers(tmp_path_factory):
     srv.start()
     yield srv
     srv.stop()
-
-
-def login(base_url: str, email: str) -> dict:
-    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
-    assert r.status_code == 200, r.text
-    return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 def test_changes_show_at_once_on_every_worker(two_workers):

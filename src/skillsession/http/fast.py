@@ -36,14 +36,15 @@ from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, ValidationError
 
 from skillsession.http.responses import JsonBytesResponse, OrjsonResponse
-from skillsession.http.security import AppDeps, CurrentUser
+from skillsession.http.security import AppDeps, CurrentUser, bearer_token
+from skillsession.service.bookings import MAX_IDEMPOTENCY_KEY
 
-IDEMPOTENCY_KEY_MAX = 255
 # content types FastAPI reads as JSON and orjson decodes alike (it reads only UTF-8 bodies)
 JSON_TYPES = frozenset(
     {b"application/json", b"application/json; charset=utf-8", b"application/json;charset=utf-8"}
 )
 WANTED = (b"authorization", b"content-type", b"idempotency-key", b"origin")
+CONTENT_TYPE = OrjsonResponse.media_type.encode()  # the FastAPI route's, byte for byte
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +93,7 @@ class FastRoute:
         elif self.query is not None:
             params.append(inspect.Parameter("query", kw, annotation=Annotated[self.query, Query()]))
         if self.idempotency_key:
-            header = Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX)]
+            header = Annotated[str | None, Header(max_length=MAX_IDEMPOTENCY_KEY)]
             params.append(inspect.Parameter("idempotency_key", kw, annotation=header, default=None))
         handler, status = self.handler, self.status
         with_key = self.idempotency_key
@@ -154,7 +155,7 @@ class FastDispatch:
                 "status": self.status,
                 "headers": [
                     (b"content-length", str(len(payload)).encode()),
-                    (b"content-type", b"application/json"),
+                    (b"content-type", CONTENT_TYPE),
                 ],
             }
         )
@@ -182,7 +183,7 @@ class FastDispatch:
             key = seen.get(b"idempotency-key")
             if key is not None:
                 key = key.decode("latin-1")
-                if len(key) > IDEMPOTENCY_KEY_MAX:
+                if len(key) > MAX_IDEMPOTENCY_KEY:
                     raise Fallback
             return self.handler(deps, identity, params, key)
         return self.handler(deps, identity, params)
@@ -226,11 +227,8 @@ class FastDispatch:
     def identify(deps, authorization: bytes | None):
         """As `security.BearerIdentity`, through the same (cached) verifier; a header that is
         not `Bearer <token>` falls back (FastAPI's 401 missing_token)."""
-        if authorization is None:
-            raise Fallback
-        scheme, _, token = authorization.decode("latin-1").partition(" ")
-        token = token.strip()
-        if not token or scheme.lower() != "bearer":
+        token = bearer_token(authorization.decode("latin-1") if authorization else None)
+        if token is None:
             raise Fallback
         return deps.verifier.verify(token)
 

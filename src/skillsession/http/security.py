@@ -12,6 +12,13 @@ from skillsession.ports import Identity
 from skillsession.service.deps import Deps
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None for anything else."""
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    return token if token and scheme.lower() == "bearer" else None
+
+
 class BearerIdentity(HTTPBearer):
     """The OpenAPI bearer scheme and the token check in one dependency.
 
@@ -19,9 +26,8 @@ class BearerIdentity(HTTPBearer):
     `HTTPBearer` under `current_identity` doubled that on every private route."""
 
     async def __call__(self, request: Request) -> Identity:  # type: ignore[override]
-        scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-        token = token.strip()
-        if not scheme or not token or scheme.lower() != "bearer":
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
             raise Unauthorized("missing bearer token", code="missing_token")
         return request.app.state.deps.verifier.verify(token)
 

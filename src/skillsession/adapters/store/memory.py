@@ -202,8 +202,7 @@ class MemoryStore:
             self.windows[window.availability_id] = copy.deepcopy(window)
         for slot in slots:
             self.slots[slot.slot_id] = copy.deepcopy(slot)
-        self._bump(w.tutor_id for w in windows)
-        self._bump(s.tutor_id for s in slots)
+        self._bump([*(w.tutor_id for w in windows), *(s.tutor_id for s in slots)])
 
     @_atomic
     def get_availability(self, availability_id: str) -> Availability | None:
