@@ -38,6 +38,13 @@ class Store(Protocol):
 
     backend_name: str
 
+    def upkeep_job(self) -> Callable[[], None] | None:
+        """The store's housekeeping, for a serving process to run every few tenths of a second
+        off the request path (in a thread). Asking for it hands that work over to the caller:
+        SQLite's commits then leave checkpointing the write-ahead log to the job (up to a
+        safety limit), so no request waits for a checkpoint's writes and fsyncs. None: nothing
+        to do."""
+
     def migrate(self) -> None:
         """Create or upgrade the schema / table. Idempotent."""
 

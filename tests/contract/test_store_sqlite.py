@@ -27,7 +27,12 @@ from factories import (
     request,
 )
 
-from skillsession.adapters.store.sqlite import SCHEMA_VERSION, SqliteStore
+from skillsession.adapters.store.sqlite import (
+    AUTOCHECKPOINT_PAGES,
+    AUTOCHECKPOINT_PAGES_WITH_UPKEEP,
+    SCHEMA_VERSION,
+    SqliteStore,
+)
 from skillsession.domain.errors import SlotUnavailable
 from skillsession.domain.model import BookingStatus, Role, SlotStatus, SubscriptionStatus
 from skillsession.domain.skills import skill_key
@@ -110,6 +115,56 @@ def test_connection_pragmas(db: SqliteStore):
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
     assert conn.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
     assert conn.isolation_level is None
+
+
+def test_commits_checkpoint_until_the_upkeep_job_takes_over(db: SqliteStore):
+    before = db.db  # opened before the hand-over: changed too
+    assert before.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_PAGES
+    job = db.upkeep_job()
+    with ThreadPoolExecutor(1) as pool:
+        later = pool.submit(lambda: db.db).result()
+    for conn in (before, later):
+        limit = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        assert limit == AUTOCHECKPOINT_PAGES_WITH_UPKEEP
+    database = Path(db.path)
+    size = database.stat().st_size
+    publish(db, "tutor-1", at(48), hours=200)  # new pages go to the log, not the database
+    assert database.stat().st_size == size
+    with ThreadPoolExecutor(1) as pool:  # as the server runs it: in a thread
+        pool.submit(job).result()
+    assert database.stat().st_size > size  # copied into the database
+    job()  # nothing left to copy: a no-op
+
+
+def test_upkeep_checkpoints_while_other_connections_read_and_write(db: SqliteStore):
+    """Readers keep their snapshot, writers go on, every write lands; two jobs (two worker
+    processes) may run at once."""
+    job = db.upkeep_job()
+    other = SqliteStore(db.path)
+    other_job = other.upkeep_job()
+    _, slots = publish(db, "tutor-1", at(48), hours=40)
+    reader = sqlite3.connect(db.path, isolation_level=None)
+    reader.execute("BEGIN")
+    seen = reader.execute("SELECT count(*) FROM bookings").fetchone()[0]
+    stop = threading.Event()
+
+    def checkpoints():
+        while not stop.is_set():
+            job()
+            other_job()
+
+    with ThreadPoolExecutor(2) as pool:
+        running = [pool.submit(checkpoints), pool.submit(checkpoints)]
+        for i, slot in enumerate(slots):
+            request(db if i % 2 else other, slot, student_id=f"student-{i}")
+        stop.set()
+        for future in running:
+            future.result()
+    assert reader.execute("SELECT count(*) FROM bookings").fetchone()[0] == seen
+    reader.execute("COMMIT")
+    assert reader.execute("SELECT count(*) FROM bookings").fetchone()[0] == seen + len(slots)
+    reader.close()
+    other.close()
 
 
 def test_one_connection_per_thread(db: SqliteStore):

@@ -233,6 +233,9 @@ class DynamoStore:
     def migrate(self) -> None:
         ensure_table(self.client, self.table)
 
+    def upkeep_job(self) -> None:
+        return None
+
     def close(self) -> None:
         close = getattr(self.client, "close", None)
         if close is not None:

@@ -66,6 +66,9 @@ class MemoryStore:
     def migrate(self) -> None:
         pass
 
+    def upkeep_job(self) -> None:
+        return None
+
     def close(self) -> None:
         pass
 

@@ -63,6 +63,14 @@ def schema_statements(script: str) -> Iterator[str]:
             buffer = ""
 
 
+# SQLite's default: a commit that leaves the write-ahead log at 1,000 pages or more checkpoints
+# it (copies the pages into the database, fsyncs both): ~6 ms, every ~300 booking requests, on
+# the request that happens to cross the line. With `upkeep_job` running, commits only do it past
+# this safety limit (~40 MB of log), should the job fall behind or stop.
+AUTOCHECKPOINT_PAGES = 1000
+AUTOCHECKPOINT_PAGES_WITH_UPKEEP = 10_000
+
+
 class SqliteStore:
     backend_name = "sqlite"
 
@@ -71,6 +79,7 @@ class SqliteStore:
         self._local = threading.local()
         self._connections: list[tuple[int, sqlite3.Connection]] = []
         self._lock = threading.Lock()
+        self._upkeep_pid: int | None = None  # the process whose upkeep job checkpoints
 
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
@@ -97,6 +106,7 @@ class SqliteStore:
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA cache_size = -65536")  # at most 64 MiB of pages per connection
+            conn.execute(f"PRAGMA wal_autocheckpoint = {self._autocheckpoint_pages()}")
             local.conn, local.pid = conn, os.getpid()
             with self._lock:
                 self._connections.append((local.pid, conn))
@@ -115,6 +125,32 @@ class SqliteStore:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise
+
+    def _autocheckpoint_pages(self) -> int:
+        if self._upkeep_pid == os.getpid():
+            return AUTOCHECKPOINT_PAGES_WITH_UPKEEP
+        return AUTOCHECKPOINT_PAGES
+
+    def upkeep_job(self) -> Callable[[], None]:
+        """Checkpointing the write-ahead log, handed to the caller (see `Store.upkeep_job`):
+        this process's connections, open and to come, checkpoint on commit only past the
+        safety limit. Each run is a PASSIVE checkpoint: it copies what no reader still needs
+        and never blocks readers or writers. Worker processes each run their own; SQLite lets
+        one checkpoint at a time (the others return at once)."""
+        self._upkeep_pid = os.getpid()
+        with self._lock:
+            mine = [c for pid, c in self._connections if pid == self._upkeep_pid]
+        for conn in mine:
+            conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES_WITH_UPKEEP}")
+        return self.checkpoint
+
+    def checkpoint(self) -> None:
+        """One PASSIVE checkpoint of the write-ahead log (a no-op when it is empty)."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.OperationalError as exc:  # another connection is checkpointing
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
 
     def _one(self, sql: str, params: tuple | list = ()):
         return self.db.execute(sql, params).fetchone()
