@@ -132,6 +132,16 @@ class Store(Protocol):
         must then not be cached)."""
 
     # -- bookings ---------------------------------------------------------------------------
+    def booking_list_version(self, user_id: str) -> int | None:
+        """A number that changes whenever anything a list of the user's bookings shows may have
+        changed: every method that writes a booking (`request_booking`, `transition_booking`,
+        `expire`) changes the versions of both its tutor and its student, and every method that
+        writes a profile (`save_profile`, `set_profile_image`, `bulk_insert`) changes every
+        user's version (lists show the other party's name and e-mail), each in the same
+        transaction as the write. Never reused for another state of what the user's lists
+        show. One point read. None: this store keeps no version (booking lists must then not
+        be cached)."""
+
     def request_booking(
         self,
         booking: Booking,

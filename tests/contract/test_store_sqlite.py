@@ -82,23 +82,63 @@ def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
         "notifications",
         "subscriptions",
         "slot_versions",
+        "list_versions",
+        "list_version_counter",
     } <= tables
 
 
-def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
-    """v1 (before slot_versions) had the same tables and indexes but that one: a v1 file is a
-    v2 file without it. The upgrade keeps the data; tutors start at version 0."""
-    _, slots = publish(db, "tutor", at(days=1), hours=2)
-    db.db.execute("DROP TABLE slot_versions")
-    db.db.execute("PRAGMA user_version = 1")
+def _downgrade(db: SqliteStore, version: int) -> None:
+    """Make `db` the file an older schema would have left: v2 had every table but the list
+    version ones, v1 neither slot_versions."""
+    db.db.execute("DROP TABLE list_versions")
+    db.db.execute("DROP TABLE list_version_counter")
+    if version < 2:
+        db.db.execute("DROP TABLE slot_versions")
+    db.db.execute(f"PRAGMA user_version = {version}")
     db.close()
+
+
+def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
+    """v1 (before slot_versions) had the same tables and indexes but the versions: the upgrade
+    keeps the data; tutors start at version 0."""
+    _, slots = publish(db, "tutor", at(days=1), hours=2)
+    _downgrade(db, 1)
     upgraded = SqliteStore(db.path)
     upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert upgraded.get_slot(slots[0].slot_id) == slots[0]
     assert upgraded.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.slot_version("tutor") == 1
+    assert upgraded.booking_list_version("tutor") == 1
+    upgraded.close()
+
+
+def test_migrate_upgrades_a_version_2_database(db: SqliteStore):
+    """v2 (before the booking list versions): the upgrade keeps the data and the slot versions;
+    every user starts at list version 0, and the next booking or profile write moves it."""
+    db.save_profile(make_profile("tutor"))
+    _, slots = publish(db, "tutor", at(days=1), hours=2)
+    booking = request(db, slots[0])
+    slot_version = db.slot_version("tutor")
+    _downgrade(db, 2)
+    upgraded = SqliteStore(db.path)
+    upgraded.migrate()
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.get_booking(booking.booking_id) == booking
+    assert upgraded.slot_version("tutor") == slot_version
+    assert upgraded.booking_list_version("tutor") == 0
+    assert upgraded.booking_list_version(booking.student_id) == 0
+    request(upgraded, slots[1], "student-2")
+    assert upgraded.booking_list_version("tutor") == 1
+    assert upgraded.booking_list_version("student-2") == 1
+    assert upgraded.booking_list_version(booking.student_id) == 0
+    upgraded.save_profile(make_profile("student-2"))
+    assert upgraded.booking_list_version(booking.student_id) == 2
+    again = SqliteStore(db.path)
+    again.migrate()  # now a no-op: the versions stay
+    assert again.booking_list_version("tutor") == 2
+    again.close()
     upgraded.close()
 
 
@@ -347,6 +387,8 @@ def test_plans_use_the_intended_indexes(db: SqliteStore):
     assert "availability_live_by_tutor" in overlap and "TEMP B-TREE" not in overlap
     version = plan("SELECT version FROM slot_versions WHERE tutor_id = 't'")
     assert version == "SEARCH slot_versions USING PRIMARY KEY (tutor_id=?)"
+    lists = plan("SELECT max(version) FROM list_versions WHERE owner IN ('u', '')")
+    assert lists == "SEARCH list_versions USING PRIMARY KEY (owner=?)"
 
 
 # -- concurrency ----------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """Random sequences of request / accept / reject / cancel / expire / time passing on a handful of
 slots, run against every Store adapter and checked step by step against a small model: a slot
 never has two live bookings, the store's consistency check stays empty, and a slot version (where
-the store keeps one) never names two different states of the tutor's slots."""
+the store keeps one) never names two different states of the tutor's slots, nor a booking list
+version two different states of a user's bookings."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ class BookingMachine(RuleBasedStateMachine):
         self.slot_list = slots
         self.model = Model()
         self.versions: dict[int, tuple] = {}  # slot version -> the slot statuses it was seen with
+        self.list_versions: dict[tuple[str, int], tuple] = {}  # (user, list version) -> bookings
         for slot in slots:
             self.model.slots[slot.slot_id] = SlotStatus.AVAILABLE
             self.model.starts[slot.slot_id] = slot.start
@@ -202,6 +204,23 @@ class BookingMachine(RuleBasedStateMachine):
             return
         state = tuple(sorted(self.model.slots.items()))
         assert self.versions.setdefault(version, state) == state, version
+
+    @invariant()
+    def one_list_version_one_state(self) -> None:
+        """What cached booking lists rely on: for each user, an equal list version means equal
+        bookings of theirs (as tutor or student)."""
+        for user in ("tutor", *STUDENTS):
+            version = self.store.booking_list_version(user)
+            if version is None:
+                return
+            theirs = tuple(
+                sorted(
+                    (b.booking_id, b.booking_status)
+                    for b in self.model.bookings.values()
+                    if user in (b.tutor_id, b.student_id)
+                )
+            )
+            assert self.list_versions.setdefault((user, version), theirs) == theirs, user
 
 
 def _machine_test(backend: str):

@@ -19,8 +19,9 @@ from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Role
 from skillsession.http import views
+from skillsession.http.answer_cache import cache_for
 from skillsession.http.app import create_app
-from skillsession.http.slot_cache import cache_for, teacher_slots_json
+from skillsession.http.slot_cache import teacher_slots_json
 from skillsession.service import availability, bookings, expiry
 from skillsession.service.availability import SlotQuery
 

@@ -336,6 +336,34 @@ def test_booking_lists(apps, world, expected_path, actor, path, kwargs, status):
         assert "bookings" in r.json()
 
 
+def test_booking_lists_twice_serve_the_cached_bytes_alike(deps, apps, world):
+    """Misses and hits (the cache lives with the store's `Deps`), before and after a write."""
+    tokens = world["tokens"]
+    asks = [
+        ("tutor", "/get-pending-booking-slots", {}),
+        ("tutor", "/get-teacher-bookings", {"status": "accepted"}),
+        ("student", "/get-student-bookings", {"limit": "2"}),
+        ("student", "/get-pending-booking-slots", {}),
+    ]
+
+    def look() -> list[dict]:
+        answers = []
+        for actor, path, params in asks:
+            for _ in range(3):
+                r = check(apps, THIN, "GET", path, as_=actor, tokens=tokens, params=params)
+            assert r.status_code == 200
+            answers.append(r.json())
+        return answers
+
+    pending, accepted, _, mine = look()
+    assert len(pending["bookings"]) == 2 and len(accepted["bookings"]) == 1
+    first = next(b for b in mine["bookings"] if b["booking_status"] == "pending")
+    bookings.respond(deps, world["tutor"], first["booking_id"], "accept", None)
+    pending, accepted, _, mine = look()
+    assert len(pending["bookings"]) == 1 and len(accepted["bookings"]) == 2
+    assert mine["bookings"] == []
+
+
 CREATE = "/create-booking-request"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import time as tz_time
@@ -18,6 +18,9 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.profiles import EDITABLE_FIELDS, ROLE_FIELDS
 from skillsession.ports import SignedUrl
+
+if TYPE_CHECKING:
+    from skillsession.service.bookings import BookingList
 
 PROFILE_FIELDS = ("user_id", "email", "role", *EDITABLE_FIELDS)
 
@@ -139,6 +142,15 @@ def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile])
     out["student"] = person(profiles.get(b.student_id))
     out["tutor"] = person(profiles.get(b.tutor_id))
     return out
+
+
+def booking_list(found: BookingList) -> dict[str, Any]:
+    """A page of bookings with their parties, in the caller's zone."""
+    tz, profiles = found.time_zone, found.profiles
+    return {
+        "bookings": [booking_with_parties(b, tz, profiles) for b in found.bookings],
+        "next_cursor": found.next_cursor,
+    }
 
 
 def signed_url(url: SignedUrl, base_url: str = "") -> dict[str, Any]:

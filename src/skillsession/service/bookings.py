@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import bookings as rules
@@ -129,17 +129,49 @@ class BookingQuery:
     cursor: str | None = None
 
 
+@dataclass(frozen=True)
+class BookingListing:
+    """A list query resolved and checked: whose bookings (as which party), which status,
+    which start range, which page, with the local fields in which zone. Everything in the
+    answer follows from it, the user's bookings and the profiles of their parties (not from
+    the time: no list filters or renders by the clock)."""
+
+    user_id: str
+    role: Role
+    zone: ZoneInfo  # the caller's: the list's local fields and dates are in it
+    status: BookingStatus | None  # None: all
+    start_from: datetime | None
+    start_before: datetime | None
+    limit: int
+    after: tuple[datetime, str] | None  # the cursor's (start, booking_id)
+
+
 def pending(deps: Deps, identity: Identity, limit: int | None, cursor: str | None) -> BookingList:
-    profile = require_profile(deps, identity)
-    query = BookingQuery(status=BookingStatus.PENDING.value, limit=limit, cursor=cursor)
-    return _list(deps, profile, query)
+    return read_list(deps, resolve_pending(deps, identity, limit, cursor))
 
 
 def for_role(deps: Deps, identity: Identity, role: Role, query: BookingQuery) -> BookingList:
-    return _list(deps, require_profile(deps, identity, role), query)
+    return read_list(deps, resolve_for_role(deps, identity, role, query))
 
 
-def _list(deps: Deps, profile: Profile, query: BookingQuery) -> BookingList:
+def resolve_pending(
+    deps: Deps, identity: Identity, limit: int | None, cursor: str | None
+) -> BookingListing:
+    """Pending requests, as the caller's role sees them (tutor: to me; student: mine)."""
+    profile = require_profile(deps, identity)
+    query = BookingQuery(status=BookingStatus.PENDING.value, limit=limit, cursor=cursor)
+    return _resolve(profile, query)
+
+
+def resolve_for_role(
+    deps: Deps, identity: Identity, role: Role, query: BookingQuery
+) -> BookingListing:
+    return _resolve(require_profile(deps, identity, role), query)
+
+
+def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
+    """Every check of a list query (422 on a bad limit, status, date or cursor), reading
+    nothing but the caller's profile (done by the caller)."""
     limit = paging.check_limit(query.limit)
     status = _status(query.status)
     tz = tz_time.zone(profile.time_zone)
@@ -157,15 +189,37 @@ def _list(deps: Deps, profile: Profile, query: BookingQuery) -> BookingList:
     if query.cursor:
         start_iso, booking_id = paging.decode(query.cursor, 2)
         after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+    return BookingListing(
+        profile.user_id, profile.role, tz, status, start_from, start_before, limit, after
+    )
+
+
+def read_list(deps: Deps, listing: BookingListing) -> BookingList:
+    """The listing's page of bookings, ordered by (start, booking_id), with their parties."""
     fetch = (
         deps.store.bookings_for_tutor
-        if profile.role == Role.TUTOR
+        if listing.role == Role.TUTOR
         else deps.store.bookings_for_student
     )
-    found = fetch(profile.user_id, status, start_from, start_before, limit + 1, after)
-    items, next_cursor = paging.page(found, limit, lambda b: [tz_time.iso(b.start), b.booking_id])
+    found = fetch(
+        listing.user_id,
+        listing.status,
+        listing.start_from,
+        listing.start_before,
+        listing.limit + 1,
+        listing.after,
+    )
+    items, next_cursor = paging.page(
+        found, listing.limit, lambda b: [tz_time.iso(b.start), b.booking_id]
+    )
     ids = {b.tutor_id for b in items} | {b.student_id for b in items}
-    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, tz)
+    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, listing.zone)
+
+
+def list_version(deps: Deps, listing: BookingListing) -> int | None:
+    """The user's booking list version (see `Store.booking_list_version`); None: answers are
+    not cacheable."""
+    return deps.store.booking_list_version(listing.user_id)
 
 
 def _status(value: str | None) -> BookingStatus | None:

@@ -42,6 +42,9 @@ def _atomic(method):
     return locked
 
 
+PROFILES = ""  # the list-version owner that stands for every profile (no user id is empty)
+
+
 def _skill_keys(profile: Profile) -> set[str]:
     return {skill_key(s) for s in profile.teaching_skills or []} - {""}
 
@@ -62,6 +65,10 @@ class MemoryStore:
         self.notifications: dict[str, Notification] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self.slot_versions: dict[str, int] = {}  # tutor_id -> bumped with each slot write
+        # booking list versions: user_id (or PROFILES, for every profile) -> a value of the
+        # counter, which goes up with each write that bumps any of them (see booking_list_version)
+        self.list_versions: dict[str, int] = {}
+        self.list_version_counter = 0
 
     def migrate(self) -> None:
         pass
@@ -146,6 +153,7 @@ class MemoryStore:
         if existing is not None:
             stored.created_at, stored.image_key = existing.created_at, existing.image_key
         self.profiles[profile.user_id] = stored
+        self._bump_lists([PROFILES])
 
     @_atomic
     def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
@@ -153,6 +161,7 @@ class MemoryStore:
         if profile is None:
             raise NotFound("no such profile", code="profile_not_found")
         previous, profile.image_key = profile.image_key, image_key
+        self._bump_lists([PROFILES])
         return previous
 
     @_atomic
@@ -255,6 +264,18 @@ class MemoryStore:
 
     # -- bookings ---------------------------------------------------------------------------
     @_atomic
+    def booking_list_version(self, user_id: str) -> int | None:
+        """The later of the user's own version and the profiles' one: both come from one
+        counter that every bump raises, so any bump of either makes this a number it never was."""
+        return max(self.list_versions.get(user_id, 0), self.list_versions.get(PROFILES, 0))
+
+    def _bump_lists(self, owners) -> None:
+        """A new list version for each owner (user ids, or PROFILES), inside the writing method."""
+        self.list_version_counter += 1
+        for owner in owners:
+            self.list_versions[owner] = self.list_version_counter
+
+    @_atomic
     def request_booking(
         self,
         booking: Booking,
@@ -283,6 +304,7 @@ class MemoryStore:
             booking_status=BookingStatus.PENDING,
         )
         self.bookings[stored.booking_id] = stored
+        self._bump_lists([stored.tutor_id, stored.student_id])
         self._notify(notification)
         if idempotency_key is not None:
             self.idempotency[stored.student_id, idempotency_key] = stored.booking_id
@@ -312,6 +334,7 @@ class MemoryStore:
             slot = self.slots[booking.slot_id]
             slot.slot_status = slot_status
             self._bump([slot.tutor_id])
+        self._bump_lists([booking.tutor_id, booking.student_id])
         if notification is not None:
             self._notify(notification)
         return booking
@@ -388,10 +411,12 @@ class MemoryStore:
             booking.booking_status, booking.updated_at = BookingStatus.EXPIRED, now
             self.slots[booking.slot_id].slot_status = SlotStatus.EXPIRED
             self._bump([booking.tutor_id])
+            self._bump_lists([booking.tutor_id, booking.student_id])
             self._notify(notify_expired(copy.deepcopy(booking)))
             result.bookings_expired += 1
         for booking in self._due(BookingStatus.ACCEPTED, lambda b: b.end, now, limit):
             booking.booking_status, booking.updated_at = BookingStatus.COMPLETED, now
+            self._bump_lists([booking.tutor_id, booking.student_id])
             result.bookings_completed += 1
         return result
 
@@ -483,6 +508,8 @@ class MemoryStore:
         ):
             table.update({getattr(item, key): copy.deepcopy(item) for item in items})
         self._bump([*(a.tutor_id for a in availabilities), *(s.tutor_id for s in slots)])
+        if profiles:
+            self._bump_lists([PROFILES])
 
     @_atomic
     def check_consistency(self) -> list[str]:

@@ -36,7 +36,9 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.skills import skill_key
 
-SCHEMA_VERSION = 2  # 2: slot_versions (the script is idempotent: v1 upgrades by running it)
+# 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
+# and v2 databases upgrade by running it)
+SCHEMA_VERSION = 3
 SCHEMA_FILE = "sqlite_schema.sql"
 
 INSERT_USER = insert_sql("users", rows.USER_COLUMNS)
@@ -50,6 +52,12 @@ LIVE = "('pending', 'accepted')"
 BUMP_SLOT_VERSION = (
     "INSERT INTO slot_versions (tutor_id, version) VALUES (?, 1) "
     "ON CONFLICT (tutor_id) DO UPDATE SET version = version + 1"
+)
+PROFILES = ""  # the list-version owner that stands for every profile (no user id is empty)
+NEXT_LIST_VERSION = "UPDATE list_version_counter SET value = value + 1 WHERE id = 1 RETURNING value"
+SET_LIST_VERSION = (
+    "INSERT INTO list_versions (owner, version) VALUES (?, ?) "
+    "ON CONFLICT (owner) DO UPDATE SET version = excluded.version"
 )
 
 
@@ -287,6 +295,7 @@ class SqliteStore:
             )
             db.execute("DELETE FROM tutor_skills WHERE tutor_id = ?", (profile.user_id,))
             db.executemany(INSERT_SKILL, _skill_rows(profile))
+            _bump_lists(db, [PROFILES])
 
     def set_profile_image(self, user_id: str, image_key: str | None) -> str | None:
         with self._tx() as db:
@@ -296,6 +305,7 @@ class SqliteStore:
             if row is None:
                 raise NotFound("no such profile", code="profile_not_found")
             db.execute("UPDATE profiles SET image_key = ? WHERE user_id = ?", (image_key, user_id))
+            _bump_lists(db, [PROFILES])
             return row[0]
 
     def search_tutors(
@@ -413,6 +423,13 @@ class SqliteStore:
         return rows.tutor_slots(found, tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
+    def booking_list_version(self, user_id: str) -> int | None:
+        """The later of the user's own version and the profiles' one (see `_bump_lists`)."""
+        row = self._one(
+            "SELECT max(version) FROM list_versions WHERE owner IN (?, ?)", (user_id, PROFILES)
+        )
+        return row[0] or 0
+
     def request_booking(
         self,
         booking: Booking,
@@ -453,6 +470,7 @@ class SqliteStore:
                 booking_status=BookingStatus.PENDING,
             )
             db.execute(INSERT_BOOKING, rows.booking_params(stored))
+            _bump_lists(db, [stored.tutor_id, stored.student_id])
             self._notify(db, notification)
             if idempotency_key is not None:
                 db.execute(
@@ -493,6 +511,7 @@ class SqliteStore:
                 (slot_status.value, booking.slot_id),
             )
             _bump(db, [booking.tutor_id])
+            _bump_lists(db, [booking.tutor_id, booking.student_id])
             if notification is not None:
                 self._notify(db, notification)
         return booking
@@ -579,7 +598,7 @@ class SqliteStore:
                 f"ORDER BY start LIMIT ?) RETURNING {rows.BOOKING_COLUMNS}",
                 (at, at, limit),
             ).fetchall()
-            tutors = []
+            tutors, parties = [], []
             for row in expired:
                 booking = rows.booking(row)
                 db.execute(
@@ -587,16 +606,20 @@ class SqliteStore:
                 )
                 self._notify(db, notify_expired(booking))
                 tutors.append(booking.tutor_id)
+                parties += [booking.tutor_id, booking.student_id]
             _bump(db, tutors)
+            _bump_lists(db, parties)
             result.bookings_expired = len(expired)
         with self._tx() as db:
-            result.bookings_completed = db.execute(
+            completed = db.execute(
                 "UPDATE bookings SET booking_status = 'completed', updated_at = ? "
                 "WHERE booking_status = 'accepted' AND booking_id IN (SELECT booking_id "
                 "FROM bookings WHERE booking_status = 'accepted' AND \"end\" <= ? "
-                'ORDER BY "end" LIMIT ?)',
+                'ORDER BY "end" LIMIT ?) RETURNING tutor_id, student_id',
                 (at, at, limit),
-            ).rowcount
+            ).fetchall()
+            _bump_lists(db, [party for pair in completed for party in pair])
+            result.bookings_completed = len(completed)
         return result
 
     # -- notifications (outbox) and subscriptions ------------------------------------------
@@ -705,6 +728,8 @@ class SqliteStore:
                 )
                 db.executemany(INSERT_SLOT, [rows.slot_params(s) for s in slots])
                 _bump(db, [*(a.tutor_id for a in availabilities), *(s.tutor_id for s in slots)])
+                if profiles:
+                    _bump_lists(db, [PROFILES])
         except sqlite3.IntegrityError as exc:
             raise Conflict(f"bulk insert rejected: {exc}", code="bulk_conflict") from exc
 
@@ -721,6 +746,17 @@ class SqliteStore:
 def _bump(db: sqlite3.Connection, tutor_ids: list[str]) -> None:
     """A new slot version for each tutor, inside the caller's transaction."""
     db.executemany(BUMP_SLOT_VERSION, [(t,) for t in dict.fromkeys(tutor_ids)])
+
+
+def _bump_lists(db: sqlite3.Connection, owners: list[str]) -> None:
+    """A new booking list version for each owner (user ids, or PROFILES for every profile),
+    inside the caller's transaction: the next value of one counter, so it is above every version
+    any owner has (`booking_list_version` reads the later of the user's and the profiles')."""
+    owners = list(dict.fromkeys(owners))
+    if not owners:
+        return
+    (version,) = db.execute(NEXT_LIST_VERSION).fetchall()[0]
+    db.executemany(SET_LIST_VERSION, [(owner, version) for owner in owners])
 
 
 def _skill_rows(profile: Profile) -> list[tuple[str, str]]:

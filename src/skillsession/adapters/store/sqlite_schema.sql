@@ -1,4 +1,5 @@
--- SkillSession on SQLite, schema version 2 (v2 added slot_versions). Applied by SqliteStore.migrate() inside one
+-- SkillSession on SQLite, schema version 3 (v2 added slot_versions, v3 list_versions and
+-- list_version_counter). Applied by SqliteStore.migrate() inside one
 -- transaction; every statement is idempotent. Instants are INTEGER unix seconds (UTC); lists and
 -- payloads are JSON text. Every request-path query is served by one of the indexes below
 -- (tests/contract/test_store_sqlite.py checks the plans).
@@ -80,6 +81,21 @@ CREATE TABLE IF NOT EXISTS slot_versions (
     tutor_id TEXT PRIMARY KEY,
     version  INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- booking list versions, for cached booking lists: one row per user whose bookings were ever
+-- written, and one with owner '' for every profile (lists show the other party's name). Each
+-- write of a booking sets its tutor's and student's rows, each profile write the '' row, in its
+-- own transaction, to the next value of the counter below: a user's version is the later of
+-- their row and the '' row, and any such write makes it a value it never had.
+CREATE TABLE IF NOT EXISTS list_versions (
+    owner   TEXT PRIMARY KEY,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS list_version_counter (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    value INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO list_version_counter (id, value) VALUES (1, 0);
 
 CREATE TABLE IF NOT EXISTS bookings (
     booking_id         TEXT PRIMARY KEY,

@@ -8,8 +8,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
+from skillsession.http import list_cache, views
 from skillsession.http import schemas as S
-from skillsession.http import views
 from skillsession.http.fast import FastRoute
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
@@ -96,22 +96,14 @@ class ListQuery(BaseModel):
     cursor: str | None = Field(None, max_length=500)
 
 
-def _render(found: service.BookingList) -> dict:
-    tz = found.time_zone
-    return {
-        "bookings": [views.booking_with_parties(b, tz, found.profiles) for b in found.bookings],
-        "next_cursor": found.next_cursor,
-    }
-
-
-def get_pending_booking_slots(deps: Deps, identity: Identity, query: PageQuery) -> dict:
-    return _render(service.pending(deps, identity, query.limit, query.cursor))
+def get_pending_booking_slots(deps: Deps, identity: Identity, query: PageQuery) -> bytes:
+    return list_cache.pending_json(deps, identity, query.limit, query.cursor)
 
 
 def _list_route(role: Role):
-    def handler(deps: Deps, identity: Identity, q: ListQuery) -> dict:
+    def handler(deps: Deps, identity: Identity, q: ListQuery) -> bytes:
         query = service.BookingQuery(q.status, q.from_date, q.to_date, q.limit, q.cursor)
-        return _render(service.for_role(deps, identity, role, query))
+        return list_cache.bookings_json(deps, identity, role, query)
 
     return handler
 

@@ -1,11 +1,12 @@
-"""The rendered-slots cache on its own: LRU by bytes, the version check, `valid_until`."""
+"""The rendered-answers cache (slots, booking lists) on its own: LRU by bytes, the version
+check, `valid_until`."""
 
 from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
 
-from skillsession.http.slot_cache import ENTRY_OVERHEAD, SlotCache
+from skillsession.http.answer_cache import ENTRY_OVERHEAD, AnswerCache
 
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
 
@@ -15,7 +16,7 @@ def body(n: int, fill: bytes = b"x") -> bytes:
 
 
 def test_hit_needs_the_same_version():
-    cache = SlotCache(10_000)
+    cache = AnswerCache(10_000)
     cache.put("k", 3, None, b"answer")
     assert cache.get("k", 3, NOW) == b"answer"
     assert cache.get("k", 3, NOW + timedelta(days=400)) == b"answer"  # no time limit
@@ -26,7 +27,7 @@ def test_hit_needs_the_same_version():
 
 
 def test_valid_until_is_exclusive():
-    cache = SlotCache(10_000)
+    cache = AnswerCache(10_000)
     until = NOW + timedelta(hours=1)
     cache.put("k", 1, until, b"answer")
     assert cache.get("k", 1, until - timedelta(microseconds=1)) == b"answer"
@@ -35,7 +36,7 @@ def test_valid_until_is_exclusive():
 
 
 def test_put_replaces_and_counts_bytes():
-    cache = SlotCache(10_000)
+    cache = AnswerCache(10_000)
     cache.put("k", 1, None, body(1_000))
     cache.put("k", 2, None, body(2_000))
     assert cache.size == 2_000 and len(cache) == 1
@@ -45,7 +46,7 @@ def test_put_replaces_and_counts_bytes():
 
 
 def test_least_recently_used_goes_first_when_bytes_run_out():
-    cache = SlotCache(3_000)
+    cache = AnswerCache(3_000)
     for key in "abc":
         cache.put(key, 1, None, body(1_000, key.encode()))
     assert cache.size == 3_000
@@ -57,7 +58,7 @@ def test_least_recently_used_goes_first_when_bytes_run_out():
 
 
 def test_a_body_bigger_than_the_cache_is_not_stored():
-    cache = SlotCache(3_000)
+    cache = AnswerCache(3_000)
     cache.put("small", 1, None, body(1_000))
     cache.put("huge", 1, None, body(3_001))
     assert cache.get("huge", 1, NOW) is None
@@ -65,15 +66,15 @@ def test_a_body_bigger_than_the_cache_is_not_stored():
 
 
 def test_size_zero_stores_nothing():
-    cache = SlotCache(0)
+    cache = AnswerCache(0)
     assert not cache.enabled
     cache.put("k", 1, None, b"")
     assert len(cache) == 0 and cache.get("k", 1, NOW) is None
-    assert SlotCache(-5).max_bytes == 0
+    assert AnswerCache(-5).max_bytes == 0
 
 
 def test_threads_keep_the_byte_count_right():
-    cache = SlotCache(50_000)
+    cache = AnswerCache(50_000)
 
     def hammer(t: int) -> None:
         for i in range(2_000):

@@ -1,0 +1,107 @@
+"""Rendered answers kept per worker process, checked against a version on every request.
+
+One byte-bounded LRU per `Deps` (so per process) serves every cached route: get-teacher-slots
+(`http/slot_cache.py`, checked against the tutor's slot version) and the three booking lists
+(`http/list_cache.py`, checked against the caller's booking list version). One budget for all
+of them, `SKILLSESSION_SLOT_CACHE_BYTES` (0: off): the least recently used answer goes first,
+whichever route it belongs to, so the bytes follow the traffic. Keys start with the route's
+tag, so two routes never share an entry.
+
+The rule every user of `cached` keeps (the modules above argue it for their answers): the
+version is read before any data the answer is made of, changes in the same transaction as
+every write that can change the answer, and is never reused; what changes with the time alone
+ends the entry at its `valid_until`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime
+
+from skillsession.service.deps import Deps
+
+ENTRY_OVERHEAD = 400  # bytes an entry costs besides its body (key, tuple, dict slot), roughly
+
+
+class AnswerCache:
+    """A byte-bounded LRU of (version, valid_until, body) by key. Thread-safe: one lock around
+    each look-up or store (the routes run on the event loop, but nothing forbids a thread)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max(0, max_bytes)
+        self.size = 0  # bytes held, as counted by `_cost`
+        self._entries: OrderedDict[Hashable, tuple[int, datetime | None, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: Hashable, version: int, now: datetime) -> bytes | None:
+        """The stored body if it was stored under `version` and `now` is before its
+        `valid_until`; else None (and a stale entry is dropped)."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            stored_version, valid_until, body = entry
+            if stored_version != version or (valid_until is not None and now >= valid_until):
+                del self._entries[key]
+                self.size -= _cost(body)
+                return None
+            self._entries.move_to_end(key)
+            return body
+
+    def put(self, key: Hashable, version: int, valid_until: datetime | None, body: bytes) -> None:
+        """Store (replacing any entry under `key`), then evict the least recently used entries
+        until the bytes held fit. A body bigger than the whole cache is not stored."""
+        cost = _cost(body)
+        if cost > self.max_bytes:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self.size -= _cost(old[2])
+            self._entries[key] = (version, valid_until, body)
+            self.size += cost
+            while self.size > self.max_bytes:
+                _, evicted = self._entries.popitem(last=False)
+                self.size -= _cost(evicted[2])
+
+
+def _cost(body: bytes) -> int:
+    return len(body) + ENTRY_OVERHEAD
+
+
+def cache_for(deps: Deps) -> AnswerCache:
+    """The answer cache of this process's `Deps` (made on first use, sized by the settings)."""
+    cache = deps.caches.get("answers")
+    if cache is None:
+        cache = deps.caches.setdefault("answers", AnswerCache(deps.settings.slot_cache_bytes))
+    return cache
+
+
+def cached(
+    deps: Deps,
+    key: Hashable,
+    version: Callable[[], int | None],
+    render: Callable[[], tuple[bytes, datetime | None]],
+) -> bytes:
+    """The answer under `key`: the stored bytes if they were stored under the version read now
+    and are still valid, else `render()`'s (body, valid_until), stored under the version read
+    *before* rendering. `version()` None: not cacheable (the store keeps no version)."""
+    cache = cache_for(deps)
+    stamp = version() if cache.enabled else None
+    if stamp is not None:
+        body = cache.get(key, stamp, deps.now())
+        if body is not None:
+            return body
+    body, valid_until = render()
+    if stamp is not None:
+        cache.put(key, stamp, valid_until, body)
+    return body
