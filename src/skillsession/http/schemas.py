@@ -4,45 +4,53 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class ErrorBody(BaseModel):
+class ApiModel(BaseModel):
+    """Every request and response model of the API. Validators are built on first use
+    (`defer_build`), not at import: a Lambda container builds those of the routes it serves;
+    the import (its init phase) does not build the ~40 models of every route."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class ErrorBody(ApiModel):
     code: str = Field(examples=["slot_unavailable"])
     message: str
     details: dict[str, Any]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(ApiModel):
     error: ErrorBody
 
 
-class HealthOut(BaseModel):
+class HealthOut(ApiModel):
     status: str = Field(examples=["ok"])
     backends: dict[str, str]
 
 
-class SignupOut(BaseModel):
+class SignupOut(ApiModel):
     user_id: str
     email: str
     status: str = Field(examples=["unconfirmed"])
 
 
-class StatusOut(BaseModel):
+class StatusOut(ApiModel):
     status: str
 
 
-class TokenOut(BaseModel):
+class TokenOut(ApiModel):
     access_token: str
     token_type: str = Field(examples=["bearer"])
     expires_in: int
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(ApiModel):
     user_id: str
     email: str
     role: str = Field(examples=["tutor"])
@@ -65,7 +73,7 @@ class ProfileOut(BaseModel):
     updated_at: str | None = None
 
 
-class ProfileEnvelope(BaseModel):
+class ProfileEnvelope(ApiModel):
     profile: ProfileOut
 
 
@@ -73,7 +81,7 @@ class TutorCard(ProfileOut):
     skills: list[str]
 
 
-class LookupOrSearchOut(BaseModel):
+class LookupOrSearchOut(ApiModel):
     """`profile` for a look-up; `tutors` and `next_cursor` for a search."""
 
     profile: ProfileOut | None = None
@@ -81,7 +89,7 @@ class LookupOrSearchOut(BaseModel):
     next_cursor: str | None = None
 
 
-class LocalTimes(BaseModel):
+class LocalTimes(ApiModel):
     start: str = Field(examples=["2026-12-01T08:00:00Z"])
     end: str = Field(examples=["2026-12-01T09:00:00Z"])
     date: str = Field(examples=["2026-12-01"])
@@ -97,7 +105,7 @@ class SlotOut(LocalTimes):
     slot_status: str = Field(examples=["available"])
 
 
-class SlotsOut(BaseModel):
+class SlotsOut(ApiModel):
     slots: list[SlotOut]
 
 
@@ -107,16 +115,16 @@ class AvailabilityOut(LocalTimes):
     slot_minutes: int
 
 
-class CreatedAvailabilityOut(BaseModel):
+class CreatedAvailabilityOut(ApiModel):
     availability: list[AvailabilityOut]
     slots: list[SlotOut]
 
 
-class DeletedOut(BaseModel):
+class DeletedOut(ApiModel):
     deleted: str
 
 
-class BookingOut(BaseModel):
+class BookingOut(ApiModel):
     booking_id: str
     slot_id: str
     tutor_id: str
@@ -134,7 +142,7 @@ class BookingOut(BaseModel):
     reason: str | None = None
 
 
-class BookingEnvelope(BaseModel):
+class BookingEnvelope(ApiModel):
     booking: BookingOut
 
 
@@ -144,7 +152,7 @@ class BookingSlot(LocalTimes):
     slot_status: str | None
 
 
-class Party(BaseModel):
+class Party(ApiModel):
     user_id: str
     name: str
     email: str
@@ -156,17 +164,17 @@ class BookingWithParties(BookingOut):
     tutor: Party | None
 
 
-class BookingList(BaseModel):
+class BookingList(ApiModel):
     bookings: list[BookingWithParties]
     next_cursor: str | None
 
 
-class SignedUrlOut(BaseModel):
+class SignedUrlOut(ApiModel):
     url: str
     expires_at: str
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(ApiModel):
     email: str
     subscription_status: str = Field(examples=["pending_confirmation"])
 

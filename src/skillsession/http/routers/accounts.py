@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from skillsession.http import schemas as S
 from skillsession.http.responses import OrjsonResponse
@@ -14,17 +14,17 @@ from skillsession.service import accounts
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
-class Credentials(BaseModel):
+class Credentials(S.ApiModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
     password: str = Field(max_length=1024)
 
 
-class CodeBody(BaseModel):
+class CodeBody(S.ApiModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
     code: str = Field(max_length=12)
 
 
-class EmailBody(BaseModel):
+class EmailBody(S.ApiModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
 
 
