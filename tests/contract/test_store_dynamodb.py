@@ -170,6 +170,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         return result
 
     measure("migrate", store.migrate)
+    assert measure("upkeep_job", store.upkeep_job) is None  # no job to hand out here
     user = make_user("ada@example.org")
     note = make_notification(user.user_id, "verification_code", payload={"code": "1"})
     measure("create_user", lambda: store.create_user(user, make_code(user.user_id), note))

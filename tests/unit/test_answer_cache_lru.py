@@ -89,3 +89,30 @@ def test_threads_keep_the_byte_count_right():
         thread.join()
     held = sum(len(v[2]) + ENTRY_OVERHEAD for v in cache._entries.values())
     assert cache.size == held <= cache.max_bytes
+
+
+def test_cached_reads_the_version_before_rendering_and_stores_under_it():
+    from types import SimpleNamespace
+
+    from skillsession.http.answer_cache import cached
+
+    deps = SimpleNamespace(
+        caches={}, settings=SimpleNamespace(slot_cache_bytes=10_000), now=lambda: NOW
+    )
+    order, versions = [], iter([1, 2, 2, None])
+
+    def version():
+        order.append("version")
+        return next(versions)
+
+    def render():
+        order.append("render")
+        return f"body-{len(order)}".encode(), None
+
+    assert cached(deps, "k", version, render) == b"body-2"  # miss: stored under version 1
+    assert order == ["version", "render"]
+    # a write moved the version to 2 meanwhile: the entry made under 1 is not served...
+    assert cached(deps, "k", version, render) == b"body-4"
+    assert cached(deps, "k", version, render) == b"body-4"  # ...the one made under 2 is
+    assert cached(deps, "k", version, render) == b"body-7"  # None: rendered, not served
+    assert order[-2:] == ["version", "render"]
