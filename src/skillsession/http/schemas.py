@@ -4,53 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class ApiModel(BaseModel):
-    """Every request and response model of the API. Validators are built on first use
-    (`defer_build`), not at import: a Lambda container builds those of the routes it serves;
-    the import (its init phase) does not build the ~40 models of every route."""
-
-    model_config = ConfigDict(defer_build=True)
-
-
-class ErrorBody(ApiModel):
+class ErrorBody(BaseModel):
     code: str = Field(examples=["slot_unavailable"])
     message: str
     details: dict[str, Any]
 
 
-class ErrorOut(ApiModel):
+class ErrorOut(BaseModel):
     error: ErrorBody
 
 
-class HealthOut(ApiModel):
+class HealthOut(BaseModel):
     status: str = Field(examples=["ok"])
     backends: dict[str, str]
 
 
-class SignupOut(ApiModel):
+class SignupOut(BaseModel):
     user_id: str
     email: str
     status: str = Field(examples=["unconfirmed"])
 
 
-class StatusOut(ApiModel):
+class StatusOut(BaseModel):
     status: str
 
 
-class TokenOut(ApiModel):
+class TokenOut(BaseModel):
     access_token: str
     token_type: str = Field(examples=["bearer"])
     expires_in: int
 
 
-class ProfileOut(ApiModel):
+class ProfileOut(BaseModel):
     user_id: str
     email: str
     role: str = Field(examples=["tutor"])
@@ -73,7 +65,7 @@ class ProfileOut(ApiModel):
     updated_at: str | None = None
 
 
-class ProfileEnvelope(ApiModel):
+class ProfileEnvelope(BaseModel):
     profile: ProfileOut
 
 
@@ -81,7 +73,7 @@ class TutorCard(ProfileOut):
     skills: list[str]
 
 
-class LookupOrSearchOut(ApiModel):
+class LookupOrSearchOut(BaseModel):
     """`profile` for a look-up; `tutors` and `next_cursor` for a search."""
 
     profile: ProfileOut | None = None
@@ -89,7 +81,7 @@ class LookupOrSearchOut(ApiModel):
     next_cursor: str | None = None
 
 
-class LocalTimes(ApiModel):
+class LocalTimes(BaseModel):
     start: str = Field(examples=["2026-12-01T08:00:00Z"])
     end: str = Field(examples=["2026-12-01T09:00:00Z"])
     date: str = Field(examples=["2026-12-01"])
@@ -105,7 +97,7 @@ class SlotOut(LocalTimes):
     slot_status: str = Field(examples=["available"])
 
 
-class SlotsOut(ApiModel):
+class SlotsOut(BaseModel):
     slots: list[SlotOut]
 
 
@@ -115,16 +107,16 @@ class AvailabilityOut(LocalTimes):
     slot_minutes: int
 
 
-class CreatedAvailabilityOut(ApiModel):
+class CreatedAvailabilityOut(BaseModel):
     availability: list[AvailabilityOut]
     slots: list[SlotOut]
 
 
-class DeletedOut(ApiModel):
+class DeletedOut(BaseModel):
     deleted: str
 
 
-class BookingOut(ApiModel):
+class BookingOut(BaseModel):
     booking_id: str
     slot_id: str
     tutor_id: str
@@ -142,7 +134,7 @@ class BookingOut(ApiModel):
     reason: str | None = None
 
 
-class BookingEnvelope(ApiModel):
+class BookingEnvelope(BaseModel):
     booking: BookingOut
 
 
@@ -152,7 +144,7 @@ class BookingSlot(LocalTimes):
     slot_status: str | None
 
 
-class Party(ApiModel):
+class Party(BaseModel):
     user_id: str
     name: str
     email: str
@@ -164,17 +156,17 @@ class BookingWithParties(BookingOut):
     tutor: Party | None
 
 
-class BookingList(ApiModel):
+class BookingList(BaseModel):
     bookings: list[BookingWithParties]
     next_cursor: str | None
 
 
-class SignedUrlOut(ApiModel):
+class SignedUrlOut(BaseModel):
     url: str
     expires_at: str
 
 
-class SubscriptionOut(ApiModel):
+class SubscriptionOut(BaseModel):
     email: str
     subscription_status: str = Field(examples=["pending_confirmation"])
 

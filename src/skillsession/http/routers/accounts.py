@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from skillsession.http import schemas as S
 from skillsession.http.responses import OrjsonResponse
@@ -14,17 +14,17 @@ from skillsession.service import accounts
 router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
-class Credentials(S.ApiModel):
+class Credentials(BaseModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
     password: str = Field(max_length=1024)
 
 
-class CodeBody(S.ApiModel):
+class CodeBody(BaseModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
     code: str = Field(max_length=12)
 
 
-class EmailBody(S.ApiModel):
+class EmailBody(BaseModel):
     email: str = Field(max_length=254, pattern=S.EMAIL)
 
 

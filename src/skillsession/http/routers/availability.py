@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from skillsession.domain import time as tz_time
 from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
@@ -21,7 +21,7 @@ from skillsession.service.deps import Deps
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
 
 
-class WindowBody(S.ApiModel):
+class WindowBody(BaseModel):
     date: str = Field(pattern=S.DATE, description="local date, YYYY-MM-DD")
     start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
     end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
@@ -40,7 +40,7 @@ class WindowBody(S.ApiModel):
         )
 
 
-class AvailabilityBody(S.ApiModel):
+class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
     windows: list[WindowBody] | None = Field(None, max_length=100)
@@ -94,7 +94,7 @@ async def create_availability(body: AvailabilityBody, deps: AppDeps, identity: C
     )
 
 
-class DeleteBody(S.ApiModel):
+class DeleteBody(BaseModel):
     availability_id: str = Field(max_length=64)
 
 
@@ -108,7 +108,7 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
     return OrjsonResponse({"deleted": body.availability_id})
 
 
-class SlotsBody(S.ApiModel):
+class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
     tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
     from_date: str | None = Field(None, pattern=S.DATE)

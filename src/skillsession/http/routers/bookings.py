@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
 from skillsession.http import list_cache, views
@@ -26,7 +26,7 @@ def _one(answer: service.BookingAnswer) -> dict:
     return {"booking": views.booking(answer.booking, answer.time_zone)}
 
 
-class BookingRequestBody(S.ApiModel):
+class BookingRequestBody(BaseModel):
     slot_id: str = Field(max_length=64)
     message: str | None = Field(None, max_length=2000)
 
@@ -52,7 +52,7 @@ CREATE_BOOKING_REQUEST = FastRoute(
 CREATE_BOOKING_REQUEST.add_to(router)
 
 
-class ResponseBody(S.ApiModel):
+class ResponseBody(BaseModel):
     booking_id: str = Field(max_length=64)
     action: Literal["accept", "reject"]
     reason: str | None = Field(None, max_length=1000)
@@ -69,7 +69,7 @@ async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: 
     )
 
 
-class CancelBody(S.ApiModel):
+class CancelBody(BaseModel):
     booking_id: str = Field(max_length=64)
     reason: str | None = Field(None, max_length=1000)
 
@@ -83,12 +83,12 @@ async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser)
     return OrjsonResponse(_one(service.cancel(deps, identity, body.booking_id, body.reason)))
 
 
-class PageQuery(S.ApiModel):
+class PageQuery(BaseModel):
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
     cursor: str | None = Field(None, max_length=500)
 
 
-class ListQuery(S.ApiModel):
+class ListQuery(BaseModel):
     status: str | None = Field(None, max_length=20)
     from_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
     to_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")

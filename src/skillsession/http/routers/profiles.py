@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from skillsession.domain.model import Role
 from skillsession.http import schemas as S
@@ -25,7 +25,7 @@ Name = Annotated[str, Field(max_length=100)]
 Course = Annotated[str, Field(max_length=100)]
 
 
-class ProfileBody(S.ApiModel):
+class ProfileBody(BaseModel):
     role: Role | None = None
     email: str | None = Field(
         None, max_length=254, pattern=S.EMAIL, description="optional; must be the caller's"
@@ -57,7 +57,7 @@ async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentU
     return OrjsonResponse({"profile": views.profile(profile)}, status_code=201 if created else 200)
 
 
-class LookupOrSearch(S.ApiModel):
+class LookupOrSearch(BaseModel):
     email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
     user_id: str | None = Field(None, max_length=64)
     skill: str | None = Field(None, max_length=60)
