@@ -103,6 +103,13 @@ class Store(Protocol):
         at most `limit`. With `available_between=(a, b)`: only tutors with an `available` slot
         whose start is in [a, b)."""
 
+    def profiles_version(self) -> int | None:
+        """A number that changes whenever any profile (or a tutor's skills) may have changed:
+        every method that writes a profile (`save_profile`, `set_profile_image`,
+        `bulk_insert`) changes it in the same transaction. So `search_tutors` without
+        `available_between` answers the same while it does not change. Never reused. One point
+        read. None: this store keeps no version (searches must then not be cached)."""
+
     # -- availability and slots ------------------------------------------------------------
     def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
         """Insert windows and their slots atomically. Raises `Conflict(code="availability_overlap")`

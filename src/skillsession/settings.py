@@ -34,8 +34,8 @@ class Settings(BaseSettings):
     code_max_failures: int = 5
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "warning"  # "info" logs every request as a JSON line
-    # per worker process: the bytes of rendered answers kept, get-teacher-slots and the three
-    # booking lists together in one LRU (0: off; see http/answer_cache.py)
+    # per worker process: the bytes of rendered answers kept, get-teacher-slots, the three
+    # booking lists and tutor search together in one LRU (0: off; see http/answer_cache.py)
     slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
     # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
     fast_routes: bool = True

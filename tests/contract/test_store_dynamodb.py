@@ -213,6 +213,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), SlotStatus.AVAILABLE),
     )
     assert measure("slot_version", lambda: store.slot_version(tutor.user_id)) is None
+    assert measure("profiles_version", store.profiles_version) is None
     assert (
         measure("booking_list_version", lambda: store.booking_list_version(tutor.user_id)) is None
     )
@@ -306,6 +307,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["slots_for_tutor"] == Counter(Query=1)
     assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
     assert table["booking_list_version"] == Counter()
+    assert table["profiles_version"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per Store method (this scenario):")

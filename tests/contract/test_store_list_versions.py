@@ -164,3 +164,34 @@ def test_reads_and_other_writes_leave_the_versions(store: Store, versions: Versi
     spare, _ = publish(store, "tutor", at(days=3), hours=1)  # slots: not in the lists
     store.delete_availability(spare.availability_id)
     assert versions.step() == set()
+
+
+def test_profiles_version_changes_with_every_profile_write_only(store: Store):
+    """What a search without dates shows (profiles and skills) changes only with a profile
+    write, and each gives a profiles version never seen before."""
+    if store.profiles_version() is None:
+        pytest.skip(f"{store.backend_name} keeps no profiles version (searches are not cached)")
+    seen = [store.profiles_version()]
+
+    def changed() -> bool:
+        now = store.profiles_version()
+        if now == seen[-1]:
+            return False
+        assert now not in seen
+        seen.append(now)
+        return True
+
+    store.save_profile(make_profile("tutor"))
+    assert changed()
+    store.save_profile(make_profile("tutor"))  # the same again: still a write
+    assert changed()
+    store.set_profile_image("tutor", "img/tutor.png")
+    assert changed()
+    user = make_user(user_id="newcomer")
+    store.bulk_insert([user], [make_profile("newcomer")], [], [])
+    assert changed()
+    _, slots = publish(store, "tutor", at(days=1), hours=1)  # slots and bookings: not searched
+    booking = request(store, slots[0])
+    transition(store, booking, {B.PENDING}, B.ACCEPTED, SlotStatus.BOOKED)
+    store.search_tutors(["python"], None, 10, None)
+    assert not changed()

@@ -1,8 +1,9 @@
 """Rendered answers kept per worker process, checked against a version on every request.
 
 One byte-bounded LRU per `Deps` (so per process) serves every cached route: get-teacher-slots
-(`http/slot_cache.py`, checked against the tutor's slot version) and the three booking lists
-(`http/list_cache.py`, checked against the caller's booking list version). One budget for all
+(`http/slot_cache.py`, checked against the tutor's slot version), the three booking lists
+(`http/list_cache.py`, checked against the caller's booking list version) and tutor search
+without dates (`http/search_cache.py`, checked against the profiles version). One budget for all
 of them, `SKILLSESSION_SLOT_CACHE_BYTES` (0: off): the least recently used answer goes first,
 whichever route it belongs to, so the bytes follow the traffic. Keys start with the route's
 tag, so two routes never share an entry.

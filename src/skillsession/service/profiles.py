@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -89,6 +89,17 @@ def _accepted_between(deps: Deps, viewer_id: str, profile: Profile) -> bool:
     return deps.store.has_accepted_booking(tutor_id, student_id)
 
 
+@dataclass(frozen=True)
+class TutorSearch:
+    """A checked search: skill keys (distinct, in the caller's order), the slot-start range a tutor needs an
+    available slot in (None: any), page size and the user id to continue after."""
+
+    keys: tuple[str, ...]
+    between: tuple[datetime, datetime] | None
+    limit: int
+    after: str | None
+
+
 def search(
     deps: Deps,
     identity: Identity,
@@ -98,6 +109,21 @@ def search(
     limit: int,
     cursor: str | None,
 ) -> tuple[list[Profile], str | None]:
+    found = resolve_search(deps, identity, skills, available_from, available_to, limit, cursor)
+    return read_search(deps, found)
+
+
+def resolve_search(
+    deps: Deps,
+    identity: Identity,
+    skills: list[str],
+    available_from: str | None,
+    available_to: str | None,
+    limit: int,
+    cursor: str | None,
+) -> TutorSearch:
+    """Every check of a search (422 on no skill, bad dates or cursor), without reading a tutor.
+    Dates are the caller's days (their profile's zone)."""
     keys = [skill_key(s) for s in parse_skills(skills, "skills")]
     if not keys:
         raise ValidationFailed("name at least one skill", details={"skill": "required"})
@@ -120,5 +146,19 @@ def search(
         start = max(tz_time.day_start(first, tz), tz_time.after(deps.now()))
         between = (start, tz_time.day_start(last + timedelta(days=1), tz))
     after = paging.decode(cursor, 1)[0] if cursor else None
-    found = deps.store.search_tutors(keys, between, limit + 1, after)
-    return paging.page(found, limit, lambda p: [p.user_id])
+    return TutorSearch(tuple(dict.fromkeys(keys)), between, limit, after)
+
+
+def read_search(deps: Deps, search: TutorSearch) -> tuple[list[Profile], str | None]:
+    """The page of tutors and the cursor of the next page (None: the last page)."""
+    found = deps.store.search_tutors(
+        list(search.keys), search.between, search.limit + 1, search.after
+    )
+    return paging.page(found, search.limit, lambda p: [p.user_id])
+
+
+def search_version(deps: Deps, search: TutorSearch) -> int | None:
+    """While this does not change, `read_search` gives the same page (`Store.profiles_version`).
+    None: not cacheable — the store keeps no version, or the search depends on slots (dates)
+    and the time."""
+    return None if search.between is not None else deps.store.profiles_version()

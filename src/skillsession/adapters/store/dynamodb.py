@@ -859,6 +859,11 @@ class DynamoStore:
         cancelled (TransactionConflict) although the slots never clashed. Costs no call."""
         return None
 
+    def profiles_version(self) -> int | None:
+        """None: no version here, so searches are not cached on this store (a profiles item in
+        every profile write would make all profile writes conflict). Costs no call."""
+        return None
+
     def booking_list_version(self, user_id: str) -> int | None:
         """None: no version here, so booking lists are not cached on this store (a version item
         per user in every booking transaction would make concurrent writes of one user's

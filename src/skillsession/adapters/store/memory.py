@@ -269,6 +269,10 @@ class MemoryStore:
         counter that every bump raises, so any bump of either makes this a number it never was."""
         return max(self.list_versions.get(user_id, 0), self.list_versions.get(PROFILES, 0))
 
+    @_atomic
+    def profiles_version(self) -> int | None:
+        return self.list_versions.get(PROFILES, 0)
+
     def _bump_lists(self, owners) -> None:
         """A new list version for each owner (user ids, or PROFILES), inside the writing method."""
         self.list_version_counter += 1

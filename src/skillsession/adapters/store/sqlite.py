@@ -423,6 +423,11 @@ class SqliteStore:
         return rows.tutor_slots(found, tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
+    def profiles_version(self) -> int | None:
+        """The profiles' list version (see `_bump_lists`): bumped by every profile write."""
+        row = self._one("SELECT version FROM list_versions WHERE owner = ?", (PROFILES,))
+        return row[0] if row else 0
+
     def booking_list_version(self, user_id: str) -> int | None:
         """The later of the user's own version and the profiles' one (see `_bump_lists`)."""
         row = self._one(

@@ -13,6 +13,7 @@ from skillsession.http import views
 from skillsession.http.fast import FastRoute
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
+from skillsession.http.search_cache import tutor_search_json
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.ports import Identity
 from skillsession.service import paging
@@ -68,13 +69,15 @@ class LookupOrSearch(BaseModel):
     cursor: str | None = Field(None, max_length=500)
 
 
-def profiles_and_search(deps: Deps, identity: Identity, body: LookupOrSearch | None) -> dict:
+def profiles_and_search(
+    deps: Deps, identity: Identity, body: LookupOrSearch | None
+) -> dict | bytes:
     body = body or LookupOrSearch()
     if body.skill is not None or body.skills is not None:
         skills = [body.skill] if body.skill is not None else []
         if body.skills is not None:
             skills += body.skills.split(",") if isinstance(body.skills, str) else body.skills
-        tutors, next_cursor = service.search(
+        search = service.resolve_search(
             deps,
             identity,
             skills,
@@ -83,7 +86,7 @@ def profiles_and_search(deps: Deps, identity: Identity, body: LookupOrSearch | N
             paging.check_limit(body.limit),
             body.cursor,
         )
-        return {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
+        return tutor_search_json(deps, search)
     found = service.lookup(deps, identity, body.email, body.user_id)
     return {"profile": views.profile(found.profile, found.show_mobile)}
 
