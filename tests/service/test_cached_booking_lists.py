@@ -28,10 +28,10 @@ TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
 
 class CountingStore:
-    """The store, counting booking list reads (a hit reads none)."""
+    """The store, counting booking list and profile reads (a hit reads none)."""
 
     def __init__(self, store):
-        self.inner, self.list_reads = store, 0
+        self.inner, self.list_reads, self.profile_reads = store, 0, 0
 
     def bookings_for_tutor(self, *args):
         self.list_reads += 1
@@ -40,6 +40,10 @@ class CountingStore:
     def bookings_for_student(self, *args):
         self.list_reads += 1
         return self.inner.bookings_for_student(*args)
+
+    def get_profile(self, *args):
+        self.profile_reads += 1
+        return self.inner.get_profile(*args)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -125,10 +129,14 @@ def test_a_repeated_question_reads_no_bookings(deps, tutor, student, slots):
     cached(deps, tutor, TUTOR, limit=10)
     cached(deps, tutor, TUTOR, from_date="2026-12-02")
     assert deps.store.list_reads == reads + 3
-    # ...but the pending list is the role's list of pending bookings: the same entry
+    # ...and so is the pending list (its own entry, though it shows the same bookings)
     listed(deps, tutor, None)
-    assert deps.store.list_reads == reads + 3 + 1  # `listed` renders afresh once too
-    assert len(cache_for(deps)) == 4
+    assert deps.store.list_reads == reads + 3 + 2  # `listed` renders afresh once too
+    assert len(cache_for(deps)) == 5
+    # a hit reads the version only: not the caller's profile either
+    profile_reads = deps.store.profile_reads
+    assert cached(deps, tutor, TUTOR, limit=10) and cached(deps, tutor, None)
+    assert (deps.store.list_reads, deps.store.profile_reads) == (reads + 5, profile_reads)
 
 
 def test_every_booking_change_shows_at_once(deps, tutor, student, slots):

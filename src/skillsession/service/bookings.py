@@ -216,10 +216,11 @@ def read_list(deps: Deps, listing: BookingListing) -> BookingList:
     return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, listing.zone)
 
 
-def list_version(deps: Deps, listing: BookingListing) -> int | None:
-    """The user's booking list version (see `Store.booking_list_version`); None: answers are
-    not cacheable."""
-    return deps.store.booking_list_version(listing.user_id)
+def list_version(deps: Deps, user_id: str) -> int | None:
+    """The user's booking list version (see `Store.booking_list_version`): while it does not
+    change, neither do the user's lists (`resolve_*` then `read_list`). None: answers are not
+    cacheable."""
+    return deps.store.booking_list_version(user_id)
 
 
 def _status(value: str | None) -> BookingStatus | None:
