@@ -22,19 +22,24 @@ from skillsession.http import views
 from skillsession.http.answer_cache import cache_for
 from skillsession.http.app import create_app
 from skillsession.http.slot_cache import teacher_slots_json
-from skillsession.service import availability, bookings, expiry
+from skillsession.ports import Identity
+from skillsession.service import availability, bookings, expiry, profiles
 from skillsession.service.availability import SlotQuery
 
 
 class CountingStore:
-    """The store, counting slot reads (a hit reads none)."""
+    """The store, counting slot and profile reads (a hit reads none)."""
 
     def __init__(self, store):
-        self.inner, self.slot_reads = store, 0
+        self.inner, self.slot_reads, self.profile_reads = store, 0, 0
 
     def slots_for_tutor(self, *args):
         self.slot_reads += 1
         return self.inner.slots_for_tutor(*args)
+
+    def get_profile(self, *args):
+        self.profile_reads += 1
+        return self.inner.get_profile(*args)
 
     def __getattr__(self, name):
         return getattr(self.inner, name)
@@ -96,7 +101,29 @@ def test_a_repeated_question_reads_no_slots(deps, tutor, student):
     # another zone, status or range is another answer
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id, time_zone="Asia/Tokyo"))
     assert deps.store.slot_reads == reads + 1
-    assert len(cache_for(deps)) == 2
+    assert sum(key[0] == "slots" for key in cache_for(deps)._entries) == 2
+
+
+def test_a_repeated_question_reads_no_profile_until_one_changes(deps, tutor, student):
+    """The query's resolution (the tutor's and the caller's profiles) is remembered too."""
+    publish(deps, tutor)
+    in_halifax = listed(deps, student, tutor)
+    reads = deps.store.profile_reads
+    teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
+    assert deps.store.profile_reads == reads
+    # another caller asking the same: their own resolution (their zone), the same slots
+    other = person(deps, "other", "student", time_zone="America/Halifax")
+    assert listed(deps, other, tutor) == in_halifax
+    # the caller moves: the next answer is in their new zone
+    profiles.save(deps, student, None, {"time_zone": "Asia/Tokyo"})
+    in_tokyo = listed(deps, student, tutor)
+    assert {s["time_zone"] for s in in_tokyo} == {"Asia/Tokyo"} != {"America/Halifax"}
+    assert ids(in_tokyo) == ids(in_halifax)
+    # a caller without a profile reads the tutor's zone; the tutor moves: so does the answer
+    ghost = Identity("id-ghost", "ghost@example.test")
+    assert {s["time_zone"] for s in listed(deps, ghost, tutor)} == {"Europe/Berlin"}
+    profiles.save(deps, tutor, None, {"time_zone": "Europe/Lisbon"})
+    assert {s["time_zone"] for s in listed(deps, ghost, tutor)} == {"Europe/Lisbon"}
 
 
 def test_every_slot_change_shows_at_once(deps, tutor, student):
@@ -200,6 +227,7 @@ def test_no_versions_or_no_bytes_no_cache(deps, tutor, student):
     deps.caches.clear()
     deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 1 << 20})
     deps.store.slot_version = lambda tutor_id: None  # as the DynamoDB store answers
+    deps.store.profiles_version = lambda: None
     listed(deps, student, tutor)
     reads = deps.store.slot_reads
     listed(deps, student, tutor)
@@ -228,7 +256,7 @@ def test_the_route_sends_the_same_bytes_and_headers(deps, tutor, student):
         assert response.content == expected
         assert response.headers["content-type"] == "application/json"
         assert response.headers["content-length"] == str(len(expected))
-    assert len(cache_for(deps)) == 1
+    assert sorted(key[0] for key in cache_for(deps)._entries) == ["slot-query", "slots"]
 
 
 def test_a_query_is_built_from_the_body():

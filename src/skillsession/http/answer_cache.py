@@ -20,20 +20,26 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
+from typing import Any, TypeVar
 
 from skillsession.service.deps import Deps
 
+T = TypeVar("T")
 ENTRY_OVERHEAD = 400  # bytes an entry costs besides its body (key, tuple, dict slot), roughly
 
 
 class AnswerCache:
-    """A byte-bounded LRU of (version, valid_until, body) by key. Thread-safe: one lock around
-    each look-up or store (the routes run on the event loop, but nothing forbids a thread)."""
+    """A byte-bounded LRU of (version, valid_until, value, cost) by key: mostly rendered bodies
+    (bytes, costing their length), also small objects at a given cost. Thread-safe: one lock
+    around each look-up or store (the routes run on the event loop, but nothing forbids a
+    thread)."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max(0, max_bytes)
-        self.size = 0  # bytes held, as counted by `_cost`
-        self._entries: OrderedDict[Hashable, tuple[int, datetime | None, bytes]] = OrderedDict()
+        self.size = 0  # bytes held, as counted by the entries' costs
+        self._entries: OrderedDict[Hashable, tuple[Hashable, datetime | None, Any, int]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     @property
@@ -43,40 +49,44 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, key: Hashable, version: int, now: datetime) -> bytes | None:
-        """The stored body if it was stored under `version` and `now` is before its
+    def get(self, key: Hashable, version: Hashable, now: datetime) -> Any:
+        """The stored value if it was stored under `version` and `now` is before its
         `valid_until`; else None (and a stale entry is dropped)."""
         with self._lock:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            stored_version, valid_until, body = entry
+            stored_version, valid_until, value, cost = entry
             if stored_version != version or (valid_until is not None and now >= valid_until):
                 del self._entries[key]
-                self.size -= _cost(body)
+                self.size -= cost
                 return None
             self._entries.move_to_end(key)
-            return body
+            return value
 
-    def put(self, key: Hashable, version: int, valid_until: datetime | None, body: bytes) -> None:
+    def put(
+        self,
+        key: Hashable,
+        version: Hashable,
+        valid_until: datetime | None,
+        value: Any,
+        cost: int | None = None,
+    ) -> None:
         """Store (replacing any entry under `key`), then evict the least recently used entries
-        until the bytes held fit. A body bigger than the whole cache is not stored."""
-        cost = _cost(body)
+        until the bytes held fit. `cost`: the value's bytes (default: a body's length), plus
+        the entry's overhead. A value costing more than the whole cache is not stored."""
+        cost = (len(value) if cost is None else cost) + ENTRY_OVERHEAD
         if cost > self.max_bytes:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self.size -= _cost(old[2])
-            self._entries[key] = (version, valid_until, body)
+                self.size -= old[3]
+            self._entries[key] = (version, valid_until, value, cost)
             self.size += cost
             while self.size > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
-                self.size -= _cost(evicted[2])
-
-
-def _cost(body: bytes) -> int:
-    return len(body) + ENTRY_OVERHEAD
+                self.size -= evicted[3]
 
 
 def cache_for(deps: Deps) -> AnswerCache:
@@ -90,19 +100,21 @@ def cache_for(deps: Deps) -> AnswerCache:
 def cached(
     deps: Deps,
     key: Hashable,
-    version: Callable[[], int | None],
-    render: Callable[[], tuple[bytes, datetime | None]],
-) -> bytes:
-    """The answer under `key`: the stored bytes if they were stored under the version read now
-    and are still valid, else `render()`'s (body, valid_until), stored under the version read
-    *before* rendering. `version()` None: not cacheable (the store keeps no version)."""
+    version: Callable[[], Hashable | None],
+    render: Callable[[], tuple[T, datetime | None]],
+    cost: int | None = None,
+) -> T:
+    """The answer under `key`: the stored value if it was stored under the version read now
+    and is still valid, else `render()`'s (value, valid_until), stored under the version read
+    *before* rendering. `version()` None: not cacheable (the store keeps no version). `cost`:
+    see `AnswerCache.put` (default: the value is a body of bytes)."""
     cache = cache_for(deps)
     stamp = version() if cache.enabled else None
     if stamp is not None:
-        body = cache.get(key, stamp, deps.now())
-        if body is not None:
-            return body
-    body, valid_until = render()
+        value = cache.get(key, stamp, deps.now())
+        if value is not None:
+            return value
+    value, valid_until = render()
     if stamp is not None:
-        cache.put(key, stamp, valid_until, body)
-    return body
+        cache.put(key, stamp, valid_until, value, cost)
+    return value

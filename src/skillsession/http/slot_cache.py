@@ -19,6 +19,12 @@ changes with the time alone is in `valid_until` (`service.availability.unchanged
 available slot leaves the answer when it starts. A listing "from today" names its days, so it
 becomes another key when the viewer's day changes. A store without versions (DynamoDB: None) is
 never cached. Entries are per process and die with it (and with its `Deps`).
+
+The resolution itself (the tutor's and the caller's profiles: the tutor exists and is one, the
+viewer's zone, today in it, the status allowed) is remembered per caller and query in the same
+cache, under `Store.profiles_version` (changed by every profile write, in its transaction) and,
+for a query from "today", until the caller's day ends (`resolved_until`); errors are never
+remembered. So a repeated question reads two versions and nothing else.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from skillsession.service.deps import Deps
 def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery) -> bytes:
     """The body of a get-teacher-slots answer (`{"slots": [...]}`), from the cache when it is
     still right. Raises the service's errors, as `service.availability.tutor_slots` does."""
-    listing = service.resolve_slots(deps, identity, query)
+    listing = _resolved(deps, identity, query)
     key = ("slots", listing.tutor_id, listing.first, listing.last, listing.status, listing.zone.key)
 
     def render() -> tuple[bytes, datetime | None]:
@@ -47,3 +53,20 @@ def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery)
 
     # the version first, the slots after: see the module docstring
     return cached(deps, key, lambda: service.slot_version(deps, listing), render)
+
+
+LISTING_COST = 200  # bytes a remembered SlotListing holds, roughly (its entry's overhead aside)
+
+
+def _resolved(deps: Deps, identity: Identity, query: service.SlotQuery) -> service.SlotListing:
+    """`resolve_slots(query)` for the caller, remembered while no profile changes (all it
+    reads) and, for a query from "today", until the caller's day ends; errors are not
+    remembered. A repeated question then costs a version read instead of two profile reads."""
+    key = ("slot-query", identity.user_id, query)
+
+    def resolve() -> tuple[service.SlotListing, datetime | None]:
+        listing = service.resolve_slots(deps, identity, query)
+        return listing, service.resolved_until(query, listing)
+
+    # the version first, the profiles after (as for every cached answer)
+    return cached(deps, key, lambda: service.resolution_version(deps), resolve, LISTING_COST)

@@ -54,7 +54,7 @@ def delete(deps: Deps, identity: Identity, availability_id: str) -> None:
     deps.store.delete_availability(availability_id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SlotQuery:
     tutor_id: str | None = None
     tutor_email: str | None = None
@@ -110,6 +110,21 @@ def read_slots(deps: Deps, listing: SlotListing) -> list[Slot]:
         start = max(start, tz_time.after(deps.now()))  # available: not started yet
     end = tz_time.day_start(listing.last + timedelta(days=1), listing.zone)
     return deps.store.slots_for_tutor(listing.tutor_id, start, end, listing.status)
+
+
+def resolution_version(deps: Deps) -> int | None:
+    """While this does not change, `resolve_slots` resolves a query alike (up to
+    `resolved_until`): it reads nothing but profiles, the tutor's and the caller's
+    (`Store.profiles_version`). None: not cacheable."""
+    return deps.store.profiles_version()
+
+
+def resolved_until(query: SlotQuery, listing: SlotListing) -> datetime | None:
+    """Until when `resolve_slots` gives `listing` again for `query`, profiles unchanged: a query
+    without `from_date` starts on the viewer's today, so until that day ends. None: always."""
+    if query.from_date:
+        return None
+    return tz_time.day_start(listing.first + timedelta(days=1), listing.zone)
 
 
 def slot_version(deps: Deps, listing: SlotListing) -> int | None:
