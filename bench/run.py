@@ -813,7 +813,7 @@ def summarise(facts, datasets, calibration, servers, compare=None, coldstart=Non
                     "met": exact >= target,
                     "by": f"{exact / target:.0%} of the target (needs {target / exact:.0f}x)"
                     if exact < target / 10
-                    else f"{exact / target:.0%} of the target (needs {target / exact:.1f}x)",
+                    else f"{exact / target:.0%} of the target (needs {target / exact:.2f}x)",
                 }
             )
     worst_p99 = max(
