@@ -8,12 +8,14 @@ command against "the server's data" reaches its table whatever the backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -138,3 +140,15 @@ def demo_login(base_url: str, email: str) -> dict[str, str]:
     r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@contextlib.contextmanager
+def small_demo(data_dir: Path, workers: int) -> Iterator[Server]:
+    """A served demo data set of one tutor and two students over three days."""
+    srv = Server(data_dir, workers=workers)
+    run_cli(data_dir, "demo-data", "--tutors", "1", "--students", "2", "--days", "3", env=srv.env)
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()

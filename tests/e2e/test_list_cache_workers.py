@@ -9,8 +9,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from e2e.server import Server, run_cli
 from e2e.server import demo_login as login
+from e2e.server import run_cli, small_demo
 from skillsession.demo import student_email, tutor_email
 
 ASKS = 8  # answers per look, each on a new connection (workers take turns accepting)
@@ -18,12 +18,8 @@ ASKS = 8  # answers per look, each on a new connection (workers take turns accep
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("list-cache")
-    srv = Server(data_dir, workers=2)
-    run_cli(data_dir, "demo-data", "--tutors", "1", "--students", "2", "--days", "3", env=srv.env)
-    srv.start()
-    yield srv
-    srv.stop()
+    with small_demo(tmp_path_factory.mktemp("list-cache"), workers=2) as srv:
+        yield srv
 
 
 def test_changes_show_at_once_on_every_worker(two_workers):

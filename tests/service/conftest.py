@@ -8,6 +8,7 @@ from service_fakes import FakeClock, RecordingMailer, person
 from skillsession.adapters.auth.local import LocalTokens, PasswordHasher
 from skillsession.adapters.media.disk import DiskMediaStore
 from skillsession.adapters.store.memory import MemoryStore
+from skillsession.adapters.store.sqlite import SqliteStore
 from skillsession.ports import Identity
 from skillsession.service.deps import Deps
 from skillsession.settings import Settings
@@ -42,3 +43,12 @@ def tutor(deps) -> Identity:
 @pytest.fixture
 def student(deps) -> Identity:
     return person(deps, "student", "student", time_zone="America/Halifax")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def real_store(request, tmp_path):
+    """Each store that keeps versions (what the answer caches rely on), migrated."""
+    store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "store.db")
+    store.migrate()
+    yield store
+    store.close()

@@ -11,10 +11,9 @@ from dataclasses import replace
 import httpx
 import orjson
 import pytest
+from service_fakes import CountingStore
 from service_fakes import person as fake_person
 
-from skillsession.adapters.store.memory import MemoryStore
-from skillsession.adapters.store.sqlite import SqliteStore
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
@@ -27,35 +26,14 @@ from skillsession.service.bookings import BookingQuery
 TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
 
-class CountingStore:
-    """The store, counting booking list and profile reads (a hit reads none)."""
-
-    def __init__(self, store):
-        self.inner, self.list_reads, self.profile_reads = store, 0, 0
-
-    def bookings_for_tutor(self, *args):
-        self.list_reads += 1
-        return self.inner.bookings_for_tutor(*args)
-
-    def bookings_for_student(self, *args):
-        self.list_reads += 1
-        return self.inner.bookings_for_student(*args)
-
-    def get_profile(self, *args):
-        self.profile_reads += 1
-        return self.inner.get_profile(*args)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def deps(request, deps, tmp_path):
-    inner = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "b.db")
-    inner.migrate()
-    deps.store = CountingStore(inner)
-    yield deps
-    inner.close()
+@pytest.fixture
+def deps(deps, real_store):
+    deps.store = CountingStore(
+        real_store,
+        list_reads=("bookings_for_tutor", "bookings_for_student"),
+        profile_reads=("get_profile",),
+    )
+    return deps
 
 
 def person(deps, name: str, role: Role, **fields):

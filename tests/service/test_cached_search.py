@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
-from service_fakes import person
+from service_fakes import CountingStore, person
 
-from skillsession.adapters.store.memory import MemoryStore
-from skillsession.adapters.store.sqlite import SqliteStore
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
 from skillsession.http import views
@@ -20,27 +18,10 @@ from skillsession.service import profiles
 TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
 
-class CountingStore:
-    """The store, counting searches (a hit makes none)."""
-
-    def __init__(self, store):
-        self.inner, self.searches = store, 0
-
-    def search_tutors(self, *args):
-        self.searches += 1
-        return self.inner.search_tutors(*args)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def deps(request, deps, tmp_path):
-    inner = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
-    inner.migrate()
-    deps.store = CountingStore(inner)
-    yield deps
-    inner.close()
+@pytest.fixture
+def deps(deps, real_store):
+    deps.store = CountingStore(real_store, searches=("search_tutors",))
+    return deps
 
 
 @pytest.fixture
@@ -53,7 +34,7 @@ def ask(deps, identity, skills, limit=10, cursor=None, **dates) -> dict:
     frm, to = dates.get("available_from"), dates.get("available_to")
     search = profiles.resolve_search(deps, identity, skills, frm, to, limit, cursor)
     answer = tutor_search_json(deps, search)
-    tutors, next_cursor = profiles.search(deps, identity, skills, frm, to, limit, cursor)
+    tutors, next_cursor = profiles.read_search(deps, search)
     fresh = {"tutors": [views.tutor_card(t) for t in tutors], "next_cursor": next_cursor}
     assert orjson.loads(answer) == fresh
     return fresh
@@ -124,7 +105,7 @@ def test_no_versions_or_no_bytes_no_cache(deps, student):
 def test_errors_are_those_of_the_uncached_search(deps, student):
     for skills, cursor in (([], None), (["Python"], "not-a-cursor"), (["x" * 200], None)):
         with pytest.raises(DomainError) as uncached:
-            profiles.search(deps, student, skills, None, None, 10, cursor)
+            profiles.resolve_search(deps, student, skills, None, None, 10, cursor)
         with pytest.raises(DomainError) as cached:
             search = profiles.resolve_search(deps, student, skills, None, None, 10, cursor)
             tutor_search_json(deps, search)

@@ -11,10 +11,9 @@ from datetime import timedelta
 import httpx
 import orjson
 import pytest
+from service_fakes import CountingStore
 from service_fakes import person as fake_person
 
-from skillsession.adapters.store.memory import MemoryStore
-from skillsession.adapters.store.sqlite import SqliteStore
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Role
@@ -27,31 +26,12 @@ from skillsession.service import availability, bookings, expiry, profiles
 from skillsession.service.availability import SlotQuery
 
 
-class CountingStore:
-    """The store, counting slot and profile reads (a hit reads none)."""
-
-    def __init__(self, store):
-        self.inner, self.slot_reads, self.profile_reads = store, 0, 0
-
-    def slots_for_tutor(self, *args):
-        self.slot_reads += 1
-        return self.inner.slots_for_tutor(*args)
-
-    def get_profile(self, *args):
-        self.profile_reads += 1
-        return self.inner.get_profile(*args)
-
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def deps(request, deps, tmp_path):
-    inner = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
-    inner.migrate()
-    deps.store = CountingStore(inner)
-    yield deps
-    inner.close()
+@pytest.fixture
+def deps(deps, real_store):
+    deps.store = CountingStore(
+        real_store, slot_reads=("slots_for_tutor",), profile_reads=("get_profile",)
+    )
+    return deps
 
 
 def person(deps, name: str, role: str, **fields):

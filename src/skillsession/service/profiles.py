@@ -100,19 +100,6 @@ class TutorSearch:
     after: str | None
 
 
-def search(
-    deps: Deps,
-    identity: Identity,
-    skills: list[str],
-    available_from: str | None,
-    available_to: str | None,
-    limit: int,
-    cursor: str | None,
-) -> tuple[list[Profile], str | None]:
-    found = resolve_search(deps, identity, skills, available_from, available_to, limit, cursor)
-    return read_search(deps, found)
-
-
 def resolve_search(
     deps: Deps,
     identity: Identity,
