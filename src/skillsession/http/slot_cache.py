@@ -1,12 +1,13 @@
 """Cached rendered answers of `POST /get-teacher-slots`.
 
 Rendering a month of slots (240 slots, 77 KB of JSON) costs ~0.8 ms; sending stored bytes costs
-a few µs. Each worker process keeps a byte-bounded LRU of rendered answers (`http/answer_cache.py`,
-shared with the booking lists), keyed by the resolved listing (tutor, first and last local day,
-status, viewer's zone) and holding (slot version, valid until, bytes). A request resolves and checks its query exactly as without the cache (same
-errors, same order), reads the tutor's slot version, and is served the stored bytes only if the
-version is the one they were stored under and the time is before `valid_until`; otherwise the
-slots are read and rendered and the entry replaced.
+a few µs. Each worker process keeps a byte-bounded LRU of rendered answers
+(`http/answer_cache.py`, shared with the booking lists and search), keyed by the resolved listing
+(tutor, first and last local day, status, viewer's zone) and holding (slot version, valid until,
+bytes). A request resolves and checks its query as without the cache (same errors, same order;
+the resolution itself is remembered, see the end), reads the tutor's slot version, and is served
+the stored bytes only if the version is the one they were stored under and the time is before
+`valid_until`; otherwise the slots are read and rendered and the entry replaced.
 
 Why a cached answer never shows a slot that was taken (or misses one that was freed/published):
 every store method that writes a tutor's slots changes the tutor's version in the same

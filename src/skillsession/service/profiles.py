@@ -91,8 +91,8 @@ def _accepted_between(deps: Deps, viewer_id: str, profile: Profile) -> bool:
 
 @dataclass(frozen=True)
 class TutorSearch:
-    """A checked search: skill keys (distinct, in the caller's order), the slot-start range a tutor needs an
-    available slot in (None: any), page size and the user id to continue after."""
+    """A checked search: skill keys (distinct, in the caller's order), the slot-start range a
+    tutor needs an available slot in (None: any), page size and the user id to continue after."""
 
     keys: tuple[str, ...]
     between: tuple[datetime, datetime] | None
