@@ -16,8 +16,6 @@ import statistics
 import time
 from pathlib import Path
 
-import orjson
-
 ROUNDS = 8
 ROUND_SECONDS = 0.15
 
@@ -32,6 +30,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import uvloop
+    from asgi_driver import call, scope_for
 
     from skillsession import bootstrap
     from skillsession.http.app import create_app
@@ -55,52 +54,6 @@ def main() -> None:
             "deps": deps,
         }
 
-    def scope_for(side: dict, spec: dict) -> tuple[dict, bytes]:
-        path, _, query_string = spec["path"].partition("?")
-        body = orjson.dumps(spec["body"]) if spec["body"] is not None else b""
-        headers = [(b"host", b"127.0.0.1:8000")]
-        if body:
-            headers += [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-        if spec["token"]:
-            token = side["tokens"][spec["token"]]
-            headers.append((b"authorization", f"Bearer {token}".encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "method": spec["method"],
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query_string.encode(),
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-        }
-        return scope, body
-
-    async def call(app, scope: dict, body: bytes) -> tuple[int, int]:
-        state = {"status": 0, "bytes": 0, "sent": False}
-
-        async def receive():
-            if state["sent"]:
-                await asyncio.sleep(3600)
-            state["sent"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message):
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                state["bytes"] += len(message.get("body", b""))
-
-        await app(dict(scope, state={}), receive, send)
-        return state["status"], state["bytes"]
-
     async def run() -> dict:
         result = {}
         clock = time.perf_counter_ns
@@ -109,7 +62,7 @@ def main() -> None:
                 continue
             prepared = {}
             for name, side in sides.items():
-                scope, body = scope_for(side, side["requests"][endpoint])
+                scope, body = scope_for(side["requests"][endpoint], side["tokens"])
                 status, size = await call(side["app"], scope, body)
                 for _ in range(20):
                     await call(side["app"], scope, body)

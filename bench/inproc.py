@@ -255,56 +255,12 @@ def main() -> None:
     app = create_app(deps, run_jobs=False)
     bearer = {"student": tokens["student"], "busy_tutor": tokens["busy_tutor"]}
 
-    def scope_for(spec: dict) -> tuple[dict, bytes]:
-        path, _, query_string = spec["path"].partition("?")
-        body = orjson.dumps(spec["body"]) if spec["body"] is not None else b""
-        headers = [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench")]
-        if body:
-            headers += [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ]
-        if spec["token"]:
-            headers.append((b"authorization", f"Bearer {bearer[spec['token']]}".encode()))
-        scope = {
-            "type": "http",
-            "asgi": {"version": "3.0", "spec_version": "2.3"},
-            "http_version": "1.1",
-            "method": spec["method"],
-            "scheme": "http",
-            "path": path,
-            "raw_path": path.encode(),
-            "query_string": query_string.encode(),
-            "root_path": "",
-            "headers": headers,
-            "client": ("127.0.0.1", 50000),
-            "server": ("127.0.0.1", 8000),
-        }
-        return scope, body
-
-    async def call(target, scope: dict, body: bytes) -> tuple[int, int]:
-        state = {"status": 0, "bytes": 0, "sent": False}
-
-        async def receive():
-            if state["sent"]:
-                await asyncio.sleep(3600)  # a client that stays connected
-            state["sent"] = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        async def send(message):
-            if message["type"] == "http.response.start":
-                state["status"] = message["status"]
-            elif message["type"] == "http.response.body":
-                state["bytes"] += len(message.get("body", b""))
-
-        await target(dict(scope, state={}), receive, send)
-        return state["status"], state["bytes"]
-
     sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from asgi_driver import call, scope_for
     from bare_app import app as bare_app
 
     async def time_asgi(target, spec: dict, n: int, budget_s: float = 1.0) -> dict:
-        scope, body = scope_for(spec)
+        scope, body = scope_for(spec, bearer)
         status, size = await call(target, scope, body)
         for _ in range(30):
             await call(target, scope, body)

@@ -16,6 +16,8 @@ import asyncio
 import gc
 import time
 
+from asgi_driver import call, scope_for
+
 from skillsession import bootstrap, demo
 from skillsession.http.app import create_app
 from skillsession.settings import Settings
@@ -27,47 +29,17 @@ ROUTES = (
 )
 
 
-async def call(app, path: str, query: str, token: str) -> tuple[int, int]:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0", "spec_version": "2.3"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": query.encode(),
-        "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-        "state": {},
-    }
-    got = {"status": 0, "bytes": 0}
-
-    async def receive():
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            got["status"] = message["status"]
-        elif message["type"] == "http.response.body":
-            got["bytes"] += len(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return got["status"], got["bytes"]
-
-
-async def measure(app, path, query, token, calls: int, rounds: int) -> tuple[float, float, int]:
-    status, size = await call(app, path, query, token)  # warm (and fill the cache)
-    assert status == 200, (path, status)
+async def measure(app, spec, tokens, calls: int, rounds: int) -> tuple[float, float, int]:
+    scope, body = scope_for(spec, tokens)
+    status, size = await call(app, scope, body)  # warm (and fill the cache)
+    assert status == 200, (spec["path"], status)
     best50 = best90 = float("inf")
     for _ in range(rounds):
         samples = []
         gc.collect()
         for _ in range(calls):
             t0 = time.perf_counter_ns()
-            await call(app, path, query, token)
+            await call(app, scope, body)
             samples.append(time.perf_counter_ns() - t0)
         samples.sort()
         best50 = min(best50, samples[len(samples) // 2] / 1000)
@@ -91,9 +63,8 @@ async def main() -> None:
                 people[name] = deps.issuer.issue(user.user_id, user.email)[0]
             app = create_app(deps, run_jobs=False)
             for who, path, query in ROUTES:
-                p50, p90, size = await measure(
-                    app, path, query, people[who], args.calls, args.rounds
-                )
+                spec = {"method": "GET", "path": f"{path}?{query}", "body": None, "token": who}
+                p50, p90, size = await measure(app, spec, people, args.calls, args.rounds)
                 print(
                     f"{path:28} {'thin' if fast else 'FastAPI':7} "
                     f"cache {'on ' if cache_bytes else 'off'}  p50 {p50:7.1f} µs  "
