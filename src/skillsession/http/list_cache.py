@@ -47,7 +47,6 @@ stopped first, which also empties every cache.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import astuple
 from datetime import datetime
 
 import orjson
@@ -96,6 +95,6 @@ def bookings_json(deps: Deps, identity: Identity, role: Role, query: service.Boo
     return _list_json(
         deps,
         identity,
-        (role, *astuple(query)),
+        (role, query),
         lambda: service.resolve_for_role(deps, identity, role, query),
     )

@@ -120,7 +120,7 @@ class BookingList:
     time_zone: ZoneInfo  # the caller's: the list's local fields are in it
 
 
-@dataclass
+@dataclass(frozen=True)
 class BookingQuery:
     status: str | None = None
     from_date: str | None = None
