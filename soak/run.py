@@ -183,9 +183,10 @@ class Soak:
         a = self.args
         pause = a.seconds / (a.kills + 1)
         began = time.monotonic()
-        for i in range(a.kills):  # on a fixed schedule, whatever a restart costs
-            if self.stop.wait(max(0.0, began + (i + 1) * pause - time.monotonic())):
-                return
+        # On a fixed schedule, whatever a restart costs; the load goes on until every kill is
+        # done, so a slow restart on a busy machine makes the run longer, never a kill fewer.
+        for i in range(a.kills):
+            time.sleep(max(0.0, began + (i + 1) * pause - time.monotonic()))
             self.server.kill()
             self.stats["kills"] += 1
             check = run_cli(self.data_dir, "check", env=self.server.env, check=False)
@@ -215,11 +216,13 @@ class Soak:
             threading.Thread(target=self.tutor, args=(h, random.Random(100 + i)))
             for i, h in enumerate(self.tutors)
         ]
-        threads += [threading.Thread(target=self.killer), threading.Thread(target=self.mail_outage)]
+        killer = threading.Thread(target=self.killer)
+        threads += [killer, threading.Thread(target=self.mail_outage)]
         started = time.monotonic()
         for t in threads:
             t.start()
-        self.stop.wait(self.args.seconds)
+        time.sleep(self.args.seconds)
+        killer.join()
         self.stop.set()
         for t in threads:
             t.join()

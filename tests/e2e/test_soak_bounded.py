@@ -29,7 +29,7 @@ def test_bounded_soak():
     )
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert result.returncode == 0, (summary, result.stderr[-3000:])
-    assert summary["kills"] == 3
+    assert summary["kills"] == 3, summary
     assert summary["acknowledged"] > 0 and summary["mails_sent"] > 0
     for key in ("violations", "5xx", "durability_violations", "mails_lost", "mails_still_pending"):
         assert summary.get(key, 0) == 0, (key, summary)
