@@ -84,15 +84,15 @@ def make_app(deps, **settings):
 @pytest.fixture
 def apps(deps, world):
     fast, slow = make_app(deps, fast_routes=True), make_app(deps, fast_routes=False)
-    assert set(fast.router.middleware_stack.fast) == FAST_PATHS
-    assert slow.router.middleware_stack.fast == {}
+    assert set(fast.state.fast_routes) == FAST_PATHS
+    assert slow.state.fast_routes == {}
     return fast, slow
 
 
 def watch(app) -> list:
     """Records which path answered each request of `app`: thin, FastAPI after a fallback."""
     seen = []
-    for dispatch in app.router.middleware_stack.fast.values():
+    for dispatch in app.state.fast_routes.values():
         serve, fall_back = dispatch.serve, dispatch.fall_back
 
         def on_serve(scope, body, serve=serve):
@@ -447,10 +447,10 @@ def test_with_cors_an_origin_goes_to_fastapi(deps, world):
     assert r.headers["access-control-allow-origin"] == "https://app.example"
 
 
-def test_every_fast_route_is_its_fastapi_route(apps):
+def test_every_fast_route_has_its_fastapi_route(apps):
     fast, _ = apps
-    static = fast.router.middleware_stack
-    for key, dispatch in static.fast.items():
+    table = fast.router.middleware_stack.table  # where a fallback is routed
+    for key, dispatch in fast.state.fast_routes.items():
         assert isinstance(dispatch, FastDispatch)
-        assert dispatch.route is static.table[key]
         assert (dispatch.spec.method, dispatch.spec.path) == key
+        assert table[key].name == (dispatch.spec.name or dispatch.spec.handler.__name__)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -12,7 +11,7 @@ from starlette.routing import Route
 from skillsession import logs
 from skillsession.http import docs, errors
 from skillsession.http.background import running_jobs
-from skillsession.http.fast import FastDispatch, FastRoute
+from skillsession.http.fast import FastDispatch, FastRoutes
 from skillsession.http.middleware import GuardMiddleware
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.routers import (
@@ -85,12 +84,15 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
         # (the routers carry no prefix or dependencies that an include would add).
         app.router.routes.extend(router.routes)
     docs.install(app)
-    app.router.middleware_stack = StaticPaths(
-        app.router,
-        FAST_ROUTES if settings.fast_routes else (),
-        cors=bool(settings.cors_origins),
-    )
+    app.router.middleware_stack = StaticPaths(app.router)
     errors.install(app)
+    # the thin dispatch sits right inside CORS and GuardMiddleware (added later, so outside it)
+    cors = bool(settings.cors_origins)
+    app.state.fast_routes = {
+        (spec.method, spec.path): FastDispatch(spec, cors)
+        for spec in (FAST_ROUTES if settings.fast_routes else ())
+    }
+    app.add_middleware(FastRoutes, dispatches=app.state.fast_routes)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -106,10 +108,10 @@ class StaticPaths:
     """Hands a request whose path has no parameters straight to its route (one dict look-up)
     instead of trying each route's pattern in turn. Anything not in the table (path
     parameters, mounts, unknown paths, wrong methods, a root_path) goes to the router as before,
-    so 404, 405 and redirects do not change. The `fast` routes' requests go to their thin
-    dispatch (http/fast.py), which hands what it does not serve to the same FastAPI route."""
+    so 404, 405 and redirects do not change. (The `fast` routes' happy path never gets here:
+    see `FastRoutes` in http/fast.py.)"""
 
-    def __init__(self, router, fast: Iterable[FastRoute] = (), *, cors: bool = False):
+    def __init__(self, router):
         self.router = router
         self.fallback = router.middleware_stack
         self.table = {
@@ -118,19 +120,10 @@ class StaticPaths:
             if isinstance(route, Route) and "{" not in route.path
             for method in route.methods or ()
         }
-        self.fast = {
-            (spec.method, spec.path): FastDispatch(spec, self.table[spec.method, spec.path], cors)
-            for spec in fast
-        }
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http" and not scope.get("root_path"):
             key = (scope["method"], scope["path"])
-            thin = self.fast.get(key)
-            if thin is not None:
-                scope.setdefault("router", self.router)
-                await thin(scope, receive, send)
-                return
             route = self.table.get(key)
             if route is not None:
                 scope.setdefault("router", self.router)

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from skillsession.domain import errors
-from skillsession.http.responses import error_response
+from skillsession.http.responses import OrjsonResponse, error_response
 
 log = logging.getLogger("skillsession.http")
 
@@ -44,11 +44,15 @@ def status_of(exc: errors.DomainError) -> int:
     return 400
 
 
-async def _domain_error(request: Request, exc: errors.DomainError):
+def domain_error_response(exc: errors.DomainError) -> OrjsonResponse:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status_of(exc), exc.code, exc.message, exc.details, headers)
+
+
+async def _domain_error(request: Request, exc: errors.DomainError):
+    return domain_error_response(exc)
 
 
 def _field(loc: tuple) -> str:

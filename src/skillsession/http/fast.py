@@ -4,8 +4,9 @@ A `FastRoute` is one endpoint: method, path, body or query model, status, summar
 and a plain handler `(deps, identity, params) -> payload` (a dict rendered with orjson, or JSON
 already encoded to bytes). From that one declaration come both the FastAPI route (OpenAPI, the
 pinned route table, the authorization matrix, every error) and the thin dispatch that serves
-the happy path (`FastDispatch`, called by `StaticPaths` in `http/app.py`, so behind the same
-GuardMiddleware and CORS middleware): they cannot drift.
+the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which `http/app.py` puts
+right inside the same GuardMiddleware and CORS middleware, before FastAPI's exception middleware
+and router): they cannot drift.
 
 FastAPI's per-request work (dependency solving, the body's content type parsed through
 `email.message`, one validation per parameter, the response class) costs 120-170 µs of worker
@@ -19,10 +20,10 @@ or malformed `Authorization` header, a validation error, an over-long `Idempoten
 repeated header, an `Origin` while CORS is on, duplicated or blank query parameters) it
 replays the body it already read into the FastAPI route, which answers with the canonical
 error. A token the (cached) verifier refuses raises the verifier's error right there, as the
-FastAPI dependency would (so a bad token is verified once per request). Errors raised by the
-handler (the service's domain errors) propagate to the app's exception handlers
-(`http/errors.py`), as they do from a FastAPI route; so does anything unexpected (500).
-Switch it off with `SKILLSESSION_FAST_ROUTES=false`.
+FastAPI dependency would (so a bad token is verified once per request). A domain error (the
+verifier's, or the service's) is answered with the same response as the app's exception handler
+gives it (`errors.domain_error_response`); anything unexpected propagates to the app's 500
+handler, as from a FastAPI route. Switch it off with `SKILLSESSION_FAST_ROUTES=false`.
 """
 
 import inspect
@@ -35,6 +36,8 @@ import orjson
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import BaseModel, ValidationError
 
+from skillsession.domain.errors import DomainError
+from skillsession.http.errors import domain_error_response
 from skillsession.http.responses import JsonBytesResponse, OrjsonResponse
 from skillsession.http.security import AppDeps, CurrentUser, bearer_token
 from skillsession.service.bookings import MAX_IDEMPOTENCY_KEY
@@ -117,20 +120,37 @@ class Fallback(Exception):
     """The thin path cannot answer this request exactly as FastAPI would."""
 
 
-class FastDispatch:
-    """Serves one `FastRoute`'s happy path; hands anything else to `route` (its FastAPI
-    route) with the body replayed."""
+class FastRoutes:
+    """ASGI middleware: a request for a `FastRoute` (method and path, one dict look-up) goes to
+    its `FastDispatch`; anything else, and whatever the dispatch hands back, goes on to `app`
+    (FastAPI's exception middleware and router). `dispatches`: by (method, path)."""
 
-    def __init__(self, spec: FastRoute, route, cors: bool):
+    def __init__(self, app, dispatches: dict[tuple[str, str], "FastDispatch"]):
+        self.app = app
+        self.dispatches = dispatches
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and not scope.get("root_path"):
+            thin = self.dispatches.get((scope["method"], scope["path"]))
+            if thin is not None:
+                await thin(scope, receive, send, self.app)
+                return
+        await self.app(scope, receive, send)
+
+
+class FastDispatch:
+    """Serves one `FastRoute`'s happy path; hands anything else to the app behind it (which
+    routes it to the FastAPI route) with the body replayed."""
+
+    def __init__(self, spec: FastRoute, cors: bool):
         self.spec = spec
-        self.route = route
         self.cors = cors
         self.handler = spec.handler
         self.status = spec.status
         self.needs_body = spec.body is not None
         self.model = spec.body or spec.query
 
-    async def __call__(self, scope, receive, send) -> None:
+    async def __call__(self, scope, receive, send, app) -> None:
         body = b""
         if self.needs_body:
             chunks = []
@@ -145,7 +165,10 @@ class FastDispatch:
         try:
             payload = self.serve(scope, body)
         except Fallback:
-            await self.fall_back(scope, receive, send, body)
+            await self.fall_back(app, scope, receive, send, body)
+            return
+        except DomainError as exc:
+            await domain_error_response(exc)(scope, receive, send)
             return
         if payload.__class__ is not bytes:
             payload = orjson.dumps(payload)
@@ -232,7 +255,7 @@ class FastDispatch:
             raise Fallback
         return deps.verifier.verify(token)
 
-    async def fall_back(self, scope, receive, send, body: bytes) -> None:
+    async def fall_back(self, app, scope, receive, send, body: bytes) -> None:
         replayed = not self.needs_body
 
         async def replay():
@@ -242,7 +265,4 @@ class FastDispatch:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        scope["endpoint"] = self.route.endpoint
-        scope["path_params"] = {}
-        scope["route"] = self.route
-        await self.route.handle(scope, replay, send)
+        await app(scope, replay, send)
