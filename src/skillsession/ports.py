@@ -138,6 +138,10 @@ class Store(Protocol):
         tutor's slots. One point read. None: this store keeps no version (answers about slots
         must then not be cached)."""
 
+    def slot_answer_versions(self, tutor_id: str) -> tuple[int | None, int | None]:
+        """(`profiles_version()`, `slot_version(tutor_id)`) read at one instant, in one read:
+        what a remembered get-teacher-slots answer is checked against."""
+
     # -- bookings ---------------------------------------------------------------------------
     def booking_list_version(self, user_id: str) -> int | None:
         """A number that changes whenever anything a list of the user's bookings shows may have

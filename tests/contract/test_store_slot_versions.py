@@ -68,6 +68,18 @@ def test_a_tutor_without_slots_has_a_version(store: Store):
     assert version is None or isinstance(version, int)
 
 
+def test_both_versions_of_a_slot_answer_are_read_together(store: Store, versions: Versions):
+    def together():
+        return store.slot_answer_versions("tutor")
+
+    assert together() == (store.profiles_version(), store.slot_version("tutor"))
+    publish(store, "tutor", at(days=1))
+    assert versions.changed()
+    assert together() == (store.profiles_version(), store.slot_version("tutor"))
+    store.save_profile(make_profile("other"))
+    assert together() == (store.profiles_version(), store.slot_version("tutor"))
+
+
 def test_publishing_and_deleting_a_window_change_the_version(store: Store, versions: Versions):
     window, _ = publish(store, "tutor", at(days=1), hours=3)
     assert versions.changed()

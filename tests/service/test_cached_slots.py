@@ -29,7 +29,10 @@ from skillsession.service.availability import SlotQuery
 @pytest.fixture
 def deps(deps, real_store):
     deps.store = CountingStore(
-        real_store, slot_reads=("slots_for_tutor",), profile_reads=("get_profile",)
+        real_store,
+        slot_reads=("slots_for_tutor",),
+        profile_reads=("get_profile",),
+        version_reads=("slot_version", "profiles_version", "slot_answer_versions"),
     )
     return deps
 
@@ -82,6 +85,20 @@ def test_a_repeated_question_reads_no_slots(deps, tutor, student):
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id, time_zone="Asia/Tokyo"))
     assert deps.store.slot_reads == reads + 1
     assert sum(key[0] == "slots" for key in cache_for(deps)._entries) == 2
+
+
+def test_a_repeated_question_is_one_read_of_both_versions(deps, tutor, student):
+    publish(deps, tutor)
+    listed(deps, student, tutor)
+    reads = deps.store.version_reads
+    for _ in range(3):
+        teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
+    assert deps.store.version_reads == reads + 3
+    # the versions a remembered answer is checked against, read at one instant
+    assert deps.store.slot_answer_versions(tutor.user_id) == (
+        deps.store.profiles_version(),
+        deps.store.slot_version(tutor.user_id),
+    )
 
 
 def test_a_repeated_question_reads_no_profile_until_one_changes(deps, tutor, student):

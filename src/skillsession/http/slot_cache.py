@@ -25,17 +25,20 @@ The resolution itself (the tutor's and the caller's profiles: the tutor exists a
 viewer's zone, today in it, the status allowed) is remembered per caller and query in the same
 cache, under `Store.profiles_version` (changed by every profile write, in its transaction) and,
 for a query from "today", until the caller's day ends (`resolved_until`); errors are never
-remembered. So a repeated question reads two versions and nothing else.
+remembered. So a repeated question reads two versions and nothing else, and in one statement
+(`Store.slot_answer_versions`): the remembered resolution names the tutor whose slot version to
+read with the profiles version, and is then checked against that profiles version as usual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 import orjson
 
 from skillsession.http import views
-from skillsession.http.answer_cache import cached
+from skillsession.http.answer_cache import cache_for, cached
 from skillsession.ports import Identity
 from skillsession.service import availability as service
 from skillsession.service.deps import Deps
@@ -44,7 +47,21 @@ from skillsession.service.deps import Deps
 def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery) -> bytes:
     """The body of a get-teacher-slots answer (`{"slots": [...]}`), from the cache when it is
     still right. Raises the service's errors, as `service.availability.tutor_slots` does."""
-    listing = _resolved(deps, identity, query)
+    resolution_key = ("slot-query", identity.user_id, query)
+    cache = cache_for(deps)
+    remembered = cache.peek(resolution_key)
+    if remembered is not None:  # both versions in one read, then the usual checks
+        profiles_version, slot_version = deps.store.slot_answer_versions(remembered.tutor_id)
+        listing = cache.get(resolution_key, profiles_version, deps.now())
+        if listing is not None:
+            return _answer(deps, listing, lambda: slot_version)
+    listing = _resolved(deps, resolution_key, identity, query)
+    return _answer(deps, listing, lambda: service.slot_version(deps, listing))
+
+
+def _answer(deps: Deps, listing: service.SlotListing, version: Callable[[], int | None]) -> bytes:
+    """The listing's body, cached under the tutor's slot version `version()` (read before the
+    slots: see the module docstring)."""
     key = ("slots", listing.tutor_id, listing.first, listing.last, listing.status, listing.zone.key)
 
     def render() -> tuple[bytes, datetime | None]:
@@ -52,18 +69,18 @@ def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery)
         body = orjson.dumps({"slots": [views.slot(s, listing.zone) for s in slots]})
         return body, service.unchanged_until(listing, slots)
 
-    # the version first, the slots after: see the module docstring
-    return cached(deps, key, lambda: service.slot_version(deps, listing), render)
+    return cached(deps, key, version, render)
 
 
 LISTING_COST = 200  # bytes a remembered SlotListing holds, roughly (its entry's overhead aside)
 
 
-def _resolved(deps: Deps, identity: Identity, query: service.SlotQuery) -> service.SlotListing:
-    """`resolve_slots(query)` for the caller, remembered while no profile changes (all it
-    reads) and, for a query from "today", until the caller's day ends; errors are not
+def _resolved(
+    deps: Deps, key: tuple, identity: Identity, query: service.SlotQuery
+) -> service.SlotListing:
+    """`resolve_slots(query)` for the caller, remembered under `key` while no profile changes
+    (all it reads) and, for a query from "today", until the caller's day ends; errors are not
     remembered. A repeated question then costs a version read instead of two profile reads."""
-    key = ("slot-query", identity.user_id, query)
 
     def resolve() -> tuple[service.SlotListing, datetime | None]:
         listing = service.resolve_slots(deps, identity, query)

@@ -859,6 +859,10 @@ class DynamoStore:
         cancelled (TransactionConflict) although the slots never clashed. Costs no call."""
         return None
 
+    def slot_answer_versions(self, tutor_id: str) -> tuple[int | None, int | None]:
+        """No versions here (see `slot_version`, `profiles_version`). Costs no call."""
+        return None, None
+
     def profiles_version(self) -> int | None:
         """None: no version here, so searches are not cached on this store (a profiles item in
         every profile write would make all profile writes conflict). Costs no call."""

@@ -244,6 +244,10 @@ class MemoryStore:
     def slot_version(self, tutor_id: str) -> int | None:
         return self.slot_versions.get(tutor_id, 0)
 
+    @_atomic
+    def slot_answer_versions(self, tutor_id: str) -> tuple[int | None, int | None]:
+        return self.list_versions.get(PROFILES, 0), self.slot_versions.get(tutor_id, 0)
+
     def _bump(self, tutor_ids) -> None:
         """A new slot version for each tutor (called inside the method that writes the slots)."""
         for tutor_id in set(tutor_ids):

@@ -410,6 +410,13 @@ class SqliteStore:
         row = self._one("SELECT version FROM slot_versions WHERE tutor_id = ?", (tutor_id,))
         return row[0] if row else 0
 
+    def slot_answer_versions(self, tutor_id: str) -> tuple[int | None, int | None]:
+        return self._one(
+            "SELECT coalesce((SELECT version FROM list_versions WHERE owner = ?), 0), "
+            "coalesce((SELECT version FROM slot_versions WHERE tutor_id = ?), 0)",
+            (PROFILES, tutor_id),
+        )
+
     def slots_for_tutor(
         self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
     ) -> list[Slot]:
