@@ -17,6 +17,7 @@ from skillsession.domain.model import (
     Availability,
     Booking,
     BookingStatus,
+    DeliveryOutcome,
     ExpiryResult,
     Notification,
     Profile,
@@ -226,10 +227,10 @@ class Store(Protocol):
         time), pushing their due time `lease_seconds` ahead and counting one attempt, so that
         concurrent workers never claim the same one within a lease."""
 
-    def finish_notification(
-        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
-    ) -> None:
-        """Record a delivery outcome: status `sent`/`failed`/`skipped`, or `pending` with a retry time."""
+    def finish_notifications(self, outcomes: list[DeliveryOutcome]) -> None:
+        """Record delivery outcomes (one transaction where the backend has them; each outcome
+        atomic on its own everywhere). Once a verification code will not be sent any more, its
+        copy in the outbox is dropped (payload `{}`). Unknown ids are ignored."""
 
     def get_notification(self, notification_id: str) -> Notification | None: ...
 

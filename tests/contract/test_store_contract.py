@@ -23,6 +23,7 @@ from factories import (
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import (
     AccountStatus,
+    DeliveryOutcome,
     Role,
     SlotStatus,
     SubscriptionStatus,
@@ -272,14 +273,20 @@ def test_claim_respects_limit_and_never_hands_out_a_row_twice(store: Store):
     assert sorted(ids) == sorted(n.notification_id for n in notes)
 
 
-def test_finish_notification_outcomes(store: Store):
+def test_finish_notifications_outcomes(store: Store):
     sent, retry, failed, skipped = (make_notification() for _ in range(4))
     store.add_notifications([sent, retry, failed, skipped])
     assert len(store.claim_notifications(BASE, 10, 60)) == 4
-    store.finish_notification(sent.notification_id, "sent", None, None)
-    store.finish_notification(retry.notification_id, "pending", at(minutes=10), "451 try later")
-    store.finish_notification(failed.notification_id, "failed", None, "550 no such user")
-    store.finish_notification(skipped.notification_id, "skipped", None, None)
+    store.finish_notifications(
+        [
+            DeliveryOutcome(sent.notification_id, "sent"),
+            DeliveryOutcome(retry.notification_id, "pending", at(minutes=10), "451 try later"),
+            DeliveryOutcome(failed.notification_id, "failed", None, "550 no such user"),
+        ]
+    )
+    store.finish_notifications([DeliveryOutcome(skipped.notification_id, "skipped")])
+    store.finish_notifications([DeliveryOutcome("no-such-notification", "sent")])  # ignored
+    store.finish_notifications([])
     assert store.get_notification(sent.notification_id).status == "sent"
     stored = store.get_notification(retry.notification_id)
     assert (stored.status, stored.next_attempt_at, stored.last_error) == (
@@ -298,7 +305,7 @@ def test_finish_notification_outcomes(store: Store):
 def test_finished_verification_code_mail_forgets_the_code(store: Store):
     user, note = new_user(store)
     store.claim_notifications(BASE, 10, 60)
-    store.finish_notification(note.notification_id, "sent", None, None)
+    store.finish_notifications([DeliveryOutcome(note.notification_id, "sent")])
     assert store.get_notification(note.notification_id).payload == {}
 
 

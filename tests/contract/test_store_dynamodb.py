@@ -34,7 +34,13 @@ from skillsession.adapters.store.dynamodb import DynamoStore, TransactionCancell
 from skillsession.adapters.store.dynamodb_items import encode, lock_key, slot_key
 from skillsession.adapters.store.dynamodb_schema import INDEXES, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
-from skillsession.domain.model import BookingStatus, Role, SlotStatus, SubscriptionStatus
+from skillsession.domain.model import (
+    BookingStatus,
+    DeliveryOutcome,
+    Role,
+    SlotStatus,
+    SubscriptionStatus,
+)
 from skillsession.ports import Store
 
 STORE_METHODS = [n for n, v in vars(Store).items() if not n.startswith("_") and callable(v)]
@@ -214,6 +220,10 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     )
     assert measure("slot_version", lambda: store.slot_version(tutor.user_id)) is None
     assert measure("profiles_version", store.profiles_version) is None
+    assert measure("slot_answer_versions", lambda: store.slot_answer_versions(tutor.user_id)) == (
+        None,
+        None,
+    )
     assert (
         measure("booking_list_version", lambda: store.booking_list_version(tutor.user_id)) is None
     )
@@ -266,12 +276,12 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     claimed = measure("claim_notifications", lambda: store.claim_notifications(BASE, 2, 60))
     assert len(claimed) == 2
     measure(
-        "finish_notification",
-        lambda: store.finish_notification(notes[0].notification_id, "sent", None, None),
+        "finish_notifications (one)",
+        lambda: store.finish_notifications([DeliveryOutcome(notes[0].notification_id, "sent")]),
     )
     measure(
-        "finish_notification (a code)",
-        lambda: store.finish_notification(note.notification_id, "sent", None, None),
+        "finish_notifications (a code)",
+        lambda: store.finish_notifications([DeliveryOutcome(note.notification_id, "sent")]),
     )
     measure("get_notification", lambda: store.get_notification(notes[0].notification_id))
     subscription = make_subscription(student.user_id, "token-1")
@@ -307,7 +317,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["slots_for_tutor"] == Counter(Query=1)
     assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
     assert table["booking_list_version"] == Counter()
-    assert table["profiles_version"] == Counter()
+    assert table["profiles_version"] == table["slot_answer_versions"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per Store method (this scenario):")

@@ -34,7 +34,13 @@ from skillsession.adapters.store.sqlite import (
     SqliteStore,
 )
 from skillsession.domain.errors import SlotUnavailable
-from skillsession.domain.model import BookingStatus, Role, SlotStatus, SubscriptionStatus
+from skillsession.domain.model import (
+    BookingStatus,
+    DeliveryOutcome,
+    Role,
+    SlotStatus,
+    SubscriptionStatus,
+)
 from skillsession.domain.skills import skill_key
 
 
@@ -321,7 +327,7 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
     store.expire(at(days=1, hours=2), 10, lambda b: make_notification(b.student_id))
     store.add_notifications([make_notification()])
     claimed = store.claim_notifications(at(days=1), 10, 60)
-    store.finish_notification(claimed[0].notification_id, "sent", None, None)
+    store.finish_notifications([DeliveryOutcome(claimed[0].notification_id, "sent")])
     store.get_notification(claimed[0].notification_id)
     store.save_subscription(make_subscription(user.user_id, "tok"), make_notification())
     store.get_subscription(user.user_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from service_fakes import person
+from service_fakes import CountingStore, person
 
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import BadRequest, Conflict, SlotUnavailable
@@ -165,3 +165,30 @@ def test_deliver_all_goes_batch_after_batch_until_told_to_stop(deps, tutor):
 
     assert outbox.deliver_all(deps, rounds=100, keep_going=keep_going).sent == 20
     assert outbox.deliver_all(deps).sent == 5  # the rest on the next run
+
+
+def test_a_batch_of_mail_is_recorded_in_one_write_and_a_crash_keeps_what_was_sent(deps, clock):
+    deps.store = CountingStore(deps.store, finishes=("finish_notifications",))
+    for name in ("one", "two", "three"):
+        accounts.signup(deps, f"{name}@example.test", "long enough pw")
+    assert outbox.deliver_due(deps).sent == 3
+    assert deps.store.finishes == 1  # one write for the batch
+
+    for name in ("four", "five", "six"):
+        accounts.signup(deps, f"{name}@example.test", "long enough pw")
+    sent, send = [], deps.mailer.send
+
+    def second_send_crashes(message):
+        if len(sent) == 1:
+            raise KeyboardInterrupt  # the process stops in the middle of the batch
+        send(message)
+        sent.append(message["To"])
+
+    deps.mailer.send = second_send_crashes
+    with pytest.raises(KeyboardInterrupt):
+        outbox.deliver_due(deps)
+    deps.mailer.send = send
+    assert deps.store.finishes == 2  # what was sent before the crash is recorded
+    clock.advance(seconds=deps.settings.outbox_lease_seconds)  # the lease of the others ends
+    again = outbox.deliver_due(deps)
+    assert again.sent == 2 and sent[0] not in {m["To"] for m in deps.mailer.sent[-2:]}

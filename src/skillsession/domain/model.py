@@ -164,6 +164,17 @@ class Notification:
     last_error: str | None = None
 
 
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """What became of one claimed notification: `sent`, `failed`, `skipped`, or `pending`
+    again until `next_attempt_at`; `error`: why it failed or is retried."""
+
+    notification_id: str
+    status: str
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+
 @dataclass
 class Page:
     items: list[Any]

@@ -48,6 +48,7 @@ from skillsession.domain.model import (
     Availability,
     Booking,
     BookingStatus,
+    DeliveryOutcome,
     ExpiryResult,
     Notification,
     Profile,
@@ -1231,15 +1232,19 @@ class DynamoStore:
                 break
         return claimed
 
-    def finish_notification(
-        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
-    ) -> None:
+    def finish_notifications(self, outcomes: list[DeliveryOutcome]) -> None:
+        """One UpdateItem each (`_finish`): no transaction, each outcome stands on its own."""
+        for outcome in outcomes:
+            self._finish(outcome)
+
+    def _finish(self, outcome: DeliveryOutcome) -> None:
         """One UpdateItem. Once a verification code will not be sent any more, its copy in the
         outbox is dropped (payload `{}`): the first update is conditioned on another kind, and
         only a code's entry takes a second one."""
-        due = ts(next_attempt_at)
+        notification_id, status = outcome.notification_id, outcome.status
+        due = ts(outcome.next_attempt_at)
         outbox = items.outbox_keys(notification_id, status, due)
-        sets = {"status": status, "next_attempt_at": due, "last_error": error, **outbox}
+        sets = {"status": status, "next_attempt_at": due, "last_error": outcome.error, **outbox}
         for forget_payload in (False, True):
             e = Expr()
             changes = {**sets, "payload": "{}"} if forget_payload else sets

@@ -20,6 +20,7 @@ from skillsession.domain.model import (
     Availability,
     Booking,
     BookingStatus,
+    DeliveryOutcome,
     ExpiryResult,
     Notification,
     Profile,
@@ -460,16 +461,16 @@ class MemoryStore:
         return claimed
 
     @_atomic
-    def finish_notification(
-        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
-    ) -> None:
-        notification = self.notifications.get(notification_id)
-        if notification is None:
-            return
-        notification.status, notification.next_attempt_at = status, next_attempt_at
-        notification.last_error = error
-        if notification.kind == "verification_code" and status != "pending":
-            notification.payload = {}  # the code is not kept once it will not be sent
+    def finish_notifications(self, outcomes: list[DeliveryOutcome]) -> None:
+        for outcome in outcomes:
+            notification = self.notifications.get(outcome.notification_id)
+            if notification is None:
+                continue
+            notification.status = outcome.status
+            notification.next_attempt_at = outcome.next_attempt_at
+            notification.last_error = outcome.error
+            if notification.kind == "verification_code" and outcome.status != "pending":
+                notification.payload = {}  # the code is not kept once it will not be sent
 
     @_atomic
     def get_notification(self, notification_id: str) -> Notification | None:

@@ -24,6 +24,7 @@ from skillsession.domain.model import (
     Availability,
     Booking,
     BookingStatus,
+    DeliveryOutcome,
     ExpiryResult,
     Notification,
     Profile,
@@ -458,27 +459,26 @@ class SqliteStore:
                 ).fetchone()
                 if earlier:
                     return rows.booking(earlier)
-            row = db.execute(
-                f"SELECT {rows.SLOT_COLUMNS} FROM slots WHERE slot_id = ?", (booking.slot_id,)
-            ).fetchone()
-            if row is None:
-                raise NotFound("slot not found", code="slot_not_found")
-            slot = rows.slot(row)
             taken = db.execute(
                 "UPDATE slots SET slot_status = 'pending' "
-                "WHERE slot_id = ? AND slot_status = 'available' AND start > ?",
-                (slot.slot_id, ts(now)),
-            ).rowcount
-            if taken != 1:
-                raise SlotUnavailable(
-                    "slot is not available", details={"slot_status": slot.slot_status.value}
-                )
-            _bump(db, [slot.tutor_id])
+                "WHERE slot_id = ? AND slot_status = 'available' AND start > ? "
+                'RETURNING tutor_id, start, "end"',
+                (booking.slot_id, ts(now)),
+            ).fetchone()
+            if taken is None:  # why not: no such slot, or not (or no longer) bookable
+                row = db.execute(
+                    "SELECT slot_status FROM slots WHERE slot_id = ?", (booking.slot_id,)
+                ).fetchone()
+                if row is None:
+                    raise NotFound("slot not found", code="slot_not_found")
+                raise SlotUnavailable("slot is not available", details={"slot_status": row[0]})
+            tutor_id, start, end = taken
+            _bump(db, [tutor_id])
             stored = replace(
                 booking,
-                tutor_id=slot.tutor_id,
-                start=slot.start,
-                end=slot.end,
+                tutor_id=tutor_id,
+                start=rows.dt(start),
+                end=rows.dt(end),
                 booking_status=BookingStatus.PENDING,
             )
             db.execute(INSERT_BOOKING, rows.booking_params(stored))
@@ -666,17 +666,18 @@ class SqliteStore:
             for n in claimed
         ]
 
-    def finish_notification(
-        self, notification_id: str, status: str, next_attempt_at: datetime | None, error: str | None
-    ) -> None:
-        """Once a verification code is no longer going to be sent, its copy in the outbox is
-        dropped (the payload becomes `{}`)."""
+    def finish_notifications(self, outcomes: list[DeliveryOutcome]) -> None:
+        """One transaction for the lot. A verification code's payload becomes `{}` once it is
+        no longer going to be sent."""
         with self._tx() as db:
-            db.execute(
+            db.executemany(
                 "UPDATE notifications SET status = ?, next_attempt_at = ?, last_error = ?, "
                 "payload = CASE WHEN kind = 'verification_code' AND ? != 'pending' "
                 "THEN '{}' ELSE payload END WHERE notification_id = ?",
-                (status, ts(next_attempt_at), error, status, notification_id),
+                [
+                    (o.status, ts(o.next_attempt_at), o.error, o.status, o.notification_id)
+                    for o in outcomes
+                ],
             )
 
     def get_notification(self, notification_id: str) -> Notification | None:
