@@ -66,6 +66,11 @@ class Store(Protocol):
 
     def get_verification_code(self, user_id: str) -> VerificationCode | None: ...
 
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        """The account whose (normalised) e-mail is `email` and its verification code (None
+        for what does not exist): what confirming a code reads, in one read where the store
+        can."""
+
     def record_code_failure(self, user_id: str) -> int:
         """Atomically add one failed attempt to the user's code; return the new count (0 if no code)."""
 
@@ -79,6 +84,16 @@ class Store(Protocol):
 
     # -- profiles ---------------------------------------------------------------------------
     def get_profile(self, user_id: str) -> Profile | None: ...
+
+    def get_profile_for_availability(self, user_id: str) -> Profile | None:
+        """`get_profile`, for a tutor about to `create_availability`: a store may read in the
+        same call what that create checks first (DynamoDB: the tutor's window lock)."""
+
+    def get_profile_and_slot(
+        self, user_id: str, slot_id: str
+    ) -> tuple[Profile | None, Slot | None]:
+        """`get_profile(user_id)` and `get_slot(slot_id)` (what requesting a booking reads), in
+        one read where the store can."""
 
     def get_profile_by_email(self, email: str) -> Profile | None:
         """The profile whose (normalised) e-mail is `email`."""

@@ -6,13 +6,20 @@ the item changed meanwhile (another process: a second store on the same table).
 - a rate-limit key is one item: a hit is one UpdateItem, clearing it one DeleteItem;
 - `transition_booking` starts from the booking `get_booking` read, `delete_availability` from
   the window `get_availability` read (and first assumes every slot free and never booked);
-- a replayed Idempotency-Key's booking id comes with the cancelled transaction.
+- a replayed Idempotency-Key's booking id comes with the cancelled transaction;
+- a verification code lives beside the e-mail guard: confirming reads both with one Query (a
+  code stored in the account's partition, as before, still counts);
+- refusing to delete a window with a pending or booked slot takes the slot from the cancelled
+  transaction;
+- the tutor's window lock comes with the profile (`get_profile_for_availability`), and one
+  Query checks every new window for overlaps.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -23,13 +30,20 @@ from factories import (
     make_notification,
     make_profile,
     make_user,
+    make_window,
     publish,
     request,
 )
 from moto_server import REGION, dynamodb_store, endpoint_url
 
 from skillsession.adapters.store.dynamodb import DynamoStore
-from skillsession.adapters.store.dynamodb_items import email_key, encode
+from skillsession.adapters.store.dynamodb_items import (
+    code_item,
+    code_key,
+    email_key,
+    encode,
+    legacy_code_key,
+)
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, BookingStatus, Role, SlotStatus
 
@@ -121,6 +135,57 @@ def test_confirming_an_unknown_user_drops_its_code_only(stores):
     first.confirm_user("ghost")
     assert first.get_verification_code("ghost") is None
     assert first.get_user("ghost") is None
+
+
+def test_confirming_reads_the_account_and_its_code_in_one_query(stores):
+    first, second = stores
+    user = make_user()
+    first.create_user(user, make_code(user.user_id), make_notification())
+    found, used = calls(second, lambda: second.get_user_and_code_by_email(user.email))
+    assert found == (user, make_code(user.user_id)) and used == Counter(Query=1)
+    # the e-mail is known now: a wrong code, and the confirmation, need no further read
+    _, used = calls(second, lambda: second.record_code_failure(user.user_id))
+    assert used == Counter(UpdateItem=1)
+    _, used = calls(second, lambda: second.confirm_user(user.user_id))
+    assert used == Counter(TransactWriteItems=1)
+    confirmed = replace(user, status=AccountStatus.CONFIRMED)
+    found, used = calls(first, lambda: first.get_user_and_code_by_email(user.email))
+    assert found == (confirmed, None) and used == Counter(Query=1)  # no code to look for
+
+
+def test_a_code_stored_in_the_accounts_partition_still_counts(stores):
+    """Codes were kept under USER#<id> before they moved beside the e-mail guard."""
+    first, second = stores
+    user = make_user()
+    code = make_code(user.user_id)
+    first.create_user(user, code, make_notification())
+    first.client.delete_item(TableName=first.table, Key=encode(code_key(user.email)))
+    first.client.put_item(
+        TableName=first.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
+    )
+    found, used = calls(second, lambda: second.get_user_and_code_by_email(user.email))
+    assert found == (user, code) and used == Counter(Query=1, GetItem=1)
+    assert second.record_code_failure(user.user_id) == 1
+    assert first.get_verification_code(user.user_id) == replace(code, failed_attempts=1)
+    # a new code replaces it where codes live now
+    fresh = make_code(user.user_id, "hash-2")
+    second.replace_verification_code(fresh, make_notification())
+    assert _raw(first, legacy_code_key(user.user_id)) is None
+    assert first.get_user_and_code_by_email(user.email) == (user, fresh)
+    # and confirming drops a code wherever it is
+    first.client.put_item(
+        TableName=first.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
+    )
+    second.confirm_user(user.user_id)
+    assert _raw(first, legacy_code_key(user.user_id)) is None
+    assert _raw(first, code_key(user.email)) is None
+    assert first.get_verification_code(user.user_id) is None
+
+
+def _raw(store: DynamoStore, key: dict[str, str]):
+    return store.client.get_item(TableName=store.table, Key=encode(key), ConsistentRead=True).get(
+        "Item"
+    )
 
 
 def test_a_rate_limit_key_is_one_item(stores):
@@ -261,6 +326,32 @@ def test_deleting_a_window_with_booking_history_reads_its_slots(stores):
     assert first.check_consistency() == []
 
 
+def _refusal(store: DynamoStore, availability_id: str) -> Conflict:
+    with pytest.raises(Conflict) as caught:
+        store.delete_availability(availability_id)
+    return caught.value
+
+
+def test_refusing_to_delete_a_window_in_use_reads_no_slot(stores):
+    first, second = stores
+    window, slots = publish(first, "tutor", at(days=1), hours=3)
+    booking = request(second, slots[1])
+    _transition(
+        second, booking.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
+    )
+    request(second, slots[2])  # and one pending
+    first.get_availability(window.availability_id)
+    refused, used = calls(first, lambda: _refusal(first, window.availability_id))
+    assert refused.code == "availability_in_use"
+    assert used == Counter(TransactWriteItems=1)  # the slots came with the cancellation
+    refused, used = calls(first, lambda: _refusal(first, window.availability_id))
+    assert refused.code == "availability_in_use"
+    assert used == Counter(GetItem=1, TransactWriteItems=1)  # the window read again
+    assert first.get_slot(slots[0].slot_id).slot_status == SlotStatus.AVAILABLE
+    assert first.get_availability(window.availability_id) is not None
+    assert first.check_consistency() == []
+
+
 def test_deleting_a_window_another_process_deleted(stores):
     first, second = stores
     window, _ = publish(first, "tutor", at(days=1))
@@ -278,3 +369,70 @@ def test_profiles_are_not_remembered(stores):
     first.get_profile(profile.user_id)
     second.set_profile_image(profile.user_id, "img/1.png")
     assert first.get_profile(profile.user_id).image_key == "img/1.png"
+
+
+def test_a_create_starts_from_the_lock_read_with_the_profile(stores):
+    first, _ = stores
+    tutor = make_profile(role=Role.TUTOR)
+    first.save_profile(tutor)
+    found, used = calls(first, lambda: first.get_profile_for_availability(tutor.user_id))
+    assert found == tutor and used == Counter(BatchGetItem=1)
+    windows = [
+        make_window(tutor.user_id, at(days=1, hours=h), at(days=1, hours=h + 1))
+        for h in (9, 12, 15)
+    ]
+    _, used = calls(
+        first,
+        lambda: first.create_availability(
+            [w for w, _ in windows], [s for _, slots in windows for s in slots]
+        ),
+    )
+    assert used == Counter(Query=1, TransactWriteItems=1)  # one overlap Query for three windows
+    assert len(first.slots_for_tutor(tutor.user_id, BASE, at(days=2), None)) == 3
+
+
+def test_a_create_whose_lock_changed_after_it_was_read_checks_again(stores):
+    """The lock was read with the profile; another process creates an overlapping window after
+    this one's overlap check: the transaction's lock condition fails, the next try sees it."""
+    first, second = stores
+    tutor = make_profile(role=Role.TUTOR)
+    first.save_profile(tutor)
+    first.get_profile_for_availability(tutor.user_id)
+    mine, my_slots = make_window(tutor.user_id, at(days=1, hours=9), at(days=1, hours=11))
+    theirs, their_slots = make_window(tutor.user_id, at(days=1, hours=10), at(days=1, hours=12))
+    sent: list[int] = []
+
+    def other_process_first(**_):
+        if not sent:
+            sent.append(1)
+            second.create_availability([theirs], their_slots)
+
+    first.client.meta.events.register(
+        "before-send.dynamodb.TransactWriteItems", other_process_first
+    )
+    with pytest.raises(Conflict) as caught:
+        first.create_availability([mine], my_slots)
+    assert caught.value.code == "availability_overlap"
+    assert caught.value.details == {"availability_id": theirs.availability_id}
+    assert first.get_availability(mine.availability_id) is None
+    assert first.check_consistency() == []
+
+
+def test_one_overlap_query_finds_a_clash_among_many_windows_between_new_ones(stores):
+    first, _ = stores
+    for day in range(1, 8):  # 7 windows, 09:00-10:00 each day
+        publish(first, "tutor", at(days=day, hours=9))
+    ok = [make_window("tutor", at(days=d, hours=12), at(days=d, hours=13)) for d in (1, 7)]
+    clash = make_window("tutor", at(days=4, hours=8), at(days=4, hours=10))
+    windows = [ok[0], clash, ok[1]]
+    with pytest.raises(Conflict) as caught:
+        first.create_availability([w for w, _ in windows], [s for _, ss in windows for s in ss])
+    existing = first.slots_for_tutor("tutor", at(days=4), at(days=4, hours=23), None)
+    assert caught.value.details == {"availability_id": existing[0].availability_id}
+    # without the clash: written, however many existing windows lie between the new ones
+    _, used = calls(
+        first,
+        lambda: first.create_availability([w for w, _ in ok], [s for _, ss in ok for s in ss]),
+    )
+    assert used["TransactWriteItems"] == 1 and used["Query"] >= 1
+    assert len(first.slots_for_tutor("tutor", BASE, at(days=8), None)) == 9

@@ -101,6 +101,23 @@ def test_confirm_user_marks_confirmed_and_deletes_code(store: Store):
     assert store.record_code_failure(user.user_id) == 0
 
 
+def test_user_and_code_by_email_follow_the_code(store: Store):
+    user, _ = new_user(store, "ada@example.org")
+    assert store.get_user_and_code_by_email("ada@example.org") == (user, make_code(user.user_id))
+    store.record_code_failure(user.user_id)
+    fresh = make_code(user.user_id, "hash-2")
+    store.replace_verification_code(fresh, make_notification(user.user_id))
+    assert store.record_code_failure(user.user_id) == 1
+    assert store.get_user_and_code_by_email("ada@example.org") == (
+        user,
+        replace(fresh, failed_attempts=1),
+    )
+    store.confirm_user(user.user_id)
+    confirmed = replace(user, status=AccountStatus.CONFIRMED)
+    assert store.get_user_and_code_by_email("ada@example.org") == (confirmed, None)
+    assert store.get_user_and_code_by_email("nobody@example.org") == (None, None)
+
+
 # -- rate limits ----------------------------------------------------------------------------
 def test_rate_limit_counts_within_a_fixed_window(store: Store):
     hits = [store.hit_rate_limit("login:ada", at(minutes=m), 3600) for m in (0, 10, 59)]
@@ -139,6 +156,23 @@ def test_profile_round_trip_and_lookups(store: Store):
     found = store.get_profiles([tutor.user_id, "nobody", student.user_id])
     assert found == {tutor.user_id: tutor, student.user_id: student}
     assert store.get_profiles([]) == {}
+
+
+def test_profile_reads_for_availability_and_booking(store: Store):
+    tutor = make_profile(skills=["Python"])
+    student = make_profile(role=Role.STUDENT)
+    store.save_profile(tutor)
+    store.save_profile(student)
+    assert store.get_profile_for_availability(tutor.user_id) == tutor
+    assert store.get_profile_for_availability("nobody") is None
+    _, slots = publish(store, tutor.user_id, at(days=1))
+    assert store.get_profile_and_slot(student.user_id, slots[0].slot_id) == (student, slots[0])
+    assert store.get_profile_and_slot("nobody", slots[0].slot_id) == (None, slots[0])
+    assert store.get_profile_and_slot(student.user_id, "missing") == (student, None)
+    # a slot's reader sees its state
+    request(store, slots[0], student.user_id)
+    _, taken = store.get_profile_and_slot(student.user_id, slots[0].slot_id)
+    assert taken.slot_status == SlotStatus.PENDING
 
 
 def test_save_profile_replaces_fields(store: Store):

@@ -188,6 +188,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.replace_verification_code(fresh, make_notification(user.user_id)),
     )
     measure("get_verification_code", lambda: store.get_verification_code(user.user_id))
+    measure("get_user_and_code_by_email", lambda: store.get_user_and_code_by_email(user.email))
     measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
     measure("confirm_user", lambda: store.confirm_user(user.user_id))
     measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60))
@@ -206,10 +207,17 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
 
     window, slots = make_window(tutor.user_id, at(days=1), at(days=1, hours=3))
     spare, spare_slots = make_window(tutor.user_id, at(days=2), at(days=2, hours=1))
+    measure(
+        "get_profile_for_availability", lambda: store.get_profile_for_availability(tutor.user_id)
+    )
     measure("create_availability", lambda: store.create_availability([window], slots))
     store.create_availability([spare], spare_slots)
     measure("get_availability", lambda: store.get_availability(window.availability_id))
     measure("get_slot", lambda: store.get_slot(slots[0].slot_id))
+    measure(
+        "get_profile_and_slot",
+        lambda: store.get_profile_and_slot(student.user_id, slots[0].slot_id),
+    )
     measure(
         "slots_for_tutor",
         lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), None),
@@ -314,6 +322,11 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["transition_booking"] == Counter(GetItem=1, TransactWriteItems=1)
     assert table["create_user"] == Counter(TransactWriteItems=1)
     assert table["get_slot"] == table["get_booking"] == Counter(GetItem=1)
+    assert table["get_user_and_code_by_email"] == Counter(Query=1)
+    assert table["get_profile_and_slot"] == Counter(BatchGetItem=1)
+    assert table["get_profile_for_availability"] == Counter(BatchGetItem=1)
+    # the LOCK came with the profile: the overlap check and the transaction
+    assert table["create_availability"] == Counter(Query=1, TransactWriteItems=1)
     assert table["slots_for_tutor"] == Counter(Query=1)
     assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
     assert table["booking_list_version"] == Counter()

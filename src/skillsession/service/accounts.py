@@ -70,12 +70,11 @@ def confirm(deps: Deps, email: str, code: str) -> None:
     now = deps.now()
     _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
     invalid = BadRequest("wrong or expired code", code="invalid_code")
-    user = deps.store.get_user_by_email(email)
+    user, record = deps.store.get_user_and_code_by_email(email)
     if user is None:
         raise invalid
     if user.status == AccountStatus.CONFIRMED:
         return
-    record = deps.store.get_verification_code(user.user_id)
     if record is None:
         raise invalid
     if record.failed_attempts >= deps.settings.code_max_failures:

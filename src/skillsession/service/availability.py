@@ -13,7 +13,7 @@ from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
 from skillsession.ports import Identity
 from skillsession.service.deps import Deps
-from skillsession.service.profiles import require_profile, viewer_zone
+from skillsession.service.profiles import check_profile, require_profile, viewer_zone
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 92
@@ -22,7 +22,7 @@ MAX_RANGE_DAYS = 92
 def create(
     deps: Deps, identity: Identity, windows: list[rules.WindowRequest]
 ) -> tuple[list[Availability], list[Slot]]:
-    tutor = require_profile(deps, identity, Role.TUTOR)
+    tutor = check_profile(deps.store.get_profile_for_availability(identity.user_id), Role.TUTOR)
     if not windows:
         raise ValidationFailed("give at least one window", details={"windows": "empty"})
     if len(windows) > rules.MAX_WINDOWS_PER_REQUEST:

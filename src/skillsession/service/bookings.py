@@ -13,7 +13,7 @@ from skillsession.domain.model import Booking, BookingStatus, Profile, Role
 from skillsession.ports import Identity
 from skillsession.service import paging
 from skillsession.service.deps import Deps
-from skillsession.service.profiles import require_profile, viewer_zone
+from skillsession.service.profiles import check_profile, require_profile, viewer_zone
 
 MAX_IDEMPOTENCY_KEY = 255
 MAX_REASON_LENGTH = 1000
@@ -30,12 +30,12 @@ class BookingAnswer:
 def request(
     deps: Deps, identity: Identity, slot_id: str, message: str | None, idempotency_key: str | None
 ) -> BookingAnswer:
-    student = require_profile(deps, identity, Role.STUDENT)
+    found, slot = deps.store.get_profile_and_slot(identity.user_id, slot_id)
+    student = check_profile(found, Role.STUDENT)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(
             "Idempotency-Key is 1..255 characters", details={"Idempotency-Key": "length"}
         )
-    slot = deps.store.get_slot(slot_id)
     if slot is None:
         raise NotFound("no such slot", code="slot_not_found")
     now = deps.now()

@@ -42,7 +42,11 @@ def save(deps: Deps, identity: Identity, role: Role | None, changes: dict[str, A
 
 
 def require_profile(deps: Deps, identity: Identity, role: Role | None = None) -> Profile:
-    profile = deps.store.get_profile(identity.user_id)
+    return check_profile(deps.store.get_profile(identity.user_id), role)
+
+
+def check_profile(profile: Profile | None, role: Role | None = None) -> Profile:
+    """The caller's profile as read: 403 if they have none, or not the `role` asked for."""
     if profile is None:
         raise Forbidden(
             "create your profile first (POST /save-user-details)", code="profile_required"

@@ -117,8 +117,9 @@ class Recent:
     """The last RECENT_ITEMS values put, by key; `take` removes what it returns (thread-safe).
 
     Holds what this process read of items that never change or whose next write is
-    conditioned on the version read, never anything a decision is taken on without such a
-    condition (a profile, a slot's status, a code's failures)."""
+    conditioned on the version read (a window, a booking, a tutor's window lock), never
+    anything a decision is taken on without such a condition (a profile, a slot's status, a
+    code's failures)."""
 
     def __init__(self, size: int = RECENT_ITEMS):
         self.size = size
@@ -213,7 +214,7 @@ class DynamoStore:
         )
         self.client = _dynamodb_client(region_name=region, endpoint_url=endpoint_url, config=config)
         self._emails = Recent()  # user_id -> e-mail (never changes)
-        self._read = Recent()  # (kind, id) -> an item as read: windows, bookings
+        self._read = Recent()  # (kind, id) -> an item as read: windows, bookings, locks
 
     @classmethod
     def from_url(cls, url: str) -> DynamoStore:
@@ -426,11 +427,12 @@ class DynamoStore:
     # -- accounts ---------------------------------------------------------------------------
     def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
         """The user and its e-mail guard are both put only if absent; either failing is
-        `email_taken` (a reused user id counts as taken, as in MemoryStore)."""
+        `email_taken` (a reused user id counts as taken, as in MemoryStore). The code goes
+        beside the guard, in the e-mail's partition."""
         ops = [
             self._put(items.user_item(user), "attribute_not_exists(PK)"),
             self._put(items.email_guard_item(user), "attribute_not_exists(PK)"),
-            self._put(items.code_item(code)),
+            self._put(items.code_item(code, items.code_key(user.email))),
             self._put(items.note_item(notification, datetime.now(UTC))),
         ]
         try:
@@ -452,6 +454,9 @@ class DynamoStore:
         """One GetItem: the guard holds a copy of the account (an older table's guard only the
         user id: then the account is read too)."""
         guard = self._get(items.email_key(email))
+        return self._user_of_guard(guard)
+
+    def _user_of_guard(self, guard: Item | None) -> User | None:
         if guard is None:
             return None
         if not items.has_user_copy(guard):
@@ -459,47 +464,76 @@ class DynamoStore:
         self._emails.put(guard["user_id"], guard["email"])
         return items.user(guard)
 
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        """One strongly consistent Query of the e-mail's partition: the guard (a copy of the
+        account) and the code beside it. A code stored before codes moved there (in the
+        account's partition) is read in a second call, for an unconfirmed account only."""
+        e = Expr()
+        condition = f"{e.n('PK')} = {e.v(items.email_key(email)['PK'])}"
+        found = {i["SK"]: i for i in self._query(condition, e)}
+        user = self._user_of_guard(found.get("EMAIL"))
+        code = found.get("CODE")
+        if user is not None and code is None and user.status != AccountStatus.CONFIRMED:
+            code = self._get(items.legacy_code_key(user.user_id))
+        return user, items.code(code) if code else None
+
+    def _email_of(self, user_id: str) -> str | None:
+        """The account's e-mail (it never changes): as this process saw it, else read."""
+        email = self._emails.get(user_id)
+        if email is None and self.get_user(user_id) is not None:
+            email = self._emails.get(user_id)
+        return email
+
+    def _code_keys(self, user_id: str) -> list[Item]:
+        """Where the user's code may be: beside the e-mail guard, or (a code stored before
+        codes moved there, or of a user id without an account) in the account's partition."""
+        email = self._email_of(user_id)
+        legacy = items.legacy_code_key(user_id)
+        return [items.code_key(email), legacy] if email is not None else [legacy]
+
     def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        """The new code where codes live, any older one (in the account's partition) dropped."""
+        where, *older = self._code_keys(code.user_id)
         self._transact(
             [
-                self._put(items.code_item(code)),
+                self._put(items.code_item(code, where)),
+                *[self._delete(k) for k in older],
                 self._put(items.note_item(notification, datetime.now(UTC))),
             ]
         )
 
     def get_verification_code(self, user_id: str) -> VerificationCode | None:
-        found = self._get(items.code_key(user_id))
-        return items.code(found) if found else None
+        for where in self._code_keys(user_id):
+            found = self._get(where)
+            if found is not None:
+                return items.code(found)
+        return None
 
     def record_code_failure(self, user_id: str) -> int:
-        e = Expr()
-        op = self._update(
-            items.code_key(user_id),
-            e.update(add={"failed_attempts": 1}),
-            e,
-            "attribute_exists(PK)",
-        )
-        try:
-            answer = self._update_item(op, ReturnValues="UPDATED_NEW")
-        except self._client_error as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
-                return 0
-            raise
-        return int(answer["Attributes"]["failed_attempts"]["N"])
+        for where in self._code_keys(user_id):
+            e = Expr()
+            op = self._update(
+                where, e.update(add={"failed_attempts": 1}), e, "attribute_exists(PK)"
+            )
+            try:
+                answer = self._update_item(op, ReturnValues="UPDATED_NEW")
+            except self._client_error as exc:
+                if _error_code(exc) == "ConditionalCheckFailedException":
+                    continue
+                raise
+            return int(answer["Attributes"]["failed_attempts"]["N"])
+        return 0
 
     def confirm_user(self, user_id: str) -> None:
         """One transaction: the account and its copy in the e-mail guard confirmed, the code
-        dropped. The guard's key is the e-mail: known when this process read or created the
-        account (the service has just looked it up), else read first."""
-        email = self._emails.get(user_id)
-        if email is None:
-            found = self._get(items.user_key(user_id))
-            email = found["email"] if found else None
+        dropped (wherever it is). The guard's key is the e-mail: known when this process read or
+        created the account (the service has just looked it up), else read first."""
+        email = self._email_of(user_id)
         if email is not None:
             ops = [
                 self._confirm_op(items.user_key(user_id)),
                 self._confirm_op(items.email_key(email)),
-                self._delete(items.code_key(user_id)),
+                *[self._delete(k) for k in self._code_keys(user_id)],
             ]
             try:
                 self._transact(ops)
@@ -508,7 +542,7 @@ class DynamoStore:
                 if not cancelled.failed(0):
                     raise
         # no such user: still drop the code, as the other stores do
-        self._call("delete_item", TableName=self.table, Key=encode(items.code_key(user_id)))
+        self._call("delete_item", TableName=self.table, Key=encode(items.legacy_code_key(user_id)))
 
     def _confirm_op(self, key: Item):
         e = Expr()
@@ -659,7 +693,7 @@ class DynamoStore:
         chunked = len(tutors) + sum(len(g) for g in groups) > MAX_TRANSACTION_ITEMS
         deadline = time.monotonic() + LEASE_SECONDS
         for attempt in itertools.count():
-            locks = {t: self._get(items.lock_key(t)) for t in tutors}
+            locks = {t: self._lock_as_read(t, first=attempt == 0) for t in tutors}
             now = int(time.time())
             leased = any((lock or {}).get("lease_until", 0) > now for lock in locks.values())
             if not leased:
@@ -703,6 +737,16 @@ class DynamoStore:
             groups.append([self._put(items.slot_item(s)) for s in rest])
         return groups
 
+    def _lock_as_read(self, tutor_id: str, first: bool) -> Item | None:
+        """The tutor's LOCK item: on the first try as `get_profile_for_availability` read it
+        (before this call's overlap check, which is what the lock's version must precede; if
+        it changed since, the transaction's condition fails and the next try reads it again),
+        else a strongly consistent GetItem."""
+        remembered = self._read.take(("LOCK", tutor_id))
+        if first and remembered is not None:
+            return remembered[0]
+        return self._get(items.lock_key(tutor_id))
+
     def _lock_op(self, tutor_id: str, lock: Item | None, lease_until: int | None):
         e = Expr()
         version = (lock or {}).get("version", 0)
@@ -714,17 +758,21 @@ class DynamoStore:
         return self._update(items.lock_key(tutor_id), update, e, condition)
 
     def _check_overlaps(self, windows: list[Availability]) -> None:
-        """A tutor's windows never overlap, so only the last one starting before a new window
-        ends can overlap it: one Limit-1 Query per new window, however long the history."""
+        """A tutor's windows never overlap, so the last one starting before a new window ends
+        is the only one that can overlap it. One Query per tutor finds that window for every
+        new window: the tutor's windows by start, latest first, from the end of the last new
+        window down to the first that starts before the first new window (older ones end
+        before it). Usually one page (the new windows' count + 1 entries); one more only per
+        that many existing windows lying between the new ones."""
+        existing: dict[str, list[Item]] = {}
+        for tutor in sorted({w.tutor_id for w in windows}):
+            mine = [w for w in windows if w.tutor_id == tutor]
+            existing[tutor] = self._windows_before(tutor, mine)
         accepted: list[Availability] = []
         for window in windows:
-            e = Expr()
-            condition = (
-                f"{e.n('PK')} = {e.v(f'TUTOR#{window.tutor_id}')} AND {e.n('SK')} "
-                f"BETWEEN {e.v('AVAIL#')} AND {e.v(f'AVAIL#{pad(ts(window.end))}')}"
-            )
-            last = next(self._query(condition, e, page_size=1, forward=False), None)
-            clash = last["availability_id"] if last and last["end"] > ts(window.start) else None
+            end, start = ts(window.end), ts(window.start)
+            last = next((i for i in existing[window.tutor_id] if i["start"] < end), None)
+            clash = last["availability_id"] if last and last["end"] > start else None
             for other in accepted:
                 overlaps = other.start < window.end and other.end > window.start
                 if clash is None and other.tutor_id == window.tutor_id and overlaps:
@@ -736,6 +784,22 @@ class DynamoStore:
                     details={"availability_id": clash},
                 )
             accepted.append(window)
+
+    def _windows_before(self, tutor_id: str, windows: list[Availability]) -> list[Item]:
+        """The tutor's window entries starting before the last end of `windows`, latest first,
+        down to and including the first one that starts before the first of them."""
+        first = min(ts(w.start) for w in windows)
+        e = Expr()
+        condition = (
+            f"{e.n('PK')} = {e.v(f'TUTOR#{tutor_id}')} AND {e.n('SK')} BETWEEN "
+            f"{e.v('AVAIL#')} AND {e.v(f'AVAIL#{pad(max(ts(w.end) for w in windows))}')}"
+        )
+        found: list[Item] = []
+        for entry in self._query(condition, e, page_size=len(windows) + 1, forward=False):
+            found.append(entry)
+            if entry["start"] < first:
+                break
+        return found
 
     def _write_in_chunks(self, lock_ops, groups, tutors, locks) -> None:
         batches: list[list[dict[str, Any]]] = [list(lock_ops)]
@@ -777,6 +841,17 @@ class DynamoStore:
                 if _error_code(exc) != "ConditionalCheckFailedException":
                     raise  # else: the lease ran out and another create took the lock
 
+    def get_profile_for_availability(self, user_id: str) -> Profile | None:
+        """The profile and the tutor's LOCK item in one strongly consistent BatchGetItem; the
+        LOCK as read is kept for the `create_availability` that follows (see `_lock_as_read`)."""
+        found = {
+            i["SK"]: i
+            for i in self._batch_get([items.profile_key(user_id), items.lock_key(user_id)])
+        }
+        self._read.put(("LOCK", user_id), (found.get("LOCK"),))
+        profile = found.get("PROFILE")
+        return items.profile(profile) if profile else None
+
     def get_availability(self, availability_id: str) -> Availability | None:
         found = self._get(items.window_key(availability_id))
         if found is None:
@@ -788,10 +863,12 @@ class DynamoStore:
         """The window (it lists its slot ids; as `get_availability` read it, if it did: a
         window never changes, and its delete is conditioned on its existence), then first one
         transaction that assumes every slot free and never booked, the usual case: each is
-        deleted on that condition, and the window with them. Else the slots are read, and one
-        transaction deletes free slots and makes slots with booking history `expired`, each on
-        the condition that it is still as read. A window has at most 96 slots through the API;
-        beyond 98 the slots go in earlier transactions and the window last."""
+        deleted on that condition, and the window with them. If that is cancelled because a
+        slot is pending or booked (the cancellation carries the slots whose condition failed,
+        as they were), that is the refusal, with no further read. Else the slots are read, and
+        one transaction deletes free slots and makes slots with booking history `expired`,
+        each on the condition that it is still as read. A window has at most 96 slots through
+        the API; beyond 98 the slots go in earlier transactions and the window last."""
         window = self._read.take(("AVAIL", availability_id))
         for attempt in range(OPTIMISTIC_RETRIES):
             window = window or self._get(items.window_key(availability_id))
@@ -810,14 +887,12 @@ class DynamoStore:
                 try:
                     self._transact([*map(self._never_booked_slot_op, slot_ids), *window_ops])
                     return
-                except TransactionCancelled:
-                    pass  # a slot is or was booked (or the window went): read them
+                except TransactionCancelled as cancelled:
+                    failed = [cancelled.old_item(i) for i in range(len(slot_ids))]
+                    _refuse_if_busy([s for s in failed if s is not None])
+                    # else a slot was booked once (or the window went): read them
             slots = self._batch_get([items.slot_key(i) for i in slot_ids])
-            busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
-            if any(s["slot_status"] in busy for s in slots):
-                raise Conflict(
-                    "a slot of this window is pending or booked", code="availability_in_use"
-                )
+            _refuse_if_busy(slots)
             ops = [self._free_slot_op(s) for s in slots] + window_ops
             try:
                 for start in range(0, len(ops), MAX_TRANSACTION_ITEMS):
@@ -836,7 +911,9 @@ class DynamoStore:
             f"{e.n('slot_status')} IN ({', '.join(e.v(v) for v in free)}) "
             f"AND attribute_not_exists({e.n('history')})"
         )
-        return self._delete(items.slot_key(slot_id), condition, e)
+        op = self._delete(items.slot_key(slot_id), condition, e)
+        op["Delete"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        return op
 
     def _free_slot_op(self, slot: Item):
         e = Expr()
@@ -850,6 +927,15 @@ class DynamoStore:
     def get_slot(self, slot_id: str) -> Slot | None:
         found = self._get(items.slot_key(slot_id))
         return items.slot(found) if found else None
+
+    def get_profile_and_slot(
+        self, user_id: str, slot_id: str
+    ) -> tuple[Profile | None, Slot | None]:
+        """One strongly consistent BatchGetItem."""
+        keys = [items.profile_key(user_id), items.slot_key(slot_id)]
+        found = {i["SK"]: i for i in self._batch_get(keys)}
+        profile, slot = found.get("PROFILE"), found.get("SLOT")
+        return (items.profile(profile) if profile else None, items.slot(slot) if slot else None)
 
     def slot_version(self, tutor_id: str) -> int | None:
         """None: no version here, so answers about slots are not cached on this store.
@@ -1386,6 +1472,13 @@ class DynamoStore:
                 break
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         return _problems(slots, bookings, pairs) + _account_problems(accounts)
+
+
+def _refuse_if_busy(slots: list[Item]) -> None:
+    """`availability_in_use` if one of the window's slots (as read) is pending or booked."""
+    busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
+    if any(s.get("slot_status") in busy for s in slots):
+        raise Conflict("a slot of this window is pending or booked", code="availability_in_use")
 
 
 def _account_problems(accounts: dict[str, list[Item]]) -> list[str]:

@@ -118,7 +118,13 @@ def email_key(email: str) -> Item:
     return key(f"EMAIL#{email}", "EMAIL")
 
 
-def code_key(user_id: str) -> Item:
+def code_key(email: str) -> Item:
+    """A verification code lives beside the e-mail guard: confirming reads both at once."""
+    return key(f"EMAIL#{email}", "CODE")
+
+
+def legacy_code_key(user_id: str) -> Item:
+    """Where codes were kept before (and where a code of a user id without an account goes)."""
     return key(f"USER#{user_id}", "CODE")
 
 
@@ -239,10 +245,11 @@ def user(i: Item) -> User:
     )
 
 
-def code_item(c: VerificationCode) -> Item:
+def code_item(c: VerificationCode, where: Item) -> Item:
+    """The code's item under the key `where` (`code_key`, or `legacy_code_key`)."""
     expires = ts(c.expires_at)
     return {
-        **code_key(c.user_id),
+        **where,
         "user_id": c.user_id,
         "code_hash": c.code_hash,
         "expires_at": expires,

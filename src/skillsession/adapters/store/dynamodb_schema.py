@@ -3,10 +3,12 @@
 Base table (PK, SK), every read strongly consistent where it decides something:
 
     USER#<user_id>        USER                 the account
-    USER#<user_id>        CODE                 its verification code (TTL)
+    USER#<user_id>        CODE                 a verification code stored before codes moved
+                                               beside the guard (still read; TTL drops it)
     USER#<user_id>        PROFILE              the profile (GSI2: PEMAIL#<email>)
     USER#<user_id>        SUB                  the e-mail subscription (GSI2: SUBTOKEN#<token>)
     EMAIL#<email>         EMAIL                unique-email guard: a copy of the account
+    EMAIL#<email>         CODE                 the account's verification code (TTL)
     RATE#<key>            RATE                 a rate-limit counter: h<window> = hits (TTL)
     SKILL#<skill_key>     TUTOR#<user_id>      the skill index (holds the tutor's skill_keys)
     TUTOR#<tutor_id>      LOCK                 per-tutor version / lease for the overlap guard

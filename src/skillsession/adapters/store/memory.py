@@ -107,6 +107,11 @@ class MemoryStore:
         return self.codes.get(user_id)
 
     @_atomic
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        user = self.get_user_by_email(email)
+        return user, self.codes.get(user.user_id) if user else None
+
+    @_atomic
     def record_code_failure(self, user_id: str) -> int:
         code = self.codes.get(user_id)
         if code is None:
@@ -137,6 +142,15 @@ class MemoryStore:
     @_atomic
     def get_profile(self, user_id: str) -> Profile | None:
         return self.profiles.get(user_id)
+
+    def get_profile_for_availability(self, user_id: str) -> Profile | None:
+        return self.get_profile(user_id)
+
+    @_atomic
+    def get_profile_and_slot(
+        self, user_id: str, slot_id: str
+    ) -> tuple[Profile | None, Slot | None]:
+        return self.profiles.get(user_id), self.slots.get(slot_id)
 
     @_atomic
     def get_profile_by_email(self, email: str) -> Profile | None:

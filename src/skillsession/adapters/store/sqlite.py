@@ -232,6 +232,10 @@ class SqliteStore:
         )
         return rows.code(row) if row else None
 
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        user = self.get_user_by_email(email)
+        return user, self.get_verification_code(user.user_id) if user else None
+
     def record_code_failure(self, user_id: str) -> int:
         with self._tx() as db:
             found = db.execute(
@@ -267,6 +271,14 @@ class SqliteStore:
             f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE user_id = ?", (user_id,)
         )
         return rows.profile(row) if row else None
+
+    def get_profile_for_availability(self, user_id: str) -> Profile | None:
+        return self.get_profile(user_id)
+
+    def get_profile_and_slot(
+        self, user_id: str, slot_id: str
+    ) -> tuple[Profile | None, Slot | None]:
+        return self.get_profile(user_id), self.get_slot(slot_id)
 
     def get_profile_by_email(self, email: str) -> Profile | None:
         row = self._one(f"SELECT {rows.PROFILE_COLUMNS} FROM profiles WHERE email = ?", (email,))
