@@ -8,6 +8,7 @@ import httpx
 from pydantic import BaseModel
 
 from skillsession.http.app import PRIVATE_ROUTERS, PUBLIC_ROUTERS
+from skillsession.http.schemas import shape_of
 
 
 def _documented() -> list[tuple[str, re.Pattern, dict[int, type[BaseModel]]]]:
@@ -15,9 +16,9 @@ def _documented() -> list[tuple[str, re.Pattern, dict[int, type[BaseModel]]]]:
     for router in PUBLIC_ROUTERS + PRIVATE_ROUTERS:
         for route in router.routes:
             models = {
-                int(status): spec["model"]
+                int(status): shape
                 for status, spec in (route.responses or {}).items()
-                if "model" in spec
+                if (shape := shape_of(spec)) is not None
             }
             pattern = re.compile("^" + re.sub(r"\{[^}]+\}", ".+", route.path) + "$")
             for method in route.methods:

@@ -1,48 +1,66 @@
-"""Response shapes, for the OpenAPI description (documentation only: views build the JSON)."""
+"""Response shapes, for the OpenAPI description (documentation only: views build the JSON).
+
+FastAPI never sees these models. A `"model"` in a route's `responses` makes FastAPI build a
+validator (a Pydantic `TypeAdapter`) per route and status when the route is declared, for the
+OpenAPI document only: with the error body on every route that was 230 of them, a third of
+the Lambda import. So `documented` gives FastAPI a `$ref` to the shape's name instead and keeps
+the shape in `SHAPES`, and `docs.install` adds the shapes' JSON Schema to the document, which
+comes out the same. For the same reason a shape is built (`defer_build`) only when the document
+is first asked for, or when something validates against it (the e2e tests).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
+
+
+class Shape(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+SHAPES: dict[str, type[Shape]] = {}  # by name: the shapes the routes document
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Shape):
     code: str = Field(examples=["slot_unavailable"])
     message: str
     details: dict[str, Any]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Shape):
     error: ErrorBody
 
 
-class HealthOut(BaseModel):
+class HealthOut(Shape):
     status: str = Field(examples=["ok"])
     backends: dict[str, str]
 
 
-class SignupOut(BaseModel):
+class SignupOut(Shape):
     user_id: str
     email: str
     status: str = Field(examples=["unconfirmed"])
 
 
-class StatusOut(BaseModel):
+class StatusOut(Shape):
     status: str
 
 
-class TokenOut(BaseModel):
+class TokenOut(Shape):
     access_token: str
     token_type: str = Field(examples=["bearer"])
     expires_in: int
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(Shape):
     user_id: str
     email: str
     role: str = Field(examples=["tutor"])
@@ -65,7 +83,7 @@ class ProfileOut(BaseModel):
     updated_at: str | None = None
 
 
-class ProfileEnvelope(BaseModel):
+class ProfileEnvelope(Shape):
     profile: ProfileOut
 
 
@@ -73,7 +91,7 @@ class TutorCard(ProfileOut):
     skills: list[str]
 
 
-class LookupOrSearchOut(BaseModel):
+class LookupOrSearchOut(Shape):
     """`profile` for a look-up; `tutors` and `next_cursor` for a search."""
 
     profile: ProfileOut | None = None
@@ -81,7 +99,7 @@ class LookupOrSearchOut(BaseModel):
     next_cursor: str | None = None
 
 
-class LocalTimes(BaseModel):
+class LocalTimes(Shape):
     start: str = Field(examples=["2026-12-01T08:00:00Z"])
     end: str = Field(examples=["2026-12-01T09:00:00Z"])
     date: str = Field(examples=["2026-12-01"])
@@ -97,7 +115,7 @@ class SlotOut(LocalTimes):
     slot_status: str = Field(examples=["available"])
 
 
-class SlotsOut(BaseModel):
+class SlotsOut(Shape):
     slots: list[SlotOut]
 
 
@@ -107,16 +125,16 @@ class AvailabilityOut(LocalTimes):
     slot_minutes: int
 
 
-class CreatedAvailabilityOut(BaseModel):
+class CreatedAvailabilityOut(Shape):
     availability: list[AvailabilityOut]
     slots: list[SlotOut]
 
 
-class DeletedOut(BaseModel):
+class DeletedOut(Shape):
     deleted: str
 
 
-class BookingOut(BaseModel):
+class BookingOut(Shape):
     booking_id: str
     slot_id: str
     tutor_id: str
@@ -134,7 +152,7 @@ class BookingOut(BaseModel):
     reason: str | None = None
 
 
-class BookingEnvelope(BaseModel):
+class BookingEnvelope(Shape):
     booking: BookingOut
 
 
@@ -144,7 +162,7 @@ class BookingSlot(LocalTimes):
     slot_status: str | None
 
 
-class Party(BaseModel):
+class Party(Shape):
     user_id: str
     name: str
     email: str
@@ -156,23 +174,36 @@ class BookingWithParties(BookingOut):
     tutor: Party | None
 
 
-class BookingList(BaseModel):
+class BookingList(Shape):
     bookings: list[BookingWithParties]
     next_cursor: str | None
 
 
-class SignedUrlOut(BaseModel):
+class SignedUrlOut(Shape):
     url: str
     expires_at: str
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(Shape):
     email: str
     subscription_status: str = Field(examples=["pending_confirmation"])
 
 
+def content(shape: type[Shape]) -> dict[str, Any]:
+    """A response's `content`: JSON of that shape (what FastAPI writes for a `"model"`)."""
+    if SHAPES.setdefault(shape.__name__, shape) is not shape:
+        raise ValueError(f"two response shapes are called {shape.__name__}")
+    return {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=shape.__name__)}}}
+
+
+def shape_of(response: dict[str, Any]) -> type[Shape] | None:
+    """The shape a route's response documents (None for other content)."""
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return SHAPES.get(ref.rsplit("/", 1)[-1]) if ref else None
+
+
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": description}
+    status: {"description": description, "content": content(ErrorOut)}
     for status, description in {
         400: "malformed JSON or a bad request",
         401: "missing, invalid or expired token",
@@ -187,8 +218,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def documented(model: type[BaseModel], *statuses: int) -> dict[str, Any]:
+def documented(model: type[Shape], *statuses: int) -> dict[str, Any]:
     """Route kwargs that document a response shape (for each success status, default 200)
     and the error body, without validating responses at run time."""
-    success = {status: {"model": model} for status in statuses or (200,)}
+    success = {status: {"content": content(model)} for status in statuses or (200,)}
     return {"responses": {**success, **ERRORS}}
