@@ -7,7 +7,9 @@ import gzip
 import json
 import math
 
+import botocore.loaders
 import pytest
+from botocore.exceptions import UnknownServiceError
 from botocore.loaders import JSONFileLoader, Loader
 
 from skillsession.adapters import aws_clients
@@ -49,4 +51,24 @@ def test_clients_share_one_session_and_its_loader(monkeypatch):
     assert dynamodb.meta.service_model.service_name == "dynamodb"
     assert s3.meta.service_model.service_name == "s3"
     loader = session._session.get_component("data_loader")
+    assert isinstance(loader, aws_clients.Loader)
     assert isinstance(loader.file_loader, aws_clients.OrjsonFileLoader)
+    assert loader.search_paths[:-1] == Loader().search_paths  # botocore's, then boto3's
+    assert loader.search_paths[-1].endswith("boto3/data")
+
+
+@pytest.mark.parametrize("type_name", ["service-2", "endpoint-rule-set-1", "waiters-2"])
+def test_the_list_of_services_is_botocores(type_name):
+    theirs = botocore.loaders.Loader().list_available_services(type_name)
+    ours = aws_clients.Loader()
+    assert all(name in ours.list_available_services(type_name) for name in theirs)
+    assert list(ours.list_available_services(type_name)) == theirs
+    assert len(ours.list_available_services(type_name)) == len(theirs)
+    for name in ("no-such-service", "", ".", "..", "dynamodb/2012-08-10", None):
+        assert name not in ours.list_available_services(type_name)
+
+
+def test_an_unknown_service_is_refused_with_the_known_ones(monkeypatch):
+    monkeypatch.setattr(aws_clients, "_session", None)
+    with pytest.raises(UnknownServiceError, match="dynamodb"):
+        aws_clients.client("no-such-service", region_name="eu-west-1")
