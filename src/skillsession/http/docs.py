@@ -11,7 +11,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.models import OpenAPI
 from fastapi.staticfiles import StaticFiles
-from pydantic.json_schema import models_json_schema
+from pydantic import TypeAdapter
 from swagger_ui_bundle import swagger_ui_path
 
 from skillsession.http.schemas import REF_TEMPLATE, SHAPES
@@ -53,8 +53,9 @@ def add_shapes(doc: dict[str, Any]) -> dict[str, Any]:
     """The document with the JSON Schema of the shapes (and of the models they use) among the
     components, in name order and through FastAPI's own last step (its OpenAPI model, without
     None values: so no `"default": null`), as if FastAPI had seen them."""
-    _, top = models_json_schema(
-        [(shape, "serialization") for shape in SHAPES.values()], ref_template=REF_TEMPLATE
+    _, top = TypeAdapter.json_schemas(
+        [(shape, "serialization", TypeAdapter(shape)) for shape in SHAPES.values()],
+        ref_template=REF_TEMPLATE,
     )
     shapes = top.get("$defs", {})
     components = doc.setdefault("components", {})
