@@ -16,10 +16,7 @@ from skillsession.adapters.auth import local
 from skillsession.adapters.auth.local import (
     LocalTokens,
     PasswordHasher,
-    code_matches,
-    hash_code,
     load_or_create_secret_key,
-    new_verification_code,
     verify_dummy_password,
 )
 from skillsession.domain.errors import Unauthorized
@@ -235,20 +232,3 @@ def test_tokens_from_another_instance_secret_are_refused():
     token, _ = LocalTokens(b"a" * 32).issue("user-1", "a@example.com")
     with pytest.raises(Unauthorized):
         LocalTokens(b"b" * 32).verify(token)
-
-
-# -- verification codes ---------------------------------------------------------------------
-def test_verification_codes_are_six_digits():
-    codes = {new_verification_code() for _ in range(200)}
-    assert all(len(c) == 6 and c.isdigit() for c in codes)
-    assert len(codes) > 150
-
-
-def test_code_hash_is_keyed_and_bound_to_the_user():
-    hashed = hash_code("user-1", "123456", b"k" * 32)
-    assert len(hashed) == 64 and "123456" not in hashed
-    assert hashed == hash_code("user-1", "123456", b"k" * 32)
-    assert hashed != hash_code("user-2", "123456", b"k" * 32)
-    assert hashed != hash_code("user-1", "123456", b"j" * 32)
-    assert code_matches("user-1", "123456", b"k" * 32, hashed)
-    assert not code_matches("user-1", "123457", b"k" * 32, hashed)

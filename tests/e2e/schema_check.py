@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import httpx
-from pydantic import BaseModel
+from pydantic import TypeAdapter
 
 from skillsession.http.app import PRIVATE_ROUTERS, PUBLIC_ROUTERS
+from skillsession.http.schemas import shape_of
 
 
-def _documented() -> list[tuple[str, re.Pattern, dict[int, type[BaseModel]]]]:
+@functools.cache
+def _adapter(shape: type) -> TypeAdapter:
+    return TypeAdapter(shape)
+
+
+def _documented() -> list[tuple[str, re.Pattern, dict[int, TypeAdapter]]]:
     table = []
     for router in PUBLIC_ROUTERS + PRIVATE_ROUTERS:
         for route in router.routes:
             models = {
-                int(status): spec["model"]
+                int(status): _adapter(shape)
                 for status, spec in (route.responses or {}).items()
-                if "model" in spec
+                if (shape := shape_of(spec)) is not None
             }
             pattern = re.compile("^" + re.sub(r"\{[^}]+\}", ".+", route.path) + "$")
             for method in route.methods:
@@ -38,6 +45,6 @@ def check(response: httpx.Response) -> httpx.Response:
                 f"{method} {response.request.url.path} answered an undocumented "
                 f"{response.status_code}: {response.text[:300]}"
             )
-            model.model_validate(response.json())
+            model.validate_python(response.json())
             return response
     return response

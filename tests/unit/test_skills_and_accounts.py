@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from skillsession.domain.accounts import check_password, mask_email, normalise_email
+from skillsession.domain.accounts import (
+    check_password,
+    code_matches,
+    hash_code,
+    mask_email,
+    new_verification_code,
+    normalise_email,
+)
 from skillsession.domain.errors import ValidationFailed
 from skillsession.domain.skills import parse_skills, skill_key
 
@@ -36,3 +43,20 @@ def test_passwords_need_ten_characters():
     with pytest.raises(ValidationFailed) as err:
         check_password("short")
     assert err.value.code == "weak_password"
+
+
+# -- verification codes ---------------------------------------------------------------------
+def test_verification_codes_are_six_digits():
+    codes = {new_verification_code() for _ in range(200)}
+    assert all(len(c) == 6 and c.isdigit() for c in codes)
+    assert len(codes) > 150
+
+
+def test_code_hash_is_keyed_and_bound_to_the_user():
+    hashed = hash_code("user-1", "123456", b"k" * 32)
+    assert len(hashed) == 64 and "123456" not in hashed
+    assert hashed == hash_code("user-1", "123456", b"k" * 32)
+    assert hashed != hash_code("user-2", "123456", b"k" * 32)
+    assert hashed != hash_code("user-1", "123456", b"j" * 32)
+    assert code_matches("user-1", "123456", b"k" * 32, hashed)
+    assert not code_matches("user-1", "123457", b"k" * 32, hashed)

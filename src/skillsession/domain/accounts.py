@@ -1,8 +1,11 @@
-"""Account rules: e-mail normalisation and password strength."""
+"""Account rules: e-mail normalisation, password strength, the mailed verification codes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import secrets
 
 from skillsession.domain.errors import ValidationFailed
 
@@ -34,3 +37,17 @@ def mask_email(email: str) -> str:
     """For logs: `a***@example.com`."""
     local, _, domain = email.partition("@")
     return f"{local[:1]}***@{domain}"
+
+
+# -- verification codes (6 digits, mailed; only their HMAC is stored) ------------------------
+def new_verification_code() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def hash_code(user_id: str, code: str, secret: bytes) -> str:
+    """What is stored instead of the code: HMAC-SHA256(secret, user_id + code), hex."""
+    return hmac.new(secret, f"{user_id}\n{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_matches(user_id: str, code: str, secret: bytes, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_code(user_id, code, secret).encode(), stored_hash.encode())

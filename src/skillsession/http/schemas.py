@@ -1,71 +1,96 @@
-"""Response shapes, for the OpenAPI description (documentation only: views build the JSON)."""
+"""Response shapes, for the OpenAPI description (documentation only: views build the JSON).
+
+FastAPI never sees these shapes. A `"model"` in a route's `responses` makes FastAPI build a
+validator (a Pydantic `TypeAdapter`) per route and status when the route is declared, for the
+OpenAPI document only: with the error body on every route that was 214 of them, a third of
+the Lambda import. So `documented` gives FastAPI a `$ref` to the shape's name instead and keeps
+the shape in `SHAPES`, and `docs.install` adds the shapes' JSON Schema to the document, which
+comes out the same. For the same reason the shapes are `TypedDict`s, not Pydantic models:
+nothing is built when they are declared (25 models took ~10 ms to declare, even deferred),
+Pydantic makes their schema when the document is first asked for, or a validator when
+something checks a response against them (the e2e tests). A key that may be absent is
+`NotRequired`; a key that is always there but may be null is `X | None`.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import (
+    Annotated,
+    Any,
+    NotRequired,  # Pydantic's TypedDict before 3.12
+)
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+from typing_extensions import TypedDict
+
+REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
+SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
 
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
+Text = str | None
 
-class ErrorBody(BaseModel):
-    code: str = Field(examples=["slot_unavailable"])
+
+class ErrorBody(TypedDict):
+    code: Annotated[str, Field(examples=["slot_unavailable"])]
     message: str
     details: dict[str, Any]
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(TypedDict):
     error: ErrorBody
 
 
-class HealthOut(BaseModel):
-    status: str = Field(examples=["ok"])
+class HealthOut(TypedDict):
+    status: Annotated[str, Field(examples=["ok"])]
     backends: dict[str, str]
 
 
-class SignupOut(BaseModel):
+class SignupOut(TypedDict):
     user_id: str
     email: str
-    status: str = Field(examples=["unconfirmed"])
+    status: Annotated[str, Field(examples=["unconfirmed"])]
 
 
-class StatusOut(BaseModel):
+class StatusOut(TypedDict):
     status: str
 
 
-class TokenOut(BaseModel):
+class TokenOut(TypedDict):
     access_token: str
-    token_type: str = Field(examples=["bearer"])
+    token_type: Annotated[str, Field(examples=["bearer"])]
     expires_in: int
 
 
-class ProfileOut(BaseModel):
+class ProfileOut(TypedDict):
     user_id: str
     email: str
-    role: str = Field(examples=["tutor"])
-    first_name: str | None = None
-    last_name: str | None = None
-    mobile_number: str | None = Field(
-        None, description="only for its owner and the other party of an accepted booking"
-    )
+    role: Annotated[str, Field(examples=["tutor"])]
+    first_name: NotRequired[Text]
+    last_name: NotRequired[Text]
+    mobile_number: NotRequired[
+        Annotated[
+            Text,
+            Field(description="only for its owner and the other party of an accepted booking"),
+        ]
+    ]
     time_zone: str
-    university_name: str | None = None
-    program_name: str | None = None
-    enrolled_courses: list[str] | None = None
-    start_year: int | None = None
-    end_year: int | None = None
-    teaching_skills: list[str] | None = None
-    experience_years: int | None = None
-    experience_description: str | None = None
+    university_name: NotRequired[Text]
+    program_name: NotRequired[Text]
+    enrolled_courses: NotRequired[list[str] | None]
+    start_year: NotRequired[int | None]
+    end_year: NotRequired[int | None]
+    teaching_skills: NotRequired[list[str] | None]
+    experience_years: NotRequired[int | None]
+    experience_description: NotRequired[Text]
     has_profile_image: bool
-    created_at: str | None = None
-    updated_at: str | None = None
+    created_at: NotRequired[Text]
+    updated_at: NotRequired[Text]
 
 
-class ProfileEnvelope(BaseModel):
+class ProfileEnvelope(TypedDict):
     profile: ProfileOut
 
 
@@ -73,31 +98,31 @@ class TutorCard(ProfileOut):
     skills: list[str]
 
 
-class LookupOrSearchOut(BaseModel):
+class LookupOrSearchOut(TypedDict):
     """`profile` for a look-up; `tutors` and `next_cursor` for a search."""
 
-    profile: ProfileOut | None = None
-    tutors: list[TutorCard] | None = None
-    next_cursor: str | None = None
+    profile: NotRequired[ProfileOut | None]
+    tutors: NotRequired[list[TutorCard] | None]
+    next_cursor: NotRequired[Text]
 
 
-class LocalTimes(BaseModel):
-    start: str = Field(examples=["2026-12-01T08:00:00Z"])
-    end: str = Field(examples=["2026-12-01T09:00:00Z"])
-    date: str = Field(examples=["2026-12-01"])
-    start_time: str = Field(examples=["09:00"])
-    end_time: str = Field(examples=["10:00"])
-    time_zone: str = Field(examples=["Europe/Berlin"])
+class LocalTimes(TypedDict):
+    start: Annotated[str, Field(examples=["2026-12-01T08:00:00Z"])]
+    end: Annotated[str, Field(examples=["2026-12-01T09:00:00Z"])]
+    date: Annotated[str, Field(examples=["2026-12-01"])]
+    start_time: Annotated[str, Field(examples=["09:00"])]
+    end_time: Annotated[str, Field(examples=["10:00"])]
+    time_zone: Annotated[str, Field(examples=["Europe/Berlin"])]
 
 
 class SlotOut(LocalTimes):
     slot_id: str
     tutor_id: str
     availability_id: str
-    slot_status: str = Field(examples=["available"])
+    slot_status: Annotated[str, Field(examples=["available"])]
 
 
-class SlotsOut(BaseModel):
+class SlotsOut(TypedDict):
     slots: list[SlotOut]
 
 
@@ -107,21 +132,21 @@ class AvailabilityOut(LocalTimes):
     slot_minutes: int
 
 
-class CreatedAvailabilityOut(BaseModel):
+class CreatedAvailabilityOut(TypedDict):
     availability: list[AvailabilityOut]
     slots: list[SlotOut]
 
 
-class DeletedOut(BaseModel):
+class DeletedOut(TypedDict):
     deleted: str
 
 
-class BookingOut(BaseModel):
+class BookingOut(TypedDict):
     booking_id: str
     slot_id: str
     tutor_id: str
     student_id: str
-    booking_status: str = Field(examples=["pending"])
+    booking_status: Annotated[str, Field(examples=["pending"])]
     request_created_at: str
     updated_at: str
     booking_date: str
@@ -130,21 +155,21 @@ class BookingOut(BaseModel):
     start_time: str
     end_time: str
     time_zone: str
-    message: str | None = None
-    reason: str | None = None
+    message: NotRequired[Text]
+    reason: NotRequired[Text]
 
 
-class BookingEnvelope(BaseModel):
+class BookingEnvelope(TypedDict):
     booking: BookingOut
 
 
 class BookingSlot(LocalTimes):
     slot_id: str
     tutor_id: str
-    slot_status: str | None
+    slot_status: Text
 
 
-class Party(BaseModel):
+class Party(TypedDict):
     user_id: str
     name: str
     email: str
@@ -156,23 +181,36 @@ class BookingWithParties(BookingOut):
     tutor: Party | None
 
 
-class BookingList(BaseModel):
+class BookingList(TypedDict):
     bookings: list[BookingWithParties]
-    next_cursor: str | None
+    next_cursor: Text
 
 
-class SignedUrlOut(BaseModel):
+class SignedUrlOut(TypedDict):
     url: str
     expires_at: str
 
 
-class SubscriptionOut(BaseModel):
+class SubscriptionOut(TypedDict):
     email: str
-    subscription_status: str = Field(examples=["pending_confirmation"])
+    subscription_status: Annotated[str, Field(examples=["pending_confirmation"])]
+
+
+def content(shape: type) -> dict[str, Any]:
+    """A response's `content`: JSON of that shape (what FastAPI writes for a `"model"`)."""
+    if SHAPES.setdefault(shape.__name__, shape) is not shape:
+        raise ValueError(f"two response shapes are called {shape.__name__}")
+    return {"application/json": {"schema": {"$ref": REF_TEMPLATE.format(model=shape.__name__)}}}
+
+
+def shape_of(response: dict[str, Any]) -> type | None:
+    """The shape a route's response documents (None for other content)."""
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+    return SHAPES.get(ref.rsplit("/", 1)[-1]) if ref else None
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorOut, "description": description}
+    status: {"description": description, "content": content(ErrorOut)}
     for status, description in {
         400: "malformed JSON or a bad request",
         401: "missing, invalid or expired token",
@@ -187,8 +225,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def documented(model: type[BaseModel], *statuses: int) -> dict[str, Any]:
+def documented(model: type, *statuses: int) -> dict[str, Any]:
     """Route kwargs that document a response shape (for each success status, default 200)
     and the error body, without validating responses at run time."""
-    success = {status: {"model": model} for status in statuses or (200,)}
+    success = {status: {"content": content(model)} for status in statuses or (200,)}
     return {"responses": {**success, **ERRORS}}

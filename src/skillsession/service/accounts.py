@@ -5,8 +5,12 @@ from __future__ import annotations
 import hmac
 from datetime import datetime, timedelta
 
-from skillsession.adapters.auth.local import hash_code, new_verification_code
-from skillsession.domain.accounts import check_password, normalise_email
+from skillsession.domain.accounts import (
+    check_password,
+    hash_code,
+    new_verification_code,
+    normalise_email,
+)
 from skillsession.domain.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode

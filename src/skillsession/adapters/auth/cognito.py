@@ -26,6 +26,7 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from skillsession.adapters import aws_clients
 from skillsession.domain.errors import Unauthorized
 from skillsession.ports import Identity
 
@@ -159,9 +160,7 @@ class CognitoVerifier:
         if cached is not None:
             return cached
         if self._client is None:
-            import boto3
-
-            self._client = boto3.client(
+            self._client = aws_clients.client(
                 "cognito-idp", region_name=self.region, endpoint_url=self.endpoint_url
             )
         try:

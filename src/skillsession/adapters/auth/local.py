@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 import secrets
 import threading
@@ -169,17 +167,3 @@ class LocalTokens:
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         return identity
-
-
-# -- verification codes ---------------------------------------------------------------------
-def new_verification_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
-def hash_code(user_id: str, code: str, secret: bytes) -> str:
-    """What is stored instead of the code: HMAC-SHA256(secret, user_id + code), hex."""
-    return hmac.new(secret, f"{user_id}\n{code}".encode(), hashlib.sha256).hexdigest()
-
-
-def code_matches(user_id: str, code: str, secret: bytes, stored_hash: str) -> bool:
-    return hmac.compare_digest(hash_code(user_id, code, secret).encode(), stored_hash.encode())

@@ -17,6 +17,7 @@ from email.utils import getaddresses
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from skillsession.adapters import aws_clients
 from skillsession.ports import MailError
 
 _PERMANENT = {
@@ -52,10 +53,9 @@ class SesMailer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
             from botocore.config import Config
 
-            self._client = boto3.client(
+            self._client = aws_clients.client(
                 "ses",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,

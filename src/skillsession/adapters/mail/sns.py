@@ -25,6 +25,7 @@ from email.utils import getaddresses
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from skillsession.adapters import aws_clients
 from skillsession.ports import MailError
 
 PENDING = "pending_confirmation"
@@ -62,10 +63,9 @@ class SnsMailer:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
             from botocore.config import Config
 
-            self._client = boto3.client(
+            self._client = aws_clients.client(
                 "sns",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from skillsession.adapters import aws_clients
 from skillsession.adapters.media.disk import check_key
 from skillsession.ports import SignedUrl
 
@@ -51,10 +52,9 @@ class S3MediaStore:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3
             from botocore.config import Config
 
-            self._client = boto3.client(
+            self._client = aws_clients.client(
                 "s3",
                 region_name=self.region,
                 endpoint_url=self.endpoint_url,

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+from skillsession.adapters import aws_clients
 from skillsession.adapters.store import dynamodb_items as items
 from skillsession.adapters.store.dynamodb_items import (
     DUE_KEYS,
@@ -70,21 +71,6 @@ LEASE_SECONDS = 60  # how long a multi-transaction create_availability may hold 
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 RECENT_ITEMS = 256  # items kept from recent reads (see Recent)
-
-_session_lock = threading.Lock()
-_session: Any = None
-
-
-def _dynamodb_client(**kwargs: Any) -> Any:
-    """A DynamoDB client from the process's one boto3 session (so clients share the loaded
-    service model); sessions are not thread-safe, hence the lock."""
-    global _session
-    with _session_lock:
-        if _session is None:
-            import boto3.session
-
-            _session = boto3.session.Session()
-        return _session.client("dynamodb", **kwargs)
 
 
 def _backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> None:
@@ -212,7 +198,9 @@ class DynamoStore:
             connect_timeout=5,
             read_timeout=30,
         )
-        self.client = _dynamodb_client(region_name=region, endpoint_url=endpoint_url, config=config)
+        self.client = aws_clients.client(
+            "dynamodb", region_name=region, endpoint_url=endpoint_url, config=config
+        )
         self._emails = Recent()  # user_id -> e-mail (never changes)
         self._read = Recent()  # (kind, id) -> an item as read: windows, bookings, locks
 
