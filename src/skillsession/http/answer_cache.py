@@ -67,7 +67,8 @@ class AnswerCache:
     def peek(self, key: Hashable) -> Any:
         """The value stored under `key`, whatever its version and time (None: nothing): only to
         learn what to check, never to answer with."""
-        entry = self._entries.get(key)
+        with self._lock:
+            entry = self._entries.get(key)
         return None if entry is None else entry[2]
 
     def put(
