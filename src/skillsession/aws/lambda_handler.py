@@ -10,8 +10,10 @@ first invocation, so importing this module reads no settings. What only some req
 The garbage collector is off during the init phase: init makes ~140,000 long-lived objects and
 next to no garbage (~700 objects), and the collector's ~200 passes over them took ~45 ms of
 it. At its end what init made is frozen (`gc.freeze`, out of the collector's sight) before the
-collector is switched back on, so no request pays a first pass over it either. The expiry job does not run here (`run_jobs=False`): it has its own
-function on a schedule (expiry_handler).
+collector is switched back on, so no request pays a first pass over it either.
+
+The expiry job does not run here (`run_jobs=False`): it has its own function on a schedule
+(expiry_handler).
 
 Mangum's lifespan support is off on purpose: Mangum runs the ASGI lifespan around *every*
 invocation, and the app's shutdown closes the store (the DynamoDB client's connection pool), so

@@ -51,7 +51,7 @@ def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery)
     cache = cache_for(deps)
     remembered = cache.peek(resolution_key)
     if remembered is not None:  # both versions in one read, then the usual checks
-        profiles_version, slot_version = deps.store.slot_answer_versions(remembered.tutor_id)
+        profiles_version, slot_version = service.versions(deps, remembered.tutor_id)
         listing = cache.get(resolution_key, profiles_version, deps.now())
         if listing is not None:
             return _answer(deps, listing, lambda: slot_version)

@@ -132,6 +132,11 @@ def slot_version(deps: Deps, listing: SlotListing) -> int | None:
     return deps.store.slot_version(listing.tutor_id)
 
 
+def versions(deps: Deps, tutor_id: str) -> tuple[int | None, int | None]:
+    """(`resolution_version`, the tutor's slot version) read at one instant, in one read."""
+    return deps.store.slot_answer_versions(tutor_id)
+
+
 def unchanged_until(listing: SlotListing, slots: list[Slot]) -> datetime | None:
     """Until when `read_slots` gives `slots` again, as long as none of the tutor's slots is
     written (the slot version): an `available` listing loses its first slot when that starts;
