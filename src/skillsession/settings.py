@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
     # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
     fast_routes: bool = True
+    # debugging and tests: every answer names the worker process that gave it (X-Worker-Id: pid)
+    worker_id_header: bool = False
 
     @field_validator("secret_key")
     @classmethod

@@ -143,9 +143,9 @@ def demo_login(base_url: str, email: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def small_demo(data_dir: Path, workers: int) -> Iterator[Server]:
+def small_demo(data_dir: Path, workers: int, **env: str) -> Iterator[Server]:
     """A served demo data set of one tutor and two students over three days."""
-    srv = Server(data_dir, workers=workers)
+    srv = Server(data_dir, workers=workers, **env)
     run_cli(data_dir, "demo-data", "--tutors", "1", "--students", "2", "--days", "3", env=srv.env)
     srv.start()
     try:

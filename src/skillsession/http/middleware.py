@@ -32,9 +32,10 @@ class BodyTooLarge(Exception):
 
 
 class GuardMiddleware:
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, max_body_bytes: int, worker_id_header: bool = False):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.worker_id_header = worker_id_header
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -47,6 +48,8 @@ class GuardMiddleware:
         extra = (SECURITY_HEADERS if path.startswith(PAGE_PREFIXES) else API_HEADERS) + [
             (b"x-request-id", request_id)
         ]
+        if self.worker_id_header:  # per request: the process that answers, after any fork
+            extra.append((b"x-worker-id", str(os.getpid()).encode()))
         started = False
         status = 0
         began = time.perf_counter()
