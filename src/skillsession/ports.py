@@ -28,6 +28,7 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission
 
 
 class Clock(Protocol):
@@ -77,8 +78,9 @@ class Store(Protocol):
     def confirm_user(self, user_id: str) -> None:
         """Mark the account confirmed and delete its code."""
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """Count one hit for `key` in the fixed window containing `now`; return the window's count."""
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        """One attempt for `key` at `now`, admitted or not by `domain.rate_limits.admit` over the
+        key's earlier admitted attempts, and kept if admitted: one atomic step."""
 
     def clear_rate_limit(self, key: str) -> None: ...
 

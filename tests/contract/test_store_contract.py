@@ -119,27 +119,38 @@ def test_user_and_code_by_email_follow_the_code(store: Store):
 
 
 # -- rate limits ----------------------------------------------------------------------------
-def test_rate_limit_counts_within_a_fixed_window(store: Store):
-    hits = [store.hit_rate_limit("login:ada", at(minutes=m), 3600) for m in (0, 10, 59)]
-    assert hits == [1, 2, 3]
-    assert store.hit_rate_limit("login:ada", at(minutes=60), 3600) == 1  # next window
-    assert store.hit_rate_limit("login:ada", at(minutes=61), 3600) == 2
+def _admitted(store: Store, key: str, when, window: int = 3600, limit: int = 3) -> int:
+    """0 if the attempt was admitted, else the seconds it was told to wait."""
+    return store.hit_rate_limit(key, when, window, limit).retry_after
 
 
-def test_rate_limit_windows_are_aligned_not_sliding(store: Store):
-    start = BASE - timedelta(seconds=BASE.timestamp() % 60)
-    assert store.hit_rate_limit("k", start + timedelta(seconds=59), 60) == 1
-    assert store.hit_rate_limit("k", start + timedelta(seconds=60), 60) == 1
+def test_rate_limit_admits_the_limit_within_a_window(store: Store):
+    assert [_admitted(store, "login:ada", at(minutes=m)) for m in (0, 10, 59)] == [0, 0, 0]
+    assert _admitted(store, "login:ada", at(minutes=59.5)) == 30  # the first leaves
+    assert _admitted(store, "login:ada", at(minutes=60)) == 0  # ... and it has left
+    assert _admitted(store, "login:ada", at(minutes=61)) == 9 * 60  # 10, 59, 60 in the window
+
+
+def test_rate_limit_window_slides_across_any_boundary(store: Store):
+    # the attempts just before an aligned minute and just after it are in one window
+    boundary = BASE - timedelta(seconds=BASE.timestamp() % 60) + timedelta(minutes=1)
+    for _ in range(5):
+        assert _admitted(store, "k", boundary - timedelta(seconds=1), 60, 5) == 0
+    assert _admitted(store, "k", boundary, 60, 5) == 59
+    assert _admitted(store, "k", boundary + timedelta(seconds=58), 60, 5) == 1
+    assert _admitted(store, "k", boundary + timedelta(seconds=59), 60, 5) == 0
+    # the refused attempts were not counted: only the one just admitted is in the window now
+    later = boundary + timedelta(seconds=100)
+    assert [_admitted(store, "k", later, 60, 5) for _ in range(5)] == [0, 0, 0, 0, 19]
 
 
 def test_rate_limit_keys_are_independent_and_clearable(store: Store):
-    assert store.hit_rate_limit("a", BASE, 60) == 1
-    assert store.hit_rate_limit("a", BASE, 60) == 2
-    assert store.hit_rate_limit("b", BASE, 60) == 1
+    assert _admitted(store, "a", BASE, 60, 2) == 0
+    assert _admitted(store, "a", BASE, 60, 2) == 0
+    assert _admitted(store, "a", BASE, 60, 2) == 60
+    assert _admitted(store, "b", BASE, 60, 2) == 0
     store.clear_rate_limit("a")
-    assert store.hit_rate_limit("a", BASE, 60) == 1
-    assert store.hit_rate_limit("b", BASE, 60) == 2
-    store.clear_rate_limit("never-used")
+    assert _admitted(store, "a", BASE, 60, 2) == 0
 
 
 # -- profiles -------------------------------------------------------------------------------

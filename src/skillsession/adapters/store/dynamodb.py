@@ -60,6 +60,7 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 MAX_TRANSACTION_ITEMS = 100
@@ -537,26 +538,42 @@ class DynamoStore:
         confirmed = e.update({"status": AccountStatus.CONFIRMED.value})
         return self._update(key, confirmed, e, "attribute_exists(PK)")
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """One UpdateItem on the key's counter item, which counts each window in an attribute
-        of its own (`h<window>`, the previous window's dropped as a new one starts); the item
-        goes by TTL an hour after its last window, or by `clear_rate_limit`."""
-        window = ts(now) // window_seconds
-        hits = f"h{window}"
-        e = Expr()
-        answer = self._call(
-            "update_item",
-            TableName=self.table,
-            Key=encode(items.rate_key(key)),
-            UpdateExpression=e.update(
-                {TTL_ATTRIBUTE: (window + 1) * window_seconds + items.RATE_TTL_SECONDS},
-                remove=[f"h{window - 1}"],
-                add={hits: 1},
-            ),
-            ReturnValues="UPDATED_NEW",
-            **e.args(),
-        )
-        return int(answer["Attributes"][hits]["N"])
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        """The key's item keeps its admitted attempts (`hits`) and a version (`v`). One
+        conditional PutItem guesses that the key has none (a success clears it); if it has,
+        the failed condition returns the item, and a second PutItem on its version follows
+        (again on a race). The item goes by TTL an hour after its window, or by `clear_rate_limit`."""
+        second = ts(now)
+        found: Item = {}
+        for attempt in range(OPTIMISTIC_RETRIES):
+            admission = admit(found.get("hits", ()), second, window_seconds, limit)
+            if not admission.admitted:
+                return admission
+            version = found.get("v")
+            item = {
+                **items.rate_key(key),
+                "hits": list(admission.hits),
+                "v": (version or 0) + 1,
+                TTL_ATTRIBUTE: second + window_seconds + items.RATE_TTL_SECONDS,
+            }
+            e = Expr()
+            v = e.n("v")
+            condition = f"attribute_not_exists({v})" if version is None else f"{v} = {e.v(version)}"
+            try:
+                self._call(
+                    "put_item",
+                    **self._put(item, condition, e)["Put"],
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return admission
+            except self._client_error as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                if attempt:
+                    _backoff(attempt)  # lost a race with another attempt on this key
+                found = decode(exc.response.get("Item")) or {}
+        # attempts on one key racing this hard: refuse this one rather than count it twice
+        return Admission(admission.hits, 1)
 
     def clear_rate_limit(self, key: str) -> None:
         self._call("delete_item", TableName=self.table, Key=encode(items.rate_key(key)))

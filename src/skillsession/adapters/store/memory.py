@@ -31,6 +31,7 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 
@@ -57,7 +58,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self.users: dict[str, User] = {}
         self.codes: dict[str, VerificationCode] = {}
-        self.rate_limits: dict[tuple[str, int], int] = {}  # (key, window) -> hits
+        self.rate_limits: dict[str, tuple[int, ...]] = {}  # key -> admitted attempts (unix s)
         self.profiles: dict[str, Profile] = {}
         self.windows: dict[str, Availability] = {}
         self.slots: dict[str, Slot] = {}
@@ -126,17 +127,16 @@ class MemoryStore:
         self.codes.pop(user_id, None)
 
     @_atomic
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        window = int(now.timestamp()) // window_seconds
-        for old in [k for k in self.rate_limits if k[0] == key and k[1] < window]:
-            del self.rate_limits[old]
-        self.rate_limits[key, window] = self.rate_limits.get((key, window), 0) + 1
-        return self.rate_limits[key, window]
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        admission = admit(
+            self.rate_limits.get(key, ()), int(now.timestamp()), window_seconds, limit
+        )
+        self.rate_limits[key] = admission.hits
+        return admission
 
     @_atomic
     def clear_rate_limit(self, key: str) -> None:
-        for old in [k for k in self.rate_limits if k[0] == key]:
-            del self.rate_limits[old]
+        self.rate_limits.pop(key, None)
 
     # -- profiles ---------------------------------------------------------------------------
     @_atomic

@@ -35,6 +35,7 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
@@ -250,16 +251,25 @@ class SqliteStore:
             db.execute("UPDATE users SET status = 'confirmed' WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        window = ts(now) // window_seconds
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        # a row per second with admitted attempts (`window` holds that second, `hits` how many)
+        second = ts(now)
         with self._tx() as db:
-            # earlier windows of this key are over: drop them so the table stays small
-            db.execute("DELETE FROM rate_limits WHERE key = ? AND window < ?", (key, window))
-            return db.execute(
-                "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
-                (key, window),
-            ).fetchall()[0][0]
+            db.execute(
+                "DELETE FROM rate_limits WHERE key = ? AND window <= ?",
+                (key, second - window_seconds),
+            )
+            rows = db.execute("SELECT window, hits FROM rate_limits WHERE key = ?", (key,))
+            admission = admit(
+                [at for at, n in rows for _ in range(n)], second, window_seconds, limit
+            )
+            if admission.admitted:
+                db.execute(
+                    "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
+                    "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1",
+                    (key, second),
+                )
+            return admission
 
     def clear_rate_limit(self, key: str) -> None:
         with self._tx() as db:

@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS verification_codes (
     failed_attempts INTEGER NOT NULL DEFAULT 0
 );
 
--- fixed windows: `window` is floor(unix seconds / window length)
+-- admitted attempts (domain/rate_limits.py): `window` is the unix second of some, `hits` how
+-- many (rows of the older fixed-window layout hold small numbers there and age out at once)
 CREATE TABLE IF NOT EXISTS rate_limits (
     key    TEXT NOT NULL,
     window INTEGER NOT NULL,
