@@ -276,8 +276,9 @@ def backup(
     if not hasattr(store, "backup"):
         typer.echo(f"the {store.backend_name} store is backed up by its service", err=True)
         raise typer.Exit(1)
-    store.backup(path)
-    typer.echo(f"backup written to {path}")
+    began = store.backup(path)
+    # every change committed before `began` is in the copy (the copy is one later snapshot)
+    typer.echo(f"backup written to {path} (snapshot taken after {began.isoformat()})")
 
 
 @app.command()

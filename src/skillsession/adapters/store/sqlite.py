@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
@@ -178,9 +178,10 @@ class SqliteStore:
                     db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def backup(self, target: str | Path) -> None:
+    def backup(self, target: str | Path) -> datetime:
         """A consistent copy of the live database (SQLite's online backup API: safe while the
-        service runs; the copy is one transaction's view)."""
+        service runs; the copy is one transaction's view). Returns an instant taken just before
+        that transaction began: every change committed before it is in the copy."""
         target = Path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".partial")
@@ -189,11 +190,13 @@ class SqliteStore:
         try:
             # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
             # in chunks would restart on every write from another connection
+            began = datetime.now(UTC)
             self.db.backup(destination, pages=-1)
             destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         finally:
             destination.close()
         os.replace(partial, target)
+        return began
 
     def close(self) -> None:
         with self._lock:
