@@ -1,10 +1,12 @@
 """The soak: students race for few slots while tutors accept, reject and cancel, the expiry job
 runs, the server is killed with SIGKILL again and again and the mail server goes away for a
 while. Afterwards: `skillsession check` is clean after every restart, every acknowledged (2xx)
-change is durable, every notification is delivered (at least once, with a stable Message-ID).
+change is durable and never undone (the stored state of a booking is the last acknowledged one
+or a state the booking machine can reach from it), every notification is delivered (at least
+once, with a stable Message-ID) and none is given up on.
 
     python soak/run.py --seconds 300 --kills 20        # what `make soak` runs
-    python soak/run.py --seconds 30 --kills 3 --json   # the bounded version CI runs
+    python soak/run.py --seconds 20 --kills 3 --json   # the bounded version CI runs
 
 Traffic goes to 127.0.0.1 only, bounded in time and count."""
 
@@ -29,7 +31,29 @@ from e2e.server import Server, free_port, run_cli  # noqa: E402
 from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email  # noqa: E402
 from smtp_server import SmtpTestServer  # noqa: E402
 
-FINAL = {"rejected", "cancelled", "expired", "completed"}
+# the booking state machine (API.md): where each state may go next
+NEXT = {
+    "pending": {"accepted", "rejected", "cancelled", "expired"},
+    "accepted": {"cancelled", "completed"},
+}
+
+
+def reachable(status: str) -> set[str]:
+    """`status` and every state a booking in it can come to."""
+    seen, todo = {status}, [status]
+    while todo:
+        for after in NEXT.get(todo.pop(), ()):
+            if after not in seen:
+                seen.add(after)
+                todo.append(after)
+    return seen
+
+
+def undone(acknowledged: set[str], stored: str) -> bool:
+    """The stored state is not one the booking can be in after every acknowledged state: an
+    acknowledged change was lost or reverted (an accept back to pending, say). Independent of
+    the order in which the answers arrived."""
+    return any(stored not in reachable(status) for status in acknowledged)
 
 
 class Soak:
@@ -49,7 +73,7 @@ class Soak:
         )
         self.stop = threading.Event()
         self.lock = threading.Lock()
-        self.acknowledged: dict[str, str] = {}  # booking id -> last status a 2xx told us
+        self.acknowledged: dict[str, set[str]] = {}  # booking id -> every status a 2xx told
         self.stats = Counter()
 
     # -- setup ------------------------------------------------------------------------------
@@ -124,7 +148,8 @@ class Soak:
         if r is not None and r.status_code in (200, 201):
             booking = r.json()["booking"]
             with self.lock:
-                self.acknowledged[booking["booking_id"]] = booking["booking_status"]
+                told = self.acknowledged.setdefault(booking["booking_id"], set())
+                told.add(booking["booking_status"])
                 self.stats["acknowledged"] += 1
 
     def student(self, headers: dict, rng: random.Random) -> None:
@@ -252,11 +277,15 @@ class Soak:
     def verify(self) -> dict:
         db = sqlite3.connect(self.data_dir / "skillsession.db")
         stored = dict(db.execute("SELECT booking_id, booking_status FROM bookings"))
-        lost_changes = [
-            b
-            for b, status in self.acknowledged.items()
-            if b not in stored or (status in FINAL and stored[b] != status)
+        lost = [b for b in self.acknowledged if b not in stored]
+        undone_changes = [
+            b for b, told in self.acknowledged.items() if b in stored and undone(told, stored[b])
         ]
+        for b in undone_changes[:5]:
+            print(
+                f"booking {b}: acknowledged {self.acknowledged[b]}, stored {stored[b]}",
+                file=sys.stderr,
+            )
         notes = dict(db.execute("SELECT notification_id, status FROM notifications"))
         db.close()
         received = Counter()
@@ -266,7 +295,8 @@ class Soak:
         sent = [n for n, s in notes.items() if s == "sent"]
         return {
             **self.stats,
-            "durability_violations": len(lost_changes),
+            "durability_violations": len(lost),
+            "state_violations": len(undone_changes),
             "notifications": len(notes),
             "mails_sent": len(sent),
             "mails_skipped": sum(1 for s in notes.values() if s == "skipped"),
@@ -294,6 +324,7 @@ def main() -> int:
         for key, value in summary.items():
             print(f"{key:>24}: {value}")
     bad = summary.get("violations", 0) + summary.get("5xx", 0) + summary["durability_violations"]
+    bad += summary["state_violations"] + summary["mails_failed"]
     bad += summary["mails_lost"] + summary["mails_still_pending"]
     return 1 if bad else 0
 
