@@ -1,7 +1,7 @@
 """Hot routes served outside FastAPI's per-request machinery, declared once.
 
-A `FastRoute` is one endpoint: method, path, body or query model, status, summary, response doc
-and a plain handler `(deps, identity, params) -> payload` (a dict rendered with orjson, or JSON
+A `FastRoute` is one endpoint: method, path, body or query model, status, summary, operationId,
+response doc and a plain handler `(deps, identity, params) -> payload` (a dict rendered with orjson, or JSON
 already encoded to bytes). From that one declaration come both the FastAPI route (OpenAPI, the
 pinned route table, the authorization matrix, every error) and the thin dispatch that serves
 the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which `http/app.py` puts
@@ -66,7 +66,8 @@ class FastRoute:
     optional_body: bool = False
     status: int = 200
     idempotency_key: bool = False  # the `Idempotency-Key` header (at most 255 characters)
-    name: str | None = None  # the FastAPI endpoint's name (operationId), default the handler's
+    name: str | None = None  # the FastAPI endpoint's name, default the handler's
+    operation_id: str | None = None  # the OpenAPI operationId (lowerCamelCase; every route has one)
 
     def add_to(self, router: APIRouter) -> None:
         """Adds the FastAPI route: the same endpoint as a hand-written one with these
@@ -78,6 +79,7 @@ class FastRoute:
             methods=[self.method],
             summary=self.summary,
             name=self.name or self.handler.__name__,
+            operation_id=self.operation_id,
             **extra,
             **self.doc,
         )

@@ -30,6 +30,7 @@ class EmailBody(BaseModel):
 
 @router.post(
     "/signup",
+    operation_id="signup",
     status_code=201,
     summary="Create an account; a 6-digit code is mailed",
     **documented(S.SignupOut, 201),
@@ -44,6 +45,7 @@ def signup(body: Credentials, deps: AppDeps):
 
 @router.post(
     "/confirm",
+    operation_id="confirmSignup",
     summary="Confirm the e-mail address with the mailed code",
     **documented(S.StatusOut),
 )
@@ -54,6 +56,7 @@ def confirm(body: CodeBody, deps: AppDeps):
 
 @router.post(
     "/login",
+    operation_id="login",
     summary="Exchange e-mail and password for a bearer token",
     **documented(S.TokenOut),
 )
@@ -64,6 +67,7 @@ def login(body: Credentials, deps: AppDeps):
 
 @router.post(
     "/resend-code",
+    operation_id="resendCode",
     status_code=202,
     summary="Mail a fresh code (same answer always)",
     **documented(S.StatusOut, 202),

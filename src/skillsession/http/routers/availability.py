@@ -78,6 +78,7 @@ class AvailabilityBody(BaseModel):
 
 @router.post(
     "/create-availability",
+    operation_id="createAvailability",
     status_code=201,
     summary="Publish windows (tutors only)",
     **documented(S.CreatedAvailabilityOut, 201),
@@ -100,6 +101,7 @@ class DeleteBody(BaseModel):
 
 @router.post(
     "/delete-availability",
+    operation_id="deleteAvailability",
     summary="Remove a window and its free slots (tutors only)",
     **documented(S.DeletedOut),
 )
@@ -136,6 +138,7 @@ GET_TEACHER_SLOTS = FastRoute(
     "POST",
     "/get-teacher-slots",
     get_teacher_slots,
+    operation_id="getTeacherSlots",
     summary="A tutor's slots in a date range, ordered by start",
     doc=documented(S.SlotsOut),
     body=SlotsBody,

@@ -43,6 +43,7 @@ CREATE_BOOKING_REQUEST = FastRoute(
     "POST",
     "/create-booking-request",
     create_booking_request,
+    operation_id="createBookingRequest",
     summary="Request a slot (students only)",
     doc=documented(S.BookingEnvelope, 201),
     body=BookingRequestBody,
@@ -60,6 +61,7 @@ class ResponseBody(BaseModel):
 
 @router.post(
     "/process-booking-response",
+    operation_id="processBookingResponse",
     summary="Accept or reject a request (its tutor only)",
     **documented(S.BookingEnvelope),
 )
@@ -76,6 +78,7 @@ class CancelBody(BaseModel):
 
 @router.post(
     "/cancel-booking",
+    operation_id="cancelBooking",
     summary="Cancel a booking or withdraw a request (either party)",
     **documented(S.BookingEnvelope),
 )
@@ -112,6 +115,7 @@ GET_PENDING_BOOKING_SLOTS = FastRoute(
     "GET",
     "/get-pending-booking-slots",
     get_pending_booking_slots,
+    operation_id="getPendingBookingSlots",
     summary="Pending requests (tutor: to me; student: mine)",
     doc=documented(S.BookingList),
     query=PageQuery,
@@ -120,6 +124,7 @@ GET_TEACHER_BOOKINGS = FastRoute(
     "GET",
     "/get-teacher-bookings",
     _list_route(Role.TUTOR),
+    operation_id="getTeacherBookings",
     summary="The tutor's bookings, by slot start",
     doc=documented(S.BookingList),
     query=ListQuery,
@@ -128,6 +133,7 @@ GET_STUDENT_BOOKINGS = FastRoute(
     "GET",
     "/get-student-bookings",
     _list_route(Role.STUDENT),
+    operation_id="getStudentBookings",
     summary="The student's bookings, by slot start",
     doc=documented(S.BookingList),
     query=ListQuery,

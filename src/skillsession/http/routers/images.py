@@ -70,6 +70,7 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
 
 @router.put(
     "/save-profile-img",
+    operation_id="saveProfileImage",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
     **documented(S.SignedUrlOut),
@@ -87,6 +88,7 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
 
 @router.get(
     "/get-profile-img-url",
+    operation_id="getProfileImageUrl",
     summary="A signed, 15-minute URL of a profile image",
     **documented(S.SignedUrlOut),
 )
@@ -102,6 +104,7 @@ async def get_profile_img_url(
 
 @public.get(
     "/media/{key:path}",
+    operation_id="getMediaFile",
     summary="A stored image, through a signed URL only",
     responses={
         200: {

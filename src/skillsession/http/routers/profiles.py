@@ -49,6 +49,7 @@ class ProfileBody(BaseModel):
 
 @router.post(
     "/save-user-details",
+    operation_id="saveUserDetails",
     summary="Create (201) or update (200) the caller's profile",
     **documented(S.ProfileEnvelope, 200, 201),
 )
@@ -96,6 +97,7 @@ PROFILES_AND_SEARCH = FastRoute(
     "POST",
     "/get-user-profiles-and-teacher-search",
     profiles_and_search,
+    operation_id="getUserProfilesAndTeacherSearch",
     summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
     doc=documented(S.LookupOrSearchOut),
     body=LookupOrSearch,
