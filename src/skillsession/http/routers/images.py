@@ -25,23 +25,15 @@ public = APIRouter(tags=["profile images"])
 UPLOAD_DOC = {
     "requestBody": {
         "required": True,
+        "description": "The image file as raw bytes, sent with `Content-Type: image/jpeg`, "
+        "`image/png`, `image/webp` or `application/octet-stream` (the format is read from the "
+        "bytes; only these three are accepted), or as JSON with the file in base64. "
+        "At most 5 MiB.",
+        # the raw upload is documented under application/octet-stream only: client generators
+        # (openapi-python-client, ...) take that as a file parameter and skip image/* bodies
         "content": {
-            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "image/webp": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["image_base64", "content_type"],
-                    "properties": {
-                        "image_base64": {"type": "string"},
-                        "content_type": {
-                            "type": "string",
-                            "enum": ["image/jpeg", "image/png", "image/webp"],
-                        },
-                    },
-                }
-            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            **S.content(S.ImageUpload),
         },
     }
 }
