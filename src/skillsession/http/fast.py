@@ -68,6 +68,7 @@ class FastRoute:
     idempotency_key: bool = False  # the `Idempotency-Key` header (at most 255 characters)
     name: str | None = None  # the FastAPI endpoint's name, default the handler's
     operation_id: str | None = None  # the OpenAPI operationId (lowerCamelCase; every route has one)
+    description: str | None = None  # the operation's prose in the OpenAPI document
 
     def add_to(self, router: APIRouter) -> None:
         """Adds the FastAPI route: the same endpoint as a hand-written one with these
@@ -80,6 +81,7 @@ class FastRoute:
             summary=self.summary,
             name=self.name or self.handler.__name__,
             operation_id=self.operation_id,
+            description=self.description,
             **extra,
             **self.doc,
         )

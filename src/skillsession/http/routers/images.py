@@ -63,6 +63,9 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
 @router.put(
     "/save-profile-img",
     operation_id="saveProfileImage",
+    description="The image is decoded to prove it is one (decompression bombs refused), its "
+    "metadata stripped, re-encoded and stored as the caller's profile image, replacing the "
+    "old one. 413 above 5 MiB, 415 for other types, 422 if it is not a decodable image.",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
     **documented(S.SignedUrlOut),
@@ -81,6 +84,9 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
 @router.get(
     "/get-profile-img-url",
     operation_id="getProfileImageUrl",
+    description="The caller's by default, or another user's by `email` or `user_id`. The URL "
+    "is signed and expires after 15 minutes (an S3 presigned URL in the AWS shape). 404 if the "
+    "user has no image.",
     summary="A signed, 15-minute URL of a profile image",
     **documented(S.SignedUrlOut),
 )
@@ -97,6 +103,7 @@ async def get_profile_img_url(
 @public.get(
     "/media/{key:path}",
     operation_id="getMediaFile",
+    response_class=Response,  # image bytes: no application/json in the document
     summary="A stored image, through a signed URL only",
     responses={
         200: {
