@@ -1,12 +1,12 @@
 """Hot routes served outside FastAPI's per-request machinery, declared once.
 
 A `FastRoute` is one endpoint: method, path, body or query model, status, summary, operationId,
-response doc and a plain handler `(deps, identity, params) -> payload` (a dict rendered with orjson, or JSON
-already encoded to bytes). From that one declaration come both the FastAPI route (OpenAPI, the
-pinned route table, the authorization matrix, every error) and the thin dispatch that serves
-the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which `http/app.py` puts
-right inside the same GuardMiddleware and CORS middleware, before FastAPI's exception middleware
-and router): they cannot drift.
+response doc and a plain handler `(deps, identity, params) -> payload` (a dict rendered with
+orjson, or JSON already encoded to bytes). From that one declaration come both the FastAPI route
+(OpenAPI, the pinned route table, the authorization matrix, every error) and the thin dispatch
+that serves the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which
+`http/app.py` puts right inside the same GuardMiddleware and CORS middleware, before FastAPI's
+exception middleware and router): they cannot drift.
 
 FastAPI's per-request work (dependency solving, the body's content type parsed through
 `email.message`, one validation per parameter, the response class) costs 120-170 µs of worker

@@ -192,6 +192,7 @@ class SignedUrlOut(TypedDict):
     expires_at: str
 
 
+# a request body, documented here because its route reads the raw body itself (routers/images.py)
 class ImageUpload(TypedDict):
     """A profile image as JSON (what API Gateway clients send)."""
 
