@@ -8,14 +8,20 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP_DIRS = {".git", ".venv", "node_modules", "data", "build", "dist", "__pycache__", ".aws-sam"}
+SKIP_DIRS = {"node_modules", "data", "build", "dist", "__pycache__"}  # and hidden ones but .ci
 TEXT_SUFFIXES = {".md", ".py", ".toml", ".yaml", ".yml", ".json", ".txt", ".sql", ".lua", ".cfg"}
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def repository_files():
     for folder, dirs, names in os.walk(ROOT):
-        dirs[:] = [d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")]
+        dirs[:] = [
+            d
+            for d in dirs
+            if d not in SKIP_DIRS
+            and not d.endswith(".egg-info")
+            and (d == ".ci" or not d.startswith("."))
+        ]
         for name in names:
             path = Path(folder) / name
             if path.suffix in TEXT_SUFFIXES or name in ("Makefile", "run"):
