@@ -191,7 +191,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     measure("get_user_and_code_by_email", lambda: store.get_user_and_code_by_email(user.email))
     measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
     measure("confirm_user", lambda: store.confirm_user(user.user_id))
-    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60))
+    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60, 5))
     measure("clear_rate_limit", lambda: store.clear_rate_limit("login:ada"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
@@ -434,9 +434,9 @@ def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: DynamoStor
     )
     answers = [conflict]
     dynamo.client.meta.events.register(
-        "before-send.dynamodb.UpdateItem", lambda **_: answers.pop(0) if answers else None
+        "before-send.dynamodb.PutItem", lambda **_: answers.pop(0) if answers else None
     )
-    assert dynamo.hit_rate_limit("k", BASE, 60) == 1
+    assert dynamo.hit_rate_limit("k", BASE, 60, 5).admitted
     assert answers == []
 
 
