@@ -39,7 +39,9 @@ def chromium_path() -> str | None:
 _skipped_for_browser: list[str] = []
 
 
-@pytest.fixture(scope="session")
+# a module's, not the session's: Playwright's sync API runs an event loop in the main thread while
+# it is open, and every later asyncio.run() in the same process (service, unit tests) would fail
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     path = chromium_path()
     if path is None:
