@@ -44,7 +44,7 @@ def default_workers() -> int:
 @app.command()
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: int = typer.Option(8000, help="0: a free port, named in the first line printed"),
     workers: int | None = typer.Option(
         None,
         help=f"worker processes (default: one per CPU core, at most {MAX_DEFAULT_WORKERS})",
@@ -76,18 +76,7 @@ def serve(
     deps = _deps(data_dir)  # creates the schema and the secret key before workers start
     has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
     deps.store.close()
-    base = f"http://{host}:{port}"
-    typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
-    typer.echo(
-        f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
-    )
-    typer.echo(f'log in: POST {base}/auth/login {{"email", "password"}} -> bearer token')
-    if has_demo_users:
-        typer.echo(
-            f"demo users: {demo.tutor_email(1)}, {demo.student_email(1)}, ... "
-            f"password {demo.DEMO_PASSWORD}"
-        )
-    uvicorn.run(
+    config = uvicorn.Config(
         "skillsession.http.app:create_app",
         factory=True,
         host=host,
@@ -100,6 +89,46 @@ def serve(
         loop=f"{__name__}:AsyncioFairAccept" if loop == "asyncio" and workers > 1 else loop,
         server_header=False,
     )
+    sock = config.bind_socket()  # here, so that `--port 0` is a free port we can name
+    base = http_url(host, sock.getsockname()[1])
+    public_url, public_source = deps.settings.public_url, "from SKILLSESSION_PUBLIC_URL"
+    if "public_url" not in deps.settings.model_fields_set:  # unset: follow the address bound
+        public_url = http_url(link_host(host), sock.getsockname()[1])
+        public_source = "the address served; SKILLSESSION_PUBLIC_URL sets another"
+        os.environ["SKILLSESSION_PUBLIC_URL"] = public_url  # the workers read it from here
+    typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
+    typer.echo(f"public URL {public_url}  (links in e-mails, media URLs: {public_source})")
+    typer.echo(
+        f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
+    )
+    typer.echo(f'log in: POST {base}/auth/login {{"email", "password"}} -> bearer token')
+    if has_demo_users:
+        typer.echo(
+            f"demo users: {demo.tutor_email(1)}, {demo.student_email(1)}, ... "
+            f"password {demo.DEMO_PASSWORD}"
+        )
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        return
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's STARTUP_FAILURE; it has logged why
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def link_host(host: str) -> str:
+    """Where links to a server listening on `host` should point: itself, or the loopback
+    address for a wildcard bind (set SKILLSESSION_PUBLIC_URL for links others can reach)."""
+    return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
 class AsyncioFairAccept(asyncio.SelectorEventLoop):
