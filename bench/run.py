@@ -652,6 +652,11 @@ def calibrate(workers: int, label: str) -> dict:
 
 # -- report ----------------------------------------------------------------------------------
 def main() -> None:
+    # One student ("writer") makes every booking request of the write benchmarks, thousands
+    # pending at once: the fair-use cap on pending requests (10 by default) is off for the
+    # servers and the in-process measurements started from here (each inherits this).
+    os.environ.setdefault("SKILLSESSION_MAX_PENDING_PER_TUTOR", "0")
+    os.environ.setdefault("SKILLSESSION_MAX_PENDING_TOTAL", "0")
     OUT.mkdir(parents=True, exist_ok=True)
     LOGS.mkdir(parents=True, exist_ok=True)
     (LOGS / "wrk.log").write_text("")
