@@ -15,13 +15,24 @@ DataDir = Annotated[
 ]
 
 
-def _deps(data_dir: Path | None = None):
+def _deps(data_dir: Path | None = None, create: bool = False):
+    """The adapters of the settings, the store's schema brought up to date. Only `create`
+    (migrate, serve, demo-data) makes a store that is not there yet: other commands refuse a
+    missing one (a mistyped path would otherwise give an empty database that looks fine)."""
     from skillsession import bootstrap
     from skillsession.settings import Settings
 
     if data_dir is not None:
         os.environ["SKILLSESSION_DATA_DIR"] = str(data_dir)
-    deps = bootstrap.build(Settings())
+    settings = Settings()
+    if not create and not bootstrap.store_exists(settings):
+        typer.echo(
+            f"error: no store at {settings.store_url} (check SKILLSESSION_STORE and "
+            "SKILLSESSION_DATA_DIR / --data-dir; `skillsession migrate` creates one)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    deps = bootstrap.build(settings)
     deps.store.migrate()
     return deps
 
@@ -73,7 +84,7 @@ def serve(
 
     if log_level:
         os.environ["SKILLSESSION_LOG_LEVEL"] = log_level  # the workers build their own settings
-    deps = _deps(data_dir)  # creates the schema and the secret key before workers start
+    deps = _deps(data_dir, create=True)  # the schema and the secret key, before the workers
     has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
     deps.store.close()
     config = uvicorn.Config(
@@ -177,7 +188,7 @@ def __getattr__(name: str):
 @app.command()
 def migrate(data_dir: DataDir = None):
     """Create or upgrade what the configured backends need."""
-    deps = _deps(data_dir)
+    deps = _deps(data_dir, create=True)
     typer.echo(f"{deps.store.backend_name} store ready")
     if hasattr(deps.media, "ensure_bucket"):
         deps.media.ensure_bucket()
@@ -231,7 +242,7 @@ def demo_data(
 
     from skillsession import demo
 
-    deps = _deps(data_dir)
+    deps = _deps(data_dir, create=True)
     if if_empty and deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
         typer.echo("demo data already there")
         return
@@ -343,6 +354,22 @@ def restore(
     typer.echo(f"restored {path} into {settings.store_url}")
 
 
+def settings_problems(exc: Exception) -> list[str] | None:
+    """One line per unusable setting, naming its variable; None if `exc` is not about settings."""
+    from pydantic import ValidationError
+
+    from skillsession.settings import SettingsError
+
+    if isinstance(exc, SettingsError):
+        return [str(exc)]
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return [
+            f"SKILLSESSION_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        ]
+    return None
+
+
 def main() -> None:
     from skillsession.domain.errors import DomainError
 
@@ -351,4 +378,11 @@ def main() -> None:
     except DomainError as exc:  # bad input from the operator: say what, no traceback
         details = f" {exc.details}" if exc.details else ""
         typer.echo(f"error: {exc.message}{details}", err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        problems = settings_problems(exc)
+        if problems is None:
+            raise
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
         raise SystemExit(2) from None

@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "skillsession", "password"}
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; `variable` names it (SKILLSESSION_...)."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SKILLSESSION_", env_file=".env", env_file_encoding="utf-8", extra="ignore"

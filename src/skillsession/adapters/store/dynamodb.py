@@ -224,6 +224,14 @@ class DynamoStore:
     def migrate(self) -> None:
         ensure_table(self.client, self.table)
 
+    def exists(self) -> bool:
+        """Whether the table is there (DescribeTable; creates nothing)."""
+        try:
+            self.client.describe_table(TableName=self.table)
+            return True
+        except self.client.exceptions.ResourceNotFoundException:
+            return False
+
     def upkeep_job(self) -> None:
         return None
 

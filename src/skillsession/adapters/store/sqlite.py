@@ -94,14 +94,8 @@ class SqliteStore:
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
-        parsed = urlparse(url)
-        if parsed.scheme != "sqlite":
-            raise ValueError(f"not a sqlite URL: {url!r}")
-        path = parsed.netloc + parsed.path
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            raise ValueError(f"no database path in {url!r}")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = database_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
         return cls(path)
 
     # -- connections and transactions -------------------------------------------------------
@@ -775,6 +769,18 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def database_path(url: str) -> Path:
+    """The file of `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+    parsed = urlparse(url)
+    if parsed.scheme != "sqlite":
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    path = parsed.netloc + parsed.path
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise ValueError(f"no database path in {url!r}")
+    return Path(path)
 
 
 def _bump(db: sqlite3.Connection, tutor_ids: list[str]) -> None:
