@@ -354,6 +354,24 @@ def restore(
     typer.echo(f"restored {path} into {settings.store_url}")
 
 
+@app.command("api-reference")
+def api_reference(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write it there (default: print it)")
+    ] = None,
+):
+    """The API reference in Markdown, rendered from the OpenAPI document (docs/api.md)."""
+    from skillsession.http.app import create_app
+    from skillsession.http.reference import render
+
+    text = render(create_app().openapi())
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
 def settings_problems(exc: Exception) -> list[str] | None:
     """One line per unusable setting, naming its variable; None if `exc` is not about settings."""
     from pydantic import ValidationError
