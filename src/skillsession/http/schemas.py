@@ -20,8 +20,11 @@ from typing import (
     NotRequired,  # Pydantic's TypedDict before 3.12
 )
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
+
+from skillsession.domain import time as tz_time
+from skillsession.domain.errors import ValidationFailed
 
 REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
 SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
@@ -29,6 +32,24 @@ SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _day(text: str) -> str:
+    try:
+        tz_time.parse_date(text, "date")
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
+    return text
+
+
+# A date in a request: `YYYY-MM-DD` within the service's range (`domain.time.DAY_RANGE`), checked
+# as the request is parsed (FastAPI's routes and the thin path in http/fast.py alike), so that no
+# use case meets the calendar's edges (9999-12-31 + 1 day, 0001-01-01 east of UTC).
+Day = Annotated[
+    str,
+    Field(pattern=DATE, description=f"YYYY-MM-DD, {tz_time.DAY_RANGE}"),
+    AfterValidator(_day),
+]
 
 Text = str | None
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
 from skillsession.domain import time as tz_time
-from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
+from skillsession.domain.availability import (
+    DEFAULT_SLOT_MINUTES,
+    MAX_SLOT_MINUTES,
+    MIN_SLOT_MINUTES,
+    WindowRequest,
+)
+from skillsession.domain.time import DAY_RANGE
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.fast import FastRoute
@@ -20,14 +28,18 @@ from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
 
+SlotMinutes = Annotated[
+    int, Field(ge=MIN_SLOT_MINUTES, le=MAX_SLOT_MINUTES, description="minutes per slot")
+]
+
 
 class WindowBody(BaseModel):
-    date: str = Field(pattern=S.DATE, description="local date, YYYY-MM-DD")
+    date: S.Day = Field(description=f"local date, YYYY-MM-DD, {DAY_RANGE}")
     start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
     end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
-    end_date: str | None = Field(None, pattern=S.DATE, description="for windows past midnight")
+    end_date: S.Day | None = Field(None, description="for windows past midnight")
     time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
-    slot_minutes: int = Field(DEFAULT_SLOT_MINUTES, description="15..240")
+    slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     def to_request(self) -> WindowRequest:
         return WindowRequest(
@@ -44,12 +56,12 @@ class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
     windows: list[WindowBody] | None = Field(None, max_length=100)
-    date: str | None = Field(None, pattern=S.DATE)
+    date: S.Day | None = None
     start_time: str | None = Field(None, pattern=S.CLOCK)
     end_time: str | None = Field(None, pattern=S.CLOCK)
-    end_date: str | None = Field(None, pattern=S.DATE)
+    end_date: S.Day | None = None
     time_zone: str | None = Field(None, max_length=64)
-    slot_minutes: int = DEFAULT_SLOT_MINUTES
+    slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     @model_validator(mode="after")
     def _one_shape(self):
@@ -111,8 +123,8 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
     tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
-    from_date: str | None = Field(None, pattern=S.DATE)
-    to_date: str | None = Field(None, pattern=S.DATE)
+    from_date: S.Day | None = None
+    to_date: S.Day | None = None
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
 
