@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
+from skillsession.adapters.private import private_dir, private_file
 from skillsession.adapters.store import sqlite_rows as rows
 from skillsession.adapters.store.sqlite_rows import insert_sql, ts
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
@@ -100,7 +101,8 @@ class SqliteStore:
         path = path[1:] if path.startswith("/") else path
         if not path:
             raise ValueError(f"no database path in {url!r}")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)
+        private_file(path)  # 0600, and so its -wal and -shm files
         return cls(path)
 
     # -- connections and transactions -------------------------------------------------------
@@ -181,9 +183,10 @@ class SqliteStore:
         """A consistent copy of the live database (SQLite's online backup API: safe while the
         service runs; the copy is one transaction's view)."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)  # a copy of the accounts: as private as the original
         destination = sqlite3.connect(partial)
         try:
             # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
