@@ -246,6 +246,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+BUSY = {
+    503: {
+        "description": "busy: too much of this work at once (see Retry-After)",
+        "content": content(ErrorOut),
+    }
+}
+
+
 def documented(model: type, *statuses: int) -> dict[str, Any]:
     """Route kwargs that document a response shape (for each success status, default 200)
     and the error body, without validating responses at run time."""

@@ -72,7 +72,7 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
     "/save-profile-img",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
-    **documented(S.SignedUrlOut),
+    responses={**documented(S.SignedUrlOut)["responses"], **S.BUSY},
 )
 async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUser):
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
