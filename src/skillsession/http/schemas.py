@@ -145,6 +145,7 @@ class SlotOut(LocalTimes):
 
 class SlotsOut(TypedDict):
     slots: list[SlotOut]
+    next_cursor: Annotated[Text, Field(description="null on the last page")]
 
 
 class AvailabilityOut(LocalTimes):

@@ -434,7 +434,12 @@ class SqliteStore:
         )
 
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         columns = rows.TUTOR_SLOT_COLUMNS + (", slot_status" if status is None else "")
         sql = f"SELECT {columns} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
@@ -442,8 +447,11 @@ class SqliteStore:
         if status is not None:
             sql += " AND slot_status = ?"
             params.append(status.value)
-        found = self.db.execute(sql + " ORDER BY start, slot_id", params)
-        return rows.tutor_slots(found, tutor_id, status)
+        sql += " ORDER BY start, slot_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return rows.tutor_slots(self.db.execute(sql, params), tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
     def profiles_version(self) -> int | None:

@@ -127,6 +127,13 @@ class SlotsBody(BaseModel):
     to_date: S.Day | None = None
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=service.MAX_SLOTS_PER_ANSWER,
+        description=f"slots per page (default and most: {service.MAX_SLOTS_PER_ANSWER})",
+    )
+    cursor: str | None = Field(None, max_length=500, description="`next_cursor` of a page")
 
     def query(self) -> service.SlotQuery:
         return service.SlotQuery(
@@ -136,6 +143,8 @@ class SlotsBody(BaseModel):
             self.to_date,
             self.status,
             self.time_zone,
+            self.limit,
+            self.cursor,
         )
 
 
