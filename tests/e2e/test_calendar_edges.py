@@ -228,6 +228,8 @@ SOON = (TODAY + timedelta(days=3)).isoformat()
         to_date=dates,
         time_zone=zones,
         status=st.sampled_from(["all", "available", "x"]),
+        limit=ints,
+        cursor=cursors,
     )
 )
 def test_teacher_slots(student, tutor, body):
