@@ -315,6 +315,24 @@ def restore(
     typer.echo(f"restored {path} into {settings.store_url}")
 
 
+@app.command("api-reference")
+def api_reference(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write it there (default: print it)")
+    ] = None,
+):
+    """The API reference in Markdown, rendered from the OpenAPI document (docs/api.md)."""
+    from skillsession.http.app import create_app
+    from skillsession.http.reference import render
+
+    text = render(create_app().openapi())
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
 def main() -> None:
     from skillsession.domain.errors import DomainError
 

@@ -137,7 +137,11 @@ def demo_login(base_url: str, email: str) -> dict[str, str]:
     """The Authorization header of a demo-data account (`skillsession demo-data`)."""
     from skillsession.demo import DEMO_PASSWORD
 
-    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    r = httpx.post(
+        f"{base_url}/auth/login",
+        json={"email": email, "password": DEMO_PASSWORD},
+        timeout=60,  # an argon2 hash per login: dozens at once queue on a busy 2-core machine
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -49,7 +49,8 @@ MAX_DECODES = 1
 DECODE_WAIT_SECONDS = 5.0
 RETRY_AFTER_SECONDS = 2
 
-ALLOWED_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp"}
+# application/octet-stream: raw bytes as generated clients send them (the format is read from them)
+ALLOWED_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp", "application/octet-stream"}
 _FORMATS = ("JPEG", "PNG", "WEBP")
 # Pillow format -> (format to write, content type, file extension). MPO = multi-picture JPEG.
 _OUTPUT = {
