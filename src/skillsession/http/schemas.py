@@ -43,12 +43,14 @@ def _day(text: str) -> str:
     return text
 
 
+DAY_NOTE = f"YYYY-MM-DD, {tz_time.DAY_RANGE}"
+
 # A date in a request: `YYYY-MM-DD` within the service's range (`domain.time.DAY_RANGE`), checked
 # as the request is parsed (FastAPI's routes and the thin path in http/fast.py alike), so that no
 # use case meets the calendar's edges (9999-12-31 + 1 day, 0001-01-01 east of UTC).
 Day = Annotated[
     str,
-    Field(pattern=DATE, description=f"YYYY-MM-DD, {tz_time.DAY_RANGE}"),
+    Field(pattern=DATE, description=DAY_NOTE),
     AfterValidator(_day),
 ]
 

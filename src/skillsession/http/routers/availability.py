@@ -11,10 +11,10 @@ from skillsession.domain import time as tz_time
 from skillsession.domain.availability import (
     DEFAULT_SLOT_MINUTES,
     MAX_SLOT_MINUTES,
+    MAX_SLOTS_PER_REQUEST,
     MIN_SLOT_MINUTES,
     WindowRequest,
 )
-from skillsession.domain.time import DAY_RANGE
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.fast import FastRoute
@@ -34,10 +34,10 @@ SlotMinutes = Annotated[
 
 
 class WindowBody(BaseModel):
-    date: S.Day = Field(description=f"local date, YYYY-MM-DD, {DAY_RANGE}")
+    date: S.Day = Field(description=f"local date, {S.DAY_NOTE}")
     start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
     end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
-    end_date: S.Day | None = Field(None, description="for windows past midnight")
+    end_date: S.Day | None = Field(None, description=f"for windows past midnight; {S.DAY_NOTE}")
     time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
     slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
@@ -56,10 +56,10 @@ class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
     windows: list[WindowBody] | None = Field(None, max_length=100)
-    date: S.Day | None = None
+    date: S.Day | None = Field(None, description=S.DAY_NOTE)
     start_time: str | None = Field(None, pattern=S.CLOCK)
     end_time: str | None = Field(None, pattern=S.CLOCK)
-    end_date: S.Day | None = None
+    end_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     time_zone: str | None = Field(None, max_length=64)
     slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
@@ -96,7 +96,8 @@ class AvailabilityBody(BaseModel):
     "back-to-back slots of `slot_minutes` (15..240, default 60); a tail shorter than a slot is "
     "dropped. `time_zone` defaults to the tutor's. 409 if a window overlaps one of the tutor's "
     "windows; 422 if it ends before it starts, starts in the past, is longer than 24 hours, "
-    "yields no slot, lies more than 365 days ahead or its local time does not exist.",
+    "yields no slot, lies more than 365 days ahead or its local time does not exist, and "
+    f"(`too_many_slots`) if the request would publish more than {MAX_SLOTS_PER_REQUEST} slots.",
     status_code=201,
     summary="Publish windows (tutors only)",
     **documented(S.CreatedAvailabilityOut, 201),
@@ -133,8 +134,8 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
     tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
-    from_date: S.Day | None = None
-    to_date: S.Day | None = None
+    from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
+    to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
     limit: int | None = Field(
@@ -170,7 +171,9 @@ GET_TEACHER_SLOTS = FastRoute(
     operation_id="getTeacherSlots",
     description="`tutor_id` or `tutor_email`; `from_date`..`to_date` (default today and the "
     "next 30 days, at most 92 days); `status` `available` (default: only slots that have not "
-    "started) or, for tutors asking for their own, `all`; `time_zone` for the local fields.",
+    "started) or, for tutors asking for their own, `all`; `time_zone` for the local fields. "
+    f"At most {service.MAX_SLOTS_PER_ANSWER} slots an answer (`limit`, default and most): "
+    "`next_cursor` (null on the last page) is the `cursor` of the next page.",
     summary="A tutor's slots in a date range, ordered by start",
     doc=documented(S.SlotsOut),
     body=SlotsBody,
