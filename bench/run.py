@@ -36,9 +36,9 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -161,10 +161,8 @@ def machine_facts() -> dict:
 
 
 # -- processes -------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# what a server started with `--port 0` prints once it has bound a free port
+BOUND = re.compile(r"(?:SkillSession API on|Uvicorn running on) http://127\.0\.0\.1:(\d+)")
 
 
 def clock_ticks() -> int:
@@ -213,8 +211,8 @@ class Server:
     def __init__(self, name: str, cmd: list[str], env: dict, workers: int, ready_path: str):
         self.name, self.cmd, self.env, self.workers = name, cmd, env, workers
         self.ready_path = ready_path
-        self.port = int(cmd[cmd.index("--port") + 1])
-        self.base = f"http://127.0.0.1:{self.port}"
+        self.port = 0  # `--port 0`: the server binds a free port and names it (BOUND)
+        self.base = ""
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Server:
@@ -232,6 +230,13 @@ class Server:
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(f"{self.name} exited early; see {LOGS / (self.name + '.log')}")
+            if not self.port:
+                bound = BOUND.search((LOGS / f"{self.name}.log").read_text())
+                if bound is None:
+                    time.sleep(0.05)
+                    continue
+                self.port = int(bound.group(1))
+                self.base = f"http://127.0.0.1:{self.port}"
             try:
                 with urllib.request.urlopen(self.base + self.ready_path, timeout=2) as r:
                     if r.status == 200 and len(self.worker_pids()) >= self.workers:
@@ -281,7 +286,7 @@ def serve(name: str, data_dir: Path, workers: int | None, loop: str | None = Non
     """`skillsession serve`; workers None: as the README starts it (serve's default, one worker
     per core); loop: `--loop` (a diagnostic)."""
     env = dict(os.environ, SKILLSESSION_DATA_DIR=str(data_dir))
-    cmd = [SKILLSESSION, "serve", "--port", str(free_port())]
+    cmd = [SKILLSESSION, "serve", "--port", "0"]
     if workers is not None:
         cmd += ["--workers", str(workers)]
     if loop is not None:
@@ -292,9 +297,9 @@ def serve(name: str, data_dir: Path, workers: int | None, loop: str | None = Non
 def bare(workers: int) -> Server:
     cmd = [
         PY, "-m", "uvicorn", "bare_app:app", "--app-dir", str(BENCH),
-        "--host", "127.0.0.1", "--port", str(free_port()), "--workers", str(workers),
-        "--http", "httptools", "--loop", "uvloop",
-        "--no-access-log", "--log-level", "warning", "--no-server-header",
+        "--host", "127.0.0.1", "--port", "0", "--workers", str(workers),
+        "--http", "httptools", "--loop", "uvloop",  # info: names the port bound (BOUND)
+        "--no-access-log", "--log-level", "info", "--no-server-header",
     ]  # fmt: skip
     return Server(f"bare-{workers}w", cmd, dict(os.environ), workers, "/").start()
 
@@ -647,6 +652,11 @@ def calibrate(workers: int, label: str) -> dict:
 
 # -- report ----------------------------------------------------------------------------------
 def main() -> None:
+    # One student ("writer") makes every booking request of the write benchmarks, thousands
+    # pending at once: the fair-use cap on pending requests (10 by default) is off for the
+    # servers and the in-process measurements started from here (each inherits this).
+    os.environ.setdefault("SKILLSESSION_MAX_PENDING_PER_TUTOR", "0")
+    os.environ.setdefault("SKILLSESSION_MAX_PENDING_TOTAL", "0")
     OUT.mkdir(parents=True, exist_ok=True)
     LOGS.mkdir(parents=True, exist_ok=True)
     (LOGS / "wrk.log").write_text("")
@@ -728,7 +738,19 @@ def main() -> None:
         raise SystemExit(f"coldstart.py failed:\n{done.stdout}\n{done.stderr}")
     coldstart = json.loads(coldstart_file.read_text())
 
+    log("hostile load on one worker: image uploads, heavy slot reads (bench/hostile.py) ...")
+    hostile_file = OUT / "hostile.json"
+    done = subprocess.run(
+        [PY, str(BENCH / "hostile.py"), "--out", str(hostile_file)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"hostile.py failed:\n{done.stdout}\n{done.stderr}")
+    hostile = json.loads(hostile_file.read_text())
+
     results = summarise(facts, datasets, calibration, servers, compare, coldstart)
+    results["hostile"] = hostile
+    results["targets"].extend(hostile_targets(hostile))
     # a smoke test must not replace the full run's results: it writes under bench/out/quick/
     target = OUT / "quick" if QUICK else BENCH
     target.mkdir(parents=True, exist_ok=True)
@@ -999,6 +1021,53 @@ def summarise(facts, datasets, calibration, servers, compare=None, coldstart=Non
     }
 
 
+def hostile_targets(h: dict) -> list[dict]:
+    images = h["images"]
+    return [
+        {
+            "name": f"worker peak RSS under {images['uploads_at_once']} worst-case image "
+            "uploads at once (bench/hostile.py)",
+            "target": f"< {images['limit_mib']} MiB",
+            "value": f"{images['peak_rss_mib']} MiB",
+            "met": images["met"],
+            "by": "",
+        }
+    ]
+
+
+def render_hostile(h: dict) -> list[str]:
+    out = ["## Hostile load on one worker (issue 11, items 8 and 15)\n"]
+    images, slots = h["images"], h["slots"]
+    out.append(
+        f"bench/hostile.py, `skillsession serve --workers 1`. **Image uploads**: "
+        f"{images['uploads_at_once']} uploads of one image at once, per kind; the worker's peak "
+        f"RSS (VmHWM, reset before each round; {images['baseline_rss_mib']} MiB at rest). "
+        "Beyond one decode at a time, an upload waits up to 5 s, then gets a 503 with "
+        "Retry-After.\n"
+    )
+    out.append("| image | upload KiB | peak RSS MiB | answers | s |\n|---|---|---|---|---|")
+    for r in images["rounds"]:
+        answers = ", ".join(f"{n}× {s}" for s, n in r["statuses"].items())
+        out.append(
+            f"| {r['image']} | {r['upload_kib']} | {r['peak_rss_mib']} | {answers} "
+            f"| {r['wall_s']} |"
+        )
+    reads = slots["reads"]
+    out.append(
+        f"\n**Heavy slot reads**: a tutor with {slots['windows']} all-day windows of 15-minute "
+        f"slots ({slots['slots_published']} slots); {slots['readers']} clients read 92 days of "
+        f"them, each in another time zone (no cache hit): {reads['answers']} answers of "
+        f"{reads['slots_per_answer']} slots ({reads['kib_per_answer']} KiB; a page, "
+        "`next_cursor` names the next). `GET /health`, one request at a time, meanwhile:\n"
+    )
+    out.append("| /health | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    for label, key in (("alone", "health_alone"), ("under the readers", "health_under_readers")):
+        s = slots[key]
+        out.append(f"| {label} | {s['requests']} | {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |")
+    out.append("")
+    return out
+
+
 def coldstart_targets(c: dict) -> list[dict]:
     wall, inside = c["wall_ms"], c["in_process_ms"]
     entry, cold = c["entry_import_over_dependencies"], c["cold_start_over_dependencies"]
@@ -1222,6 +1291,9 @@ def render_markdown(r: dict) -> str:
             )
             w(f"| {key} pid {pid} | {start} | {end} | {seq} | {growth} |")
     w("")
+
+    if r.get("hostile"):
+        out.extend(render_hostile(r["hostile"]))
 
     w("## Query plans\n")
     plans_from = "large" if "large" in r["inproc"] else "small"

@@ -41,7 +41,10 @@ def request(
     now = deps.now()
     booking = rules.new_request(slot, identity.user_id, message, now)
     notification = rules.booking_notification("booking_requested", booking, slot.tutor_id, now)
-    stored = deps.store.request_booking(booking, notification, now, idempotency_key)
+    limits = rules.PendingLimits(
+        deps.settings.max_pending_per_tutor, deps.settings.max_pending_total
+    )
+    stored = deps.store.request_booking(booking, notification, now, idempotency_key, limits)
     if stored.slot_id != slot_id:
         raise ValidationFailed(
             "this Idempotency-Key was used for another slot",
@@ -188,7 +191,10 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     after = None
     if query.cursor:
         start_iso, booking_id = paging.decode(query.cursor, 2)
-        after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+        try:  # a cursor is checked for what it holds, not only for its form
+            after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+        except ValidationFailed as exc:
+            raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return BookingListing(
         profile.user_id, profile.role, tz, status, start_from, start_before, limit, after
     )

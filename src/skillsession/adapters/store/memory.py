@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from skillsession.domain.bookings import PendingLimits, check_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
@@ -270,7 +271,12 @@ class MemoryStore:
 
     @_atomic
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         found = [
             s
@@ -279,7 +285,7 @@ class MemoryStore:
             and start_from <= s.start < start_before
             and (status is None or s.slot_status == status)
         ]
-        return sorted(found, key=lambda s: (s.start, s.slot_id))
+        return sorted(found, key=lambda s: (s.start, s.slot_id))[:limit]
 
     # -- bookings ---------------------------------------------------------------------------
     @_atomic
@@ -305,6 +311,7 @@ class MemoryStore:
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         if idempotency_key is not None:
             earlier = self.idempotency.get((booking.student_id, idempotency_key))
@@ -317,6 +324,13 @@ class MemoryStore:
             raise SlotUnavailable(
                 "slot is not available", details={"slot_status": slot.slot_status.value}
             )
+        pending = [
+            b
+            for b in self.bookings.values()
+            if b.student_id == booking.student_id and b.booking_status == BookingStatus.PENDING
+        ]
+        with_tutor = sum(b.tutor_id == slot.tutor_id for b in pending)
+        check_pending(limits, with_tutor, len(pending))
         slot.slot_status = SlotStatus.PENDING
         self._bump([slot.tutor_id])
         stored = replace(

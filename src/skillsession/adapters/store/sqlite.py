@@ -17,8 +17,10 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
+from skillsession.adapters.private import private_dir, private_file
 from skillsession.adapters.store import sqlite_rows as rows
 from skillsession.adapters.store.sqlite_rows import insert_sql, ts
+from skillsession.domain.bookings import PendingLimits, check_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     Availability,
@@ -94,14 +96,9 @@ class SqliteStore:
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
-        parsed = urlparse(url)
-        if parsed.scheme != "sqlite":
-            raise ValueError(f"not a sqlite URL: {url!r}")
-        path = parsed.netloc + parsed.path
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            raise ValueError(f"no database path in {url!r}")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = database_path(url)
+        private_dir(path.parent)
+        private_file(path)  # 0600, and so its -wal and -shm files
         return cls(path)
 
     # -- connections and transactions -------------------------------------------------------
@@ -183,9 +180,10 @@ class SqliteStore:
         service runs; the copy is one transaction's view). Returns an instant taken just before
         that transaction began: every change committed before it is in the copy."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)  # a copy of the accounts: as private as the original
         destination = sqlite3.connect(partial)
         try:
             # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
@@ -444,7 +442,12 @@ class SqliteStore:
         )
 
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         columns = rows.TUTOR_SLOT_COLUMNS + (", slot_status" if status is None else "")
         sql = f"SELECT {columns} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
@@ -452,8 +455,11 @@ class SqliteStore:
         if status is not None:
             sql += " AND slot_status = ?"
             params.append(status.value)
-        found = self.db.execute(sql + " ORDER BY start, slot_id", params)
-        return rows.tutor_slots(found, tutor_id, status)
+        sql += " ORDER BY start, slot_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return rows.tutor_slots(self.db.execute(sql, params), tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
     def profiles_version(self) -> int | None:
@@ -474,6 +480,7 @@ class SqliteStore:
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         with self._tx() as db:
             if idempotency_key is not None:
@@ -498,6 +505,13 @@ class SqliteStore:
                     raise NotFound("slot not found", code="slot_not_found")
                 raise SlotUnavailable("slot is not available", details={"slot_status": row[0]})
             tutor_id, start, end = taken
+            if limits is not None and not limits.off:  # counted under the write lock
+                with_tutor, in_all = db.execute(
+                    "SELECT coalesce(sum(tutor_id = ?), 0), count(*) FROM bookings "
+                    "WHERE student_id = ? AND booking_status = 'pending'",
+                    (tutor_id, booking.student_id),
+                ).fetchone()
+                check_pending(limits, with_tutor, in_all)  # raising rolls the slot back
             _bump(db, [tutor_id])
             stored = replace(
                 booking,
@@ -779,6 +793,18 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def database_path(url: str) -> Path:
+    """The file of `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+    parsed = urlparse(url)
+    if parsed.scheme != "sqlite":
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    path = parsed.netloc + parsed.path
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise ValueError(f"no database path in {url!r}")
+    return Path(path)
 
 
 def _bump(db: sqlite3.Connection, tutor_ids: list[str]) -> None:
