@@ -36,7 +36,8 @@ def worker_socket(pid: int, client_port: int) -> socket.socket:
     inode = None
     for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
         fields = line.split()
-        if int(fields[2].split(":")[1], 16) == client_port:
+        # the live one (a closed connection that used the port before waits with inode 0)
+        if int(fields[2].split(":")[1], 16) == client_port and fields[9] != "0":
             inode = fields[9]
     assert inode is not None, f"no connection from port {client_port} in {pid}"
     for fd in os.listdir(f"/proc/{pid}/fd"):
