@@ -20,8 +20,11 @@ from typing import (
     NotRequired,  # Pydantic's TypedDict before 3.12
 )
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
+
+from skillsession.domain import text
+from skillsession.domain.accounts import MAX_EMAIL_LENGTH, email_address
 
 REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
 SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
@@ -31,6 +34,23 @@ CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 Text = str | None
+
+# Request fields: the domain's rules, applied while the body is parsed (422 with the field named)
+Email = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_LENGTH, pattern=EMAIL, description="one bare e-mail address"),
+    AfterValidator(email_address),
+]
+
+
+def line(max_length: int, **field: Any) -> Any:
+    """A one-line text field: no control characters (it may reach an e-mail header)."""
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(text.check_line)]
+
+
+def free_text(max_length: int, **field: Any) -> Any:
+    """A free-text field: line breaks and tabs allowed, no other control characters."""
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(text.check_text)]
 
 
 class ErrorBody(TypedDict):

@@ -110,7 +110,7 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
-    tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
+    tutor_email: S.Email | None = None
     from_date: str | None = Field(None, pattern=S.DATE)
     to_date: str | None = Field(None, pattern=S.DATE)
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
