@@ -20,6 +20,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -248,6 +249,11 @@ class Store(Protocol):
         copy in the outbox is dropped (payload `{}`). Unknown ids are ignored."""
 
     def get_notification(self, notification_id: str) -> Notification | None: ...
+
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Counts of pending (due at `now`, and due later) and failed notifications, with up to
+        `recent_failures` of the newest failed ones. Index-driven (an operator's view: the
+        `check` and `deliver-mail` commands), never a scan of the table."""
 
     def get_subscription(self, user_id: str) -> Subscription | None: ...
 

@@ -94,8 +94,15 @@ def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
 
 
 def _downgrade(db: SqliteStore, version: int) -> None:
-    """Make `db` the file an older schema would have left: v2 had every table but the list
-    version ones, v1 neither slot_versions."""
+    """Make `db` the file an older schema would have left: v3 had neither the failed
+    notifications' index nor the subscriptions' confirm_token, v2 not the list version tables
+    either, v1 neither slot_versions."""
+    db.db.execute("DROP INDEX notifications_failed")
+    db.db.execute("ALTER TABLE subscriptions DROP COLUMN confirm_token")
+    if version == 3:
+        db.db.execute(f"PRAGMA user_version = {version}")
+        db.close()
+        return
     db.db.execute("DROP TABLE list_versions")
     db.db.execute("DROP TABLE list_version_counter")
     if version < 2:
@@ -111,12 +118,33 @@ def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
     _downgrade(db, 1)
     upgraded = SqliteStore(db.path)
     upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert upgraded.get_slot(slots[0].slot_id) == slots[0]
     assert upgraded.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.slot_version("tutor") == 1
     assert upgraded.booking_list_version("tutor") == 1
+    upgraded.close()
+
+
+def test_migrate_upgrades_a_version_3_database(db: SqliteStore):
+    """v3 (before bounded outbox tries and split subscription tokens): the upgrade adds the
+    confirm_token column and the failed index, keeping subscriptions and notifications."""
+    sub = make_subscription("user-1", "token-1")
+    note = make_notification("user-1")
+    db.save_subscription(sub, note)
+    db.claim_notifications(at(minutes=1), 10, 60)
+    db.finish_notifications([DeliveryOutcome(note.notification_id, "failed", None, "550")])
+    _downgrade(db, 3)
+    upgraded = SqliteStore(db.path)
+    upgraded.migrate()
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.get_subscription("user-1") == sub
+    assert upgraded.outbox_summary(at(minutes=1), 5).failed == 1
+    plan = upgraded.db.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM notifications WHERE status = 'failed'"
+    ).fetchall()
+    assert "notifications_failed" in str(plan)
     upgraded.close()
 
 

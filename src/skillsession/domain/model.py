@@ -176,6 +176,18 @@ class DeliveryOutcome:
 
 
 @dataclass
+class OutboxSummary:
+    """How the outbox stands at one instant: `due` (pending, due now), `waiting` (pending, due
+    later: retries in backoff or under a lease), `failed` (given up), and a few of the most
+    recent failed ones (with their `last_error`), newest first."""
+
+    due: int = 0
+    waiting: int = 0
+    failed: int = 0
+    recent_failures: list[Notification] = field(default_factory=list)
+
+
+@dataclass
 class Page:
     items: list[Any]
     next_cursor: str | None

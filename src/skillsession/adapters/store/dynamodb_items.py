@@ -204,6 +204,8 @@ def booking_due_keys(booking_id: str, status: BookingStatus, start: datetime, en
 
 
 def outbox_keys(notification_id: str, status: str, next_attempt_at: int | None) -> Item:
+    if status == "failed":  # kept findable for the operator (`outbox_summary`), newest last
+        return {"GSI3PK": f"OUTBOXFAILED#{shard(notification_id)}", "GSI3SK": notification_id}
     if status != "pending" or next_attempt_at is None:
         return {}
     return {

@@ -23,6 +23,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -489,6 +490,23 @@ class MemoryStore:
     @_atomic
     def get_notification(self, notification_id: str) -> Notification | None:
         return self.notifications.get(notification_id)
+
+    @_atomic
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        summary = OutboxSummary()
+        failed = []
+        for n in self.notifications.values():
+            if n.status == "failed":
+                failed.append(n)
+            elif n.status == "pending" and n.next_attempt_at is not None:
+                if n.next_attempt_at <= now:
+                    summary.due += 1
+                else:
+                    summary.waiting += 1
+        summary.failed = len(failed)
+        failed.sort(key=lambda n: n.notification_id, reverse=True)
+        summary.recent_failures = [copy.deepcopy(n) for n in failed[:recent_failures]]
+        return summary
 
     @_atomic
     def get_subscription(self, user_id: str) -> Subscription | None:
