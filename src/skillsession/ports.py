@@ -25,7 +25,6 @@ from skillsession.domain.model import (
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
@@ -264,7 +263,14 @@ class Store(Protocol):
     ) -> None:
         """Insert or replace the user's subscription, queueing `notification`, atomically."""
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """Atomically: if the user's subscription is pending (or confirmed already) and its
+        `confirm_token` is this one, it becomes confirmed; returns it. Else changes nothing and
+        returns None."""
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        """Atomically mark the user's subscription unsubscribed and drop its confirm token
+        (None if there is none)."""
 
     # -- operator tools -------------------------------------------------------------------
     def bulk_insert(

@@ -13,9 +13,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from moto_server import REGION, endpoint_url
 
-from skillsession.adapters.mail.message import build_message
 from skillsession.adapters.mail.sns import CONFIRMED, PENDING, SnsMailer, sns_subject
 from skillsession.ports import MailError
+from skillsession.service.mail_message import build_message
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ import pytest
 from icalendar import Calendar
 
 from skillsession.adapters.mail.files import FileMailer
-from skillsession.adapters.mail.message import booking_ics, build_message
 from skillsession.adapters.mail.smtp import SmtpMailer
 from skillsession.ports import Mailer
+from skillsession.service.mail_message import booking_ics, build_message
 from smtp_server import SmtpTestServer
 
 Received = Callable[[], list[EmailMessage]]

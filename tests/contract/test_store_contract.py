@@ -391,10 +391,40 @@ def test_subscription_save_lookup_and_status(store: Store):
     assert store.get_subscription("user-1") == sub
     assert store.get_subscription_by_token("token-1") == sub
     assert store.get_notification(note.notification_id) is not None
-    store.set_subscription_status("user-1", SubscriptionStatus.CONFIRMED)
-    assert store.get_subscription_by_token("token-1").status == SubscriptionStatus.CONFIRMED
     assert store.get_subscription("nobody") is None
     assert store.get_subscription_by_token("nope") is None
+
+
+def test_confirm_takes_the_current_confirm_token_only(store: Store):
+    sub = make_subscription("user-1", "token-1")
+    store.save_subscription(sub, None)
+    assert store.confirm_subscription("user-1", "token-1") is None  # the unsubscribe token
+    assert store.confirm_subscription("user-1", "user-1.other") is None
+    assert store.confirm_subscription("nobody", sub.confirm_token) is None
+    assert store.get_subscription("user-1").status == SubscriptionStatus.PENDING_CONFIRMATION
+    confirmed = store.confirm_subscription("user-1", sub.confirm_token)
+    assert confirmed == replace(sub, status=SubscriptionStatus.CONFIRMED)
+    assert store.confirm_subscription("user-1", sub.confirm_token) == confirmed  # twice: same
+    assert store.get_subscription_by_token("token-1") == confirmed
+
+
+def test_an_ended_subscription_cannot_be_confirmed_by_an_old_link(store: Store):
+    sub = make_subscription("user-1", "token-1")
+    store.save_subscription(sub, None)
+    store.confirm_subscription("user-1", sub.confirm_token)
+    ended = store.end_subscription("user-1")
+    assert ended == replace(sub, status=SubscriptionStatus.UNSUBSCRIBED, confirm_token=None)
+    assert store.get_subscription("user-1") == ended
+    assert store.confirm_subscription("user-1", sub.confirm_token) is None
+    assert store.get_subscription("user-1").status == SubscriptionStatus.UNSUBSCRIBED
+    assert store.end_subscription("nobody") is None
+    # subscribing again makes a new confirmation link; the old one still confirms nothing
+    again = replace(
+        ended, status=SubscriptionStatus.PENDING_CONFIRMATION, confirm_token="user-1.new"
+    )
+    store.save_subscription(again, None)
+    assert store.confirm_subscription("user-1", sub.confirm_token) is None
+    assert store.confirm_subscription("user-1", "user-1.new").status == SubscriptionStatus.CONFIRMED
 
 
 def test_subscription_is_replaced_with_a_new_token(store: Store):

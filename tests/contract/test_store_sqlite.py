@@ -39,7 +39,6 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     Role,
     SlotStatus,
-    SubscriptionStatus,
 )
 from skillsession.domain.skills import skill_key
 
@@ -139,7 +138,7 @@ def test_migrate_upgrades_a_version_3_database(db: SqliteStore):
     upgraded = SqliteStore(db.path)
     upgraded.migrate()
     assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert upgraded.get_subscription("user-1") == sub
+    assert upgraded.get_subscription("user-1") == replace(sub, confirm_token=None)
     assert upgraded.outbox_summary(at(minutes=1), 5).failed == 1
     plan = upgraded.db.execute(
         "EXPLAIN QUERY PLAN SELECT count(*) FROM notifications WHERE status = 'failed'"
@@ -360,7 +359,8 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
     store.save_subscription(make_subscription(user.user_id, "tok"), make_notification())
     store.get_subscription(user.user_id)
     store.get_subscription_by_token("tok")
-    store.set_subscription_status(user.user_id, SubscriptionStatus.CONFIRMED)
+    store.confirm_subscription(user.user_id, "user.confirm")
+    store.end_subscription(user.user_id)
     spare, _ = publish(store, tutor.user_id, at(days=5))
     store.delete_availability(spare.availability_id)
 

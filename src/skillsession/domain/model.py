@@ -140,8 +140,11 @@ class Subscription:
     user_id: str
     email: str
     status: SubscriptionStatus
-    token: str  # opaque, used in confirm and unsubscribe links
+    token: str  # opaque, the unsubscribe link's (never changes: old unsubscribe links work)
     created_at: datetime
+    # opaque, the confirmation link's: made when a subscription is asked for, dropped when it
+    # ends, so an old confirmation link cannot subscribe again an address that unsubscribed
+    confirm_token: str | None = None
 
 
 @dataclass

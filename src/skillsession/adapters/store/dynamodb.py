@@ -1403,15 +1403,26 @@ class DynamoStore:
             ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
         self._transact(ops)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """One UpdateItem, conditioned on the token and a status other than unsubscribed."""
         e = Expr()
-        op = self._update(
-            items.subscription_key(user_id),
-            e.update({"status": status.value}),
-            e,
-            "attribute_exists(PK)",
+        condition = (
+            f"{e.n('confirm_token')} = {e.v(confirm_token)} "
+            f"AND {e.n('status')} <> {e.v(SubscriptionStatus.UNSUBSCRIBED.value)}"
         )
-        self._try_update(op)
+        update = e.update({"status": SubscriptionStatus.CONFIRMED.value})
+        op = self._update(items.subscription_key(user_id), update, e, condition)
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        e = Expr()
+        update = e.update(
+            {"status": SubscriptionStatus.UNSUBSCRIBED.value}, remove=["confirm_token"]
+        )
+        op = self._update(items.subscription_key(user_id), update, e, "attribute_exists(PK)")
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(

@@ -455,6 +455,7 @@ def subscription_item(s: Subscription) -> Item:
         "status": s.status.value,
         "token": s.token,
         "created_at": ts(s.created_at),
+        "confirm_token": s.confirm_token,
         "GSI2PK": f"SUBTOKEN#{s.token}",
         "GSI2SK": "SUB",
     }
@@ -467,4 +468,5 @@ def subscription(i: Item) -> Subscription:
         SubscriptionStatus(i["status"]),
         i["token"],
         dt(i.get("created_at")),
+        i.get("confirm_token"),
     )

@@ -525,9 +525,25 @@ class MemoryStore:
             self._notify(notification)
 
     @_atomic
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
-        if user_id in self.subscriptions:
-            self.subscriptions[user_id].status = status
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if (
+            found is None
+            or found.confirm_token is None
+            or found.confirm_token != confirm_token
+            or found.status == SubscriptionStatus.UNSUBSCRIBED
+        ):
+            return None
+        found.status = SubscriptionStatus.CONFIRMED
+        return copy.deepcopy(found)
+
+    @_atomic
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if found is None:
+            return None
+        found.status, found.confirm_token = SubscriptionStatus.UNSUBSCRIBED, None
+        return copy.deepcopy(found)
 
     # -- bulk path and consistency check ----------------------------------------------------
     @_atomic

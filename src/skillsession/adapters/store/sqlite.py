@@ -32,7 +32,6 @@ from skillsession.domain.model import (
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
@@ -738,17 +737,31 @@ class SqliteStore:
             db.execute(
                 insert_sql("subscriptions", rows.SUBSCRIPTION_COLUMNS)
                 + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
-                "status = excluded.status, token = excluded.token, created_at = excluded.created_at",
+                "status = excluded.status, token = excluded.token, created_at = excluded.created_at, "
+                "confirm_token = excluded.confirm_token",
                 rows.subscription_params(subscription),
             )
             if notification is not None:
                 self._notify(db, notification)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
         with self._tx() as db:
-            db.execute(
-                "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
-            )
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'confirmed' WHERE user_id = ? "
+                "AND confirm_token = ? AND status != 'unsubscribed' "
+                f"RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id, confirm_token),
+            ).fetchone()
+        return rows.subscription(row) if row else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        with self._tx() as db:
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'unsubscribed', confirm_token = NULL "
+                f"WHERE user_id = ? RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id,),
+            ).fetchone()
+        return rows.subscription(row) if row else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(
