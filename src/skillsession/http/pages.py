@@ -12,15 +12,14 @@ from html import escape
 
 from starlette.responses import HTMLResponse
 
+# beside the guard middleware's X-Frame-Options DENY, Referrer-Policy no-referrer (the token is
+# in the URL) and nosniff
 HEADERS = {
     "Content-Security-Policy": (
         "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
         "frame-ancestors 'none'; base-uri 'none'"
     ),
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",  # the token is in the URL
     "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
 }
 STYLE = (
     "body{margin:0;background:#f4f5f7;color:#1f2328;"

@@ -101,7 +101,7 @@ def html_part(content: Content, title: str) -> str:
     body += [f"<p {P}>{_html_text(p)}</p>" for p in content.paragraphs]
     for label, quoted in content.quotes:
         body.append(
-            f'<p style="margin:0 0 4px;{FONT}font-size:14px;color:#57606a">{escape(label)}</p>'
+            f'<p style="margin:0 0 4px;{FONT}font-size:14px;color:#57606a">{escape(label)}:</p>'
             '<blockquote style="margin:0 0 16px;padding:8px 12px;border-left:4px solid #d0d7de;'
             f'{FONT}font-size:16px;line-height:24px;color:#1f2328">{_html_text(quoted)}</blockquote>'
         )
