@@ -22,7 +22,7 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 STYLE = (
-    "body{margin:0;background:#f4f5f7;color:#1f2328;"
+    "body{margin:0;padding:0 1rem;background:#f4f5f7;color:#1f2328;"
     "font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif}"
     "main{max-width:32rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;"
     "box-shadow:0 1px 3px rgba(0,0,0,.12)}"
