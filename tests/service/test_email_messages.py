@@ -236,3 +236,12 @@ def test_link_pages_are_escaped_and_load_nothing(deps, world, student):
     )
     assert posted.status_code == 200 and posted.headers["content-type"].startswith("text/html")
     assert html.escape(student.email) in posted.text
+
+
+def test_the_link_paths_answer_405_naming_both_methods(deps):
+    app = create_app(deps, run_jobs=False)
+    for path in ("/confirm-subscription", "/unsubscribe"):
+        response = call(app, "PUT", path)
+        assert response.status_code == 405
+        assert response.headers["allow"] == "GET, POST"
+    assert call(app, "PUT", "/health").headers["allow"] == "GET"

@@ -32,7 +32,6 @@ class DeliveryReport:
     skipped: int = 0
     retried: int = 0
     failed: int = 0
-    waiting: int = 0  # after the run: pending notifications not due yet (retries, leases)
 
     @property
     def handled(self) -> int:
@@ -70,25 +69,33 @@ def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
 def _deliver(deps: Deps, notification: Notification) -> DeliveryOutcome:
     """Render and send one notification; what became of it."""
     nid, tries = notification.notification_id, notification.attempts
-    most = deps.settings.outbox_max_attempts
-    if tries > most:  # claimed again and again, never finished (a crash while sending it)
+    if tries > deps.settings.outbox_max_attempts:  # claimed again and again, never finished
         return _give_up(nid, notification, f"claimed {tries - 1} times without an outcome")
     try:
         message = emails.render(deps, notification)
-        if message is None:
-            return DeliveryOutcome(nid, "skipped")
+    except Exception as exc:  # a rendering bug must not stop the other notifications
+        return _failed_try(deps, notification, f"cannot render: {exc!r}", exc)
+    if message is None:
+        return DeliveryOutcome(nid, "skipped")
+    try:
         deps.mailer.send(message)
     except MailError as exc:
-        error = str(exc)[:ERROR_CHARS]
-        if exc.permanent or tries >= most:
-            return _give_up(nid, notification, error)
-        return _retry(deps, notification, error)
-    except Exception as exc:  # a rendering bug must not stop the other notifications
-        error = f"cannot render: {exc!r}"[:ERROR_CHARS]
-        if tries >= most:
-            return _give_up(nid, notification, error, exc)
-        return _retry(deps, notification, error)
+        if exc.permanent:
+            return _give_up(nid, notification, str(exc)[:ERROR_CHARS])
+        return _failed_try(deps, notification, str(exc))
+    except Exception as exc:  # a mailer's bug: the same bounded tries
+        return _failed_try(deps, notification, f"cannot send: {exc!r}", exc)
     return DeliveryOutcome(nid, "sent")
+
+
+def _failed_try(
+    deps: Deps, notification: Notification, error: str, exc: Exception | None = None
+) -> DeliveryOutcome:
+    """Retried later, or given up after the last try."""
+    error = error[:ERROR_CHARS]
+    if notification.attempts >= deps.settings.outbox_max_attempts:
+        return _give_up(notification.notification_id, notification, error, exc)
+    return _retry(deps, notification, error)
 
 
 def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcome:
