@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
+from fastapi.responses import HTMLResponse
 
 from skillsession.domain.errors import NotFound
 from skillsession.domain.model import Subscription, SubscriptionStatus
@@ -25,7 +26,10 @@ public = APIRouter(tags=["notifications"])
 Token = Annotated[str, Query(max_length=200)]
 Accept = Annotated[str | None, Header(include_in_schema=False)]
 HTML = {"text/html": {"schema": {"type": "string"}}}
-PAGE_DOC = {"responses": {200: {"description": "an HTML page", "content": HTML}, **S.ERRORS}}
+PAGE_DOC = {
+    "response_class": HTMLResponse,
+    "responses": {200: {"description": "an HTML page", "content": HTML}, **S.ERRORS},
+}
 
 
 def _json_or_page_doc() -> dict:
@@ -46,6 +50,7 @@ def _gone(accept: str | None, exc: NotFound):
 
 @router.get(
     "/subscribe-email-notifications",
+    operation_id="subscribeEmailNotifications",
     summary="Subscribe the caller's e-mail",
     **documented(S.SubscriptionOut),
 )
