@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # to 1 h) 12 tries span about 2.5 hours, so a mail outage of that long loses nothing
     outbox_max_attempts: int = Field(12, ge=1, le=100)
     max_body_bytes: int = 8 * 1024 * 1024
+    # a request's head (request line and headers): its size, and how long it may take to arrive
+    # (from the connection's start, or the end of the previous exchange); see http/transport.py
+    max_header_bytes: int = Field(32 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(10.0, gt=0)
     login_max_failures: int = 5
     login_window_seconds: int = 900
     code_ttl_seconds: int = 24 * 3600
