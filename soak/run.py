@@ -118,7 +118,7 @@ class Soak:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             links = [
-                m.get_content()
+                m.get_body(("plain",)).get_content()
                 for m in self.smtp.messages
                 if "onfirm your subscription" in str(m["Subject"])
             ]
@@ -127,7 +127,7 @@ class Soak:
             time.sleep(0.2)
         for text in links:
             path = text[text.index("/confirm-subscription") :].split()[0]
-            assert httpx.get(self.server.base_url + path).status_code == 200
+            assert httpx.post(self.server.base_url + path).status_code == 200
 
     # -- load ---------------------------------------------------------------------------------
     def call(self, method: str, path: str, headers: dict, **kwargs):

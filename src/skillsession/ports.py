@@ -21,11 +21,11 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
@@ -262,6 +262,11 @@ class Store(Protocol):
 
     def get_notification(self, notification_id: str) -> Notification | None: ...
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Counts of pending (due at `now`, and due later) and failed notifications, with up to
+        `recent_failures` of the newest failed ones. Index-driven (an operator's view: the
+        `check` and `deliver-mail` commands), never a scan of the table."""
+
     def get_subscription(self, user_id: str) -> Subscription | None: ...
 
     def get_subscription_by_token(self, token: str) -> Subscription | None: ...
@@ -271,7 +276,14 @@ class Store(Protocol):
     ) -> None:
         """Insert or replace the user's subscription, queueing `notification`, atomically."""
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """Atomically: if the user's subscription is pending (or confirmed already) and its
+        `confirm_token` is this one, it becomes confirmed; returns it. Else changes nothing and
+        returns None."""
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        """Atomically mark the user's subscription unsubscribed and drop its confirm token
+        (None if there is none)."""
 
     # -- operator tools -------------------------------------------------------------------
     def bulk_insert(

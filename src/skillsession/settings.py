@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     expiry_interval_seconds: float = 60.0  # 0 disables the in-process job
     outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
     outbox_lease_seconds: int = 60  # a claimed notification returns after this if unfinished
+    # tries of one notification before it is marked failed; with the backoff (5 s doubling up
+    # to 1 h) 12 tries span about 2.5 hours, so a mail outage of that long loses nothing
+    outbox_max_attempts: int = Field(12, ge=1, le=100)
     max_body_bytes: int = 8 * 1024 * 1024
     # a request's head (request line and headers): its size, and how long it may take to arrive
     # (from the connection's start, or the end of the previous exchange); see http/transport.py

@@ -100,8 +100,10 @@ PINNED: dict[tuple[str, str], str] = {
     ("GET /media/{key}", "S3 media: 404, S3 serves them"): "",
     ("GET /subscribe-email-notifications", "new"): "1 GetItem + 1 TransactWriteItems",
     ("GET /subscribe-email-notifications", "confirmed already"): "1 GetItem",
-    ("GET /confirm-subscription", ""): "1 Query + 1 UpdateItem",
-    ("GET /unsubscribe", ""): "1 Query + 1 UpdateItem",
+    ("GET /confirm-subscription", "the page"): "1 GetItem",
+    ("POST /confirm-subscription", ""): "1 UpdateItem",
+    ("GET /unsubscribe", "the page"): "1 Query",
+    ("POST /unsubscribe", "one-click"): "1 Query + 1 UpdateItem",
     ("POST /delete-availability", "slots never booked"): "2 GetItem + 1 TransactWriteItems",
     (
         "POST /delete-availability",
@@ -412,7 +414,8 @@ def drive_every_endpoint(j: Journey) -> None:
 
     j.call("GET", "/subscribe-email-notifications", "new", token=student, status=200)
     link = re.search(r"/confirm-subscription\?token=(\S+)", j.mail(student_email, "subscri"))
-    j.call("GET", f"/confirm-subscription?token={link.group(1)}", status=200)
+    j.call("GET", f"/confirm-subscription?token={link.group(1)}", "the page", status=200)
+    j.call("POST", f"/confirm-subscription?token={link.group(1)}", status=200)
     j.call("GET", "/subscribe-email-notifications", "confirmed already", token=student, status=200)
 
     # a request left pending; its window cannot go, another (never booked) can
@@ -442,7 +445,11 @@ def drive_every_endpoint(j: Journey) -> None:
         lambda: outbox.deliver_all(j.deps),
     )
     assert report.sent == 1
-    j.call("GET", f"/unsubscribe?token={link.group(1)}", status=200)
+    stop = re.search(r"/unsubscribe\?token=(\S+)", j.mail(student_email, "expired")).group(1)
+    j.call("GET", f"/unsubscribe?token={stop}", "the page", status=200)
+    one_click = {"content": "List-Unsubscribe=One-Click"}
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    j.call("POST", f"/unsubscribe?token={stop}", "one-click", headers=form, status=200, **one_click)
     last = j.request("POST", "/create-availability", token=tutor, json=evening).json()
     ask = {"slot_id": last["slots"][0]["slot_id"]}
     j.request("POST", "/create-booking-request", token=student, json=ask, status=201)

@@ -39,7 +39,6 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     Role,
     SlotStatus,
-    SubscriptionStatus,
 )
 from skillsession.ports import Store
 
@@ -300,9 +299,11 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     measure("get_subscription", lambda: store.get_subscription(student.user_id))
     measure("get_subscription_by_token", lambda: store.get_subscription_by_token("token-1"))
     measure(
-        "set_subscription_status",
-        lambda: store.set_subscription_status(student.user_id, SubscriptionStatus.CONFIRMED),
+        "confirm_subscription",
+        lambda: store.confirm_subscription(student.user_id, subscription.confirm_token),
     )
+    measure("end_subscription", lambda: store.end_subscription(student.user_id))
+    measure("outbox_summary", lambda: store.outbox_summary(at(days=1), 5))
     others = [make_user() for _ in range(2)]
     profiles = [make_profile(u.user_id, skills=["Go"]) for u in others]
     bulk_window, bulk_slots = make_window(others[0].user_id, at(days=3), at(days=3, hours=2))
@@ -332,6 +333,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["booking_list_version"] == Counter()
     assert table["profiles_version"] == table["slot_answer_versions"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
+    assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per Store method (this scenario):")
         for label, ops in table.items():

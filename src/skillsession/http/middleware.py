@@ -12,6 +12,10 @@ from skillsession.http.responses import error_body
 from skillsession.logs import access
 
 RAW_BODY_PATHS = frozenset({"/save-profile-img"})
+# the e-mail links' pages (http/pages.py: their own CSP); their buttons and RFC 8058 one-click
+# post forms (`List-Unsubscribe=One-Click`), which the routes do not read
+LINK_PAGES = ("/confirm-subscription", "/unsubscribe")
+FORM = b"application/x-www-form-urlencoded"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -23,7 +27,7 @@ API_ONLY_HEADERS = [
     (b"cache-control", b"no-store"),
 ]
 # the docs (their own scripts and styles) and the media files do without the API-only headers
-PAGE_PREFIXES = ("/docs", "/media/")
+PAGE_PREFIXES = ("/docs", "/media/", *LINK_PAGES)
 API_HEADERS = SECURITY_HEADERS + API_ONLY_HEADERS
 
 
@@ -85,7 +89,8 @@ class GuardMiddleware:
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
         if has_body and scope["method"] in ("POST", "PUT", "PATCH") and path not in RAW_BODY_PATHS:
             content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
-            if content_type != b"application/json" and not content_type.endswith(b"+json"):
+            json_body = content_type == b"application/json" or content_type.endswith(b"+json")
+            if not json_body and not (content_type == FORM and path in LINK_PAGES):
                 return await reject(415, "unsupported_media_type", "send application/json")
 
         if length is None and b"transfer-encoding" in headers:

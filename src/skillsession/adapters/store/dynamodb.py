@@ -53,6 +53,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -1405,6 +1406,48 @@ class DynamoStore:
         found = self._get(items.note_key(notification_id))
         return items.notification(found) if found else None
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Counting Queries on the outbox's GSI3 partitions (pending entries split at `now`,
+        failed ones), and the newest failed entries of each shard."""
+        cutoff = pad(ts(now) + 1)
+        summary = OutboxSummary()
+        failures: list[Item] = []
+        for number in range(SHARDS):
+            e = Expr()
+            pk = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            summary.due += self._count(f"{pk} AND {e.n('GSI3SK')} < {e.v(cutoff)}", e)
+            e = Expr()
+            pk = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            summary.waiting += self._count(f"{pk} AND {e.n('GSI3SK')} >= {e.v(cutoff)}", e)
+            e = Expr()
+            failed = f"{e.n('GSI3PK')} = {e.v(f'OUTBOXFAILED#{number}')}"
+            summary.failed += self._count(failed, e)
+            if recent_failures > 0:
+                newest = self._query(
+                    failed, e, index="GSI3", page_size=recent_failures, forward=False
+                )
+                failures += itertools.islice(newest, recent_failures)
+        failures.sort(key=lambda i: i["notification_id"], reverse=True)
+        summary.recent_failures = [items.notification(i) for i in failures[:recent_failures]]
+        return summary
+
+    def _count(self, key_condition: str, e: Expr) -> int:
+        """How many GSI3 entries match (Select=COUNT, page after page)."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": key_condition,
+            "Select": "COUNT",
+            **e.args(),
+        }
+        total = 0
+        while True:
+            page = self._call("query", **args)
+            total += page.get("Count", 0)
+            if not page.get("LastEvaluatedKey"):
+                return total
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         found = self._get(items.subscription_key(user_id))
         return items.subscription(found) if found else None
@@ -1423,15 +1466,26 @@ class DynamoStore:
             ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
         self._transact(ops)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """One UpdateItem, conditioned on the token and a status other than unsubscribed."""
         e = Expr()
-        op = self._update(
-            items.subscription_key(user_id),
-            e.update({"status": status.value}),
-            e,
-            "attribute_exists(PK)",
+        condition = (
+            f"{e.n('confirm_token')} = {e.v(confirm_token)} "
+            f"AND {e.n('status')} <> {e.v(SubscriptionStatus.UNSUBSCRIBED.value)}"
         )
-        self._try_update(op)
+        update = e.update({"status": SubscriptionStatus.CONFIRMED.value})
+        op = self._update(items.subscription_key(user_id), update, e, condition)
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        e = Expr()
+        update = e.update(
+            {"status": SubscriptionStatus.UNSUBSCRIBED.value}, remove=["confirm_token"]
+        )
+        op = self._update(items.subscription_key(user_id), update, e, "attribute_exists(PK)")
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(

@@ -24,6 +24,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -505,6 +506,23 @@ class MemoryStore:
         return self.notifications.get(notification_id)
 
     @_atomic
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        summary = OutboxSummary()
+        failed = []
+        for n in self.notifications.values():
+            if n.status == "failed":
+                failed.append(n)
+            elif n.status == "pending" and n.next_attempt_at is not None:
+                if n.next_attempt_at <= now:
+                    summary.due += 1
+                else:
+                    summary.waiting += 1
+        summary.failed = len(failed)
+        failed.sort(key=lambda n: n.notification_id, reverse=True)
+        summary.recent_failures = [copy.deepcopy(n) for n in failed[:recent_failures]]
+        return summary
+
+    @_atomic
     def get_subscription(self, user_id: str) -> Subscription | None:
         return self.subscriptions.get(user_id)
 
@@ -521,9 +539,25 @@ class MemoryStore:
             self._notify(notification)
 
     @_atomic
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
-        if user_id in self.subscriptions:
-            self.subscriptions[user_id].status = status
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if (
+            found is None
+            or found.confirm_token is None
+            or found.confirm_token != confirm_token
+            or found.status == SubscriptionStatus.UNSUBSCRIBED
+        ):
+            return None
+        found.status = SubscriptionStatus.CONFIRMED
+        return copy.deepcopy(found)
+
+    @_atomic
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if found is None:
+            return None
+        found.status, found.confirm_token = SubscriptionStatus.UNSUBSCRIBED, None
+        return copy.deepcopy(found)
 
     # -- bulk path and consistency check ----------------------------------------------------
     @_atomic

@@ -29,11 +29,11 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
@@ -41,8 +41,10 @@ from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
-# and v2 databases upgrade by running it)
-SCHEMA_VERSION = 3
+# and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
+# (added by `_add_columns` to tables made before)
+SCHEMA_VERSION = 4
+ADDED_COLUMNS = {"subscriptions": {"confirm_token": "TEXT"}}
 SCHEMA_FILE = "sqlite_schema.sql"
 
 INSERT_USER = insert_sql("users", rows.USER_COLUMNS)
@@ -173,6 +175,7 @@ class SqliteStore:
             if version < SCHEMA_VERSION:
                 for statement in schema_statements(script):
                     db.execute(statement)
+                _add_columns(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def backup(self, target: str | Path) -> datetime:
@@ -726,6 +729,22 @@ class SqliteStore:
         )
         return rows.notification(row) if row else None
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Three counts over the partial indexes of pending and failed entries."""
+        due, waiting = self._one(
+            "SELECT count(*) FILTER (WHERE next_attempt_at <= ?), "
+            "count(*) FILTER (WHERE next_attempt_at > ?) FROM notifications "
+            "WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+            (ts(now), ts(now)),
+        )
+        (failed,) = self._one("SELECT count(*) FROM notifications WHERE status = 'failed'")
+        recent = self.db.execute(
+            f"SELECT {rows.NOTIFICATION_COLUMNS} FROM notifications WHERE status = 'failed' "
+            "ORDER BY notification_id DESC LIMIT ?",
+            (recent_failures,),
+        ).fetchall()
+        return OutboxSummary(due, waiting, failed, [rows.notification(r) for r in recent])
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         row = self._one(
             f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?", (user_id,)
@@ -745,17 +764,31 @@ class SqliteStore:
             db.execute(
                 insert_sql("subscriptions", rows.SUBSCRIPTION_COLUMNS)
                 + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
-                "status = excluded.status, token = excluded.token, created_at = excluded.created_at",
+                "status = excluded.status, token = excluded.token, created_at = excluded.created_at, "
+                "confirm_token = excluded.confirm_token",
                 rows.subscription_params(subscription),
             )
             if notification is not None:
                 self._notify(db, notification)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
         with self._tx() as db:
-            db.execute(
-                "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
-            )
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'confirmed' WHERE user_id = ? "
+                "AND confirm_token = ? AND status != 'unsubscribed' "
+                f"RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id, confirm_token),
+            ).fetchone()
+        return rows.subscription(row) if row else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        with self._tx() as db:
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'unsubscribed', confirm_token = NULL "
+                f"WHERE user_id = ? RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id,),
+            ).fetchone()
+        return rows.subscription(row) if row else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(
@@ -793,6 +826,15 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Columns added since a table was first made (CREATE TABLE IF NOT EXISTS keeps old ones)."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def database_path(url: str) -> Path:
