@@ -19,8 +19,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# checkov pins boto3 1.35, packaging<24 and networkx<2.7, which clash with ours (boto3 1.44.8)
+# and cfn-lint's: it gets a venv of its own, from its pinned requirement
+$(VENV)-checkov/.installed: tests/checkov-requirements.txt
+	$(PYTHON) -m venv $(VENV)-checkov
+	$(VENV)-checkov/bin/pip install --quiet -r tests/checkov-requirements.txt
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(VENV)-checkov/.installed
 
 run: install
 	$(BIN)/skillsession demo-data --if-empty
@@ -43,7 +50,7 @@ format: install-test
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(VENV)-checkov data .pytest_cache
 
 bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
 	$(BIN)/python bench/run.py

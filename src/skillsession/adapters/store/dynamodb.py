@@ -1342,6 +1342,19 @@ class DynamoStore:
         found = self._get(items.note_key(notification_id))
         return items.notification(found) if found else None
 
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        """Every shard of the outbox index, only `created_at` read (a GSI: a moment behind)."""
+        count, oldest = 0, None
+        for number in range(SHARDS):
+            e = Expr()
+            condition = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            entries = self._query(condition, e, index="GSI3", projection=e.n("created_at"))
+            for entry in itertools.islice(entries, limit - count):
+                count += 1
+                created = entry.get("created_at")
+                oldest = created if oldest is None or created < oldest else oldest
+        return count, datetime.fromtimestamp(oldest, UTC) if oldest is not None else None
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         found = self._get(items.subscription_key(user_id))
         return items.subscription(found) if found else None

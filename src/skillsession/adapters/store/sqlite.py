@@ -699,6 +699,14 @@ class SqliteStore:
         )
         return rows.notification(row) if row else None
 
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        count, oldest = self._one(
+            "SELECT count(*), min(created_at) FROM (SELECT created_at FROM notifications "
+            "WHERE status = 'pending' LIMIT ?)",
+            (limit,),
+        )
+        return count, rows.dt(oldest) if oldest is not None else None
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         row = self._one(
             f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?", (user_id,)
