@@ -57,14 +57,19 @@ bench: install  ## throughput, latency, server time, query plans, RSS -> bench/R
 
 # `sam build` runs these (BuildMethod: makefile) with ARTIFACTS_DIR set: the package and its
 # dependencies as wheels for the Lambda runtime (Python 3.12 on arm64, Amazon Linux 2023: glibc
-# 2.34), whatever machine builds them.
+# 2.34), whatever machine builds them. Only what the Lambda imports: the package goes in with
+# --no-deps, beside the requirement set tools/lambda_requirements.py derives from pyproject.toml
+# (its pins, without `[tool.skillsession] embedded-only`: uvicorn, typer, rich, argon2).
 LAMBDA_ARCH   ?= aarch64
 LAMBDA_PYTHON ?= 3.12
 build-ApiFunction build-ExpiryFunction:
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
+	$(PYTHON) tools/lambda_requirements.py > "$(ARTIFACTS_DIR)/.wheel/requirements.txt"
 	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --only-binary=:all: \
 	    $(foreach p,manylinux_2_34 manylinux_2_28 manylinux2014,--platform $(p)_$(LAMBDA_ARCH)) \
 	    --implementation cp --python-version $(LAMBDA_PYTHON) \
-	    "$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)[aws]"
+	    -r "$(ARTIFACTS_DIR)/.wheel/requirements.txt"
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --no-deps \
+	    "$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)"
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"
