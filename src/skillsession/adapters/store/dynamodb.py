@@ -103,7 +103,9 @@ def _repeatable(operation: str, kwargs: dict[str, Any]) -> bool:
     if operation not in ("put_item", "delete_item", "update_item"):
         return False  # transactions, table changes
     update = kwargs.get("UpdateExpression", "")
-    return "ConditionExpression" not in kwargs and " ADD " not in f" {update} " and "+" not in update
+    return (
+        "ConditionExpression" not in kwargs and " ADD " not in f" {update} " and "+" not in update
+    )
 
 
 def _classify(exc: Exception, not_sent: tuple[type, ...], no_answer: tuple[type, ...]) -> str:
