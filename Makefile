@@ -37,8 +37,10 @@ test: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
 
-soak: install-test  ## kills, mail outage, races for 10 minutes, then schemathesis; prints a summary
-	$(BIN)/python soak/run.py --seconds $${SOAK_SECONDS:-600} --kills $${SOAK_KILLS:-20}
+soak: install-test  ## kills, mail outage, races for 10 minutes per shape, then schemathesis; prints a summary each
+	for shape in $${SOAK_SHAPES:-sqlite dynamodb}; do \
+	    $(BIN)/python soak/run.py --shape $$shape --seconds $${SOAK_SECONDS:-600} --kills $${SOAK_KILLS:-20} || exit 1; \
+	done
 	$(BIN)/python soak/fuzz.py --examples $${FUZZ_EXAMPLES:-200}
 
 lint: install-test

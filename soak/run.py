@@ -72,10 +72,15 @@ class Soak:
         contract = Path(__file__).resolve().parent.parent / "tests" / "contract"
         code = (
             f"import sys; sys.path.insert(0, {str(contract)!r}); import moto_server; "
-            "print(moto_server.endpoint_url(), flush=True); sys.stdin.read(); import os; os._exit(0)"
-        )
+            "print(moto_server.endpoint_url(), flush=True); import os; "
+            "os.dup2(os.open(os.devnull, os.O_WRONLY), 1); sys.stdin.read(); os._exit(0)"
+        )  # once the URL is out, nothing more may fill the pipe nobody reads
         self.moto = subprocess.Popen(
-            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=(self.data_dir / "moto.log").open("ab"),
+            text=True,
         )
         url = self.moto.stdout.readline().strip()
         assert url.startswith("http://127.0.0.1:"), url
