@@ -39,8 +39,11 @@ def chromium_path() -> str | None:
 _skipped_for_browser: list[str] = []
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Not session-wide: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and every later `asyncio.run` (the
+    service and unit tests) would then fail with "cannot be called from a running event loop"."""
     path = chromium_path()
     if path is None:
         if os.environ.get("CI"):

@@ -58,16 +58,25 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
-class Unavailable(DomainError):
-    """A backend is overloaded or did not answer in time, even after retries. Nothing is half
-    written: the change was not made, or (`details["outcome"] == "unknown"`) it was made whole
-    or not at all; repeating the request (with its Idempotency-Key) is safe."""
+class Busy(DomainError):
+    """The service is at its bound for this kind of work (503): try again after `retry_after`."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unavailable(Busy):
+    """A backend is overloaded or did not answer in time, even after retries (503). Nothing is
+    half written: the change was not made, or (`details["outcome"] == "unknown"`) it was made
+    whole or not at all; repeating the request (with its Idempotency-Key) is safe."""
 
     code = "unavailable"
 
     def __init__(self, message: str, *, retry_after: int = 1, **kwargs: Any):
-        super().__init__(message, **kwargs)
-        self.retry_after = max(1, int(retry_after))
+        super().__init__(message, retry_after=retry_after, **kwargs)
 
 
 class SlotUnavailable(Conflict):
