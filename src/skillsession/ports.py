@@ -267,6 +267,10 @@ class Store(Protocol):
         `recent_failures` of the newest failed ones. Index-driven (an operator's view: the
         `check` and `deliver-mail` commands), never a scan of the table."""
 
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        """How many notifications wait for delivery (counted up to `limit`) and when the
+        oldest of them was created (None when none waits); read from the outbox's index."""
+
     def get_subscription(self, user_id: str) -> Subscription | None: ...
 
     def get_subscription_by_token(self, token: str) -> Subscription | None: ...
@@ -318,6 +322,15 @@ class Mailer(Protocol):
 class SignedUrl:
     url: str
     expires_at: datetime
+
+
+class Metrics(Protocol):
+    """Operational gauges (e.g. the outbox backlog) for an operator's alarms."""
+
+    backend_name: str
+
+    def put(self, values: dict[str, float]) -> None:
+        """Record one sample of each named value, now."""
 
 
 class MediaStore(Protocol):

@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     media: str | None = Field(None, description="file://dir | s3://bucket/prefix")
     mail: str | None = Field(None, description="files://dir | smtp://host:587 | sns://arn")
     auth: str = Field("local", description="local | cognito://region/pool?client_id=")
+    metrics: str = Field("none", description="none | cloudwatch://namespace?stack=&region=")
     secret_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     mail_from: str = "SkillSession <no-reply@skillsession.localhost>"

@@ -32,7 +32,7 @@ from moto_server import REGION, dynamodb_store, endpoint_url
 from skillsession.adapters.store import dynamodb as dynamodb_module
 from skillsession.adapters.store.dynamodb import DynamoStore, TransactionCancelled
 from skillsession.adapters.store.dynamodb_items import encode, lock_key, slot_key
-from skillsession.adapters.store.dynamodb_schema import INDEXES, TTL_ATTRIBUTE
+from skillsession.adapters.store.dynamodb_schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     BookingStatus,
@@ -291,6 +291,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.finish_notifications([DeliveryOutcome(note.notification_id, "sent")]),
     )
     measure("get_notification", lambda: store.get_notification(notes[0].notification_id))
+    measure("outbox_backlog", lambda: store.outbox_backlog(100))
     subscription = make_subscription(student.user_id, "token-1")
     measure(
         "save_subscription",
@@ -329,6 +330,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     # the LOCK came with the profile: the overlap check and the transaction
     assert table["create_availability"] == Counter(Query=1, TransactWriteItems=1)
     assert table["slots_for_tutor"] == Counter(Query=1)
+    assert table["outbox_backlog"] == Counter(Query=SHARDS)  # the scheduled job, once a run
     assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
     assert table["booking_list_version"] == Counter()
     assert table["profiles_version"] == table["slot_answer_versions"] == Counter()

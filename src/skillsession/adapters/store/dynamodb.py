@@ -43,7 +43,7 @@ from skillsession.adapters.store.dynamodb_items import (
 )
 from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE, ensure_table
 from skillsession.domain.bookings import PER_TUTOR, TOTAL, PendingLimits, too_many_pending
-from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
+from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable, Unavailable
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
     AccountStatus,
@@ -68,7 +68,8 @@ from skillsession.domain.skills import skill_key
 MAX_TRANSACTION_ITEMS = 100
 BATCH_WRITE_ITEMS = 25
 BATCH_GET_KEYS = 100
-CONFLICT_RETRIES = 5  # our own retries of TransactionConflict (botocore retries throttling)
+CONFLICT_RETRIES = 5  # retries of a transaction cancelled only by conflicts or throttling
+CALL_ATTEMPTS = 6  # attempts of one call refused by throttling, a conflict or a timeout
 OPTIMISTIC_RETRIES = 8  # read-then-conditional-write loops that lost a race
 LEASE_SECONDS = 60  # how long a multi-transaction create_availability may hold a tutor
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -82,6 +83,47 @@ def _backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> None:
 
 def _error_code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+# Refusals: DynamoDB did not apply the request (throttled, or it met a running transaction).
+REFUSED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+}
+# No answer, or a server error: the request may or may not have been applied.
+UNKNOWN_OUTCOME = {"InternalServerError", "ServiceUnavailable", "RequestTimeout"}
+READS = {"get_item", "query", "batch_get_item", "scan", "describe_table", "describe_time_to_live"}
+
+
+def _repeatable(operation: str, kwargs: dict[str, Any]) -> bool:
+    """Whether applying this call twice leaves what applying it once does: reads, batch puts
+    and deletes, and unconditional puts, deletes and SET/REMOVE updates. A conditional write
+    may have been applied and would then fail its own condition; an ADD would count twice."""
+    if operation in READS or operation == "batch_write_item":
+        return True
+    if operation not in ("put_item", "delete_item", "update_item"):
+        return False  # transactions, table changes
+    update = kwargs.get("UpdateExpression", "")
+    return (
+        "ConditionExpression" not in kwargs and " ADD " not in f" {update} " and "+" not in update
+    )
+
+
+def _classify(exc: Exception, not_sent: tuple[type, ...], no_answer: tuple[type, ...]) -> str:
+    """`refused` (not applied), `unknown` (maybe applied) or `other` (an answer to pass on)."""
+    if isinstance(exc, not_sent):
+        return "refused"
+    if isinstance(exc, no_answer):
+        return "unknown"
+    code = _error_code(exc)
+    if code in REFUSED:
+        return "refused"
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in UNKNOWN_OUTCOME or status >= 500:
+        return "unknown"
+    return "other"
 
 
 class TransactionCancelled(Conflict):
@@ -186,17 +228,30 @@ class DynamoStore:
         table: str,
         region: str | None = None,
         endpoint_url: str | None = None,
-        max_attempts: int = 8,
+        max_attempts: int = CALL_ATTEMPTS,
     ):
         from botocore.config import Config
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
 
         self.table = table
         self.region = region
         self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
         self._client_error = ClientError
+        self._not_sent = (ConnectTimeoutError, EndpointConnectionError)
+        self._no_answer = (ReadTimeoutError, ConnectionClosedError)
+        # botocore's own retries are off: its standard mode repeats every call after a timeout
+        # or a 5xx, writes included, though a conditional write may have been applied (its
+        # repeat then fails its own condition: a booking made would answer "slot unavailable")
+        # and an ADD counts twice. `_call` knows which calls may be repeated.
         config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": 1},
             max_pool_connections=50,
             connect_timeout=5,
             read_timeout=30,
@@ -244,19 +299,33 @@ class DynamoStore:
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call. botocore retries throttling and 5xx (standard mode); a single-item
-        write that meets a running transaction (TransactionConflict) is retried here."""
+        """One API call, repeated with backoff and full jitter (up to `max_attempts`) when
+        DynamoDB refused it (throttling, a running transaction, no connection made) and, when
+        the call is `_repeatable`, also after a timeout or a server error. Otherwise, or when
+        the attempts run out: `Unavailable` (503 with Retry-After); each call is atomic, so
+        nothing is half written."""
         method = getattr(self.client, operation)
-        for attempt in itertools.count():
+        for attempt in itertools.count(1):
             try:
                 return method(**kwargs)
-            except self._client_error as exc:
-                if (
-                    _error_code(exc) != "TransactionConflictException"
-                    or attempt >= CONFLICT_RETRIES
-                ):
+            except Exception as exc:
+                kind = _classify(exc, self._not_sent, self._no_answer)
+                if kind == "other":
                     raise
-                _backoff(attempt)
+                if kind == "unknown" and not _repeatable(operation, kwargs):
+                    raise Unavailable(
+                        "the database did not confirm the change; it was made whole or not at "
+                        "all: repeat the request",
+                        code="store_unavailable",
+                        details={"outcome": "unknown"},
+                    ) from exc
+                if attempt >= self.max_attempts:
+                    raise Unavailable(
+                        "the database is busy: try again shortly",
+                        code="store_unavailable",
+                        details={"outcome": "not_applied"},
+                    ) from exc
+                _backoff(attempt - 1)
         raise AssertionError("unreachable")
 
     def _transact(self, ops: list[dict[str, Any]]) -> None:
@@ -273,9 +342,15 @@ class DynamoStore:
                     raise
                 reasons = exc.response.get("CancellationReasons") or []
                 codes = {r.get("Code", "None") for r in reasons} - {"None"}
-                if codes and codes <= RETRYABLE_REASONS and attempt < CONFLICT_RETRIES:
-                    _backoff(attempt)
-                    continue
+                if codes and codes <= RETRYABLE_REASONS:
+                    if attempt < CONFLICT_RETRIES:
+                        _backoff(attempt)
+                        continue
+                    raise Unavailable(  # not a domain conflict: no condition failed
+                        "the database is busy: try again shortly",
+                        code="store_unavailable",
+                        details={"outcome": "not_applied"},
+                    ) from exc
                 raise TransactionCancelled(reasons) from exc
 
     def _op(self, kind: str, body: dict[str, Any], condition: str | None, e: Expr | None):
@@ -1447,6 +1522,19 @@ class DynamoStore:
             if not page.get("LastEvaluatedKey"):
                 return total
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        """Every shard of the outbox index, only `created_at` read (a GSI: a moment behind)."""
+        count, oldest = 0, None
+        for number in range(SHARDS):
+            e = Expr()
+            condition = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            entries = self._query(condition, e, index="GSI3", projection=e.n("created_at"))
+            for entry in itertools.islice(entries, limit - count):
+                count += 1
+                created = entry.get("created_at")
+                oldest = created if oldest is None or created < oldest else oldest
+        return count, datetime.fromtimestamp(oldest, UTC) if oldest is not None else None
 
     def get_subscription(self, user_id: str) -> Subscription | None:
         found = self._get(items.subscription_key(user_id))

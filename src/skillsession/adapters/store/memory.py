@@ -523,6 +523,11 @@ class MemoryStore:
         return summary
 
     @_atomic
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        waiting = [n for n in self.notifications.values() if n.status == "pending"][:limit]
+        return len(waiting), min((n.created_at for n in waiting if n.created_at), default=None)
+
+    @_atomic
     def get_subscription(self, user_id: str) -> Subscription | None:
         return self.subscriptions.get(user_id)
 

@@ -745,6 +745,14 @@ class SqliteStore:
         ).fetchall()
         return OutboxSummary(due, waiting, failed, [rows.notification(r) for r in recent])
 
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        count, oldest = self._one(
+            "SELECT count(*), min(created_at) FROM (SELECT created_at FROM notifications "
+            "WHERE status = 'pending' LIMIT ?)",
+            (limit,),
+        )
+        return count, rows.dt(oldest) if oldest is not None else None
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         row = self._one(
             f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?", (user_id,)
