@@ -25,3 +25,13 @@ ROUTES = {
     ("GET", "/get-student-bookings"): False,
     ("GET", "/subscribe-email-notifications"): False,
 }
+
+# Routes outside the OpenAPI document (not API operations: pages and their static files), all
+# public: (method or "MOUNT", path). The web client's page and assets: http/web.py.
+PAGES = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("MOUNT", "/docs/assets"),
+    ("GET", "/"),
+    ("MOUNT", "/app"),
+}

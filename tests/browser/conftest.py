@@ -72,3 +72,65 @@ def pytest_terminal_summary(terminalreporter) -> None:
             yellow=True,
             bold=True,
         )
+
+
+# --- the web client's tests: one real server for the module, pages that fail on any error ---
+
+TUTOR_ZONE = "Europe/Berlin"
+STUDENT_ZONE = "America/Halifax"
+
+
+@pytest.fixture(scope="module")
+def web_server(tmp_path_factory) -> Iterator:
+    """The real `skillsession serve` (embedded shape) serving the client at `/`."""
+    from e2e.server import Server
+
+    srv = Server(tmp_path_factory.mktemp("web")).start()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def open_page(browser, web_server) -> Iterator:
+    """`open_page(viewport=..., zone=...)`: a page in its own context (own storage), in that
+    time zone and locale. Any page error, console error (a CSP violation is one) or request to
+    another origin fails the test at its end."""
+    contexts, problems = [], []
+
+    def opener(viewport=DESKTOP, zone=STUDENT_ZONE, **options):
+        context = browser.new_context(
+            viewport=viewport,
+            timezone_id=zone,
+            locale="en-GB",
+            base_url=web_server.base_url,
+            accept_downloads=True,
+            **options,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith((web_server.base_url, "blob:", "data:"))
+                else problems.append(f"request to another origin: {r.url}")
+            ),
+        )
+        return page
+
+    opener.problems = problems
+    yield opener
+    for context in contexts:
+        context.close()
+    assert not [p for p in problems if not _expected(p)], problems
+
+
+def _expected(problem: str) -> bool:
+    """Console errors a test causes on purpose: the browser logs every 4xx answer."""
+    return "Failed to load resource: the server responded with a status of 4" in problem
