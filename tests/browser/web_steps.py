@@ -63,3 +63,47 @@ def png(color=(31, 95, 174)) -> bytes:
 def day_group(page: Page, day) -> object:
     """The group of slots of a local day (a `date`), named like "Tuesday, 8 December 2026"."""
     return page.get_by_role("group", name=re.compile(rf"\b{day.day} {day:%B} {day.year}\b"))
+
+
+def api_users(base_url: str, mailbox: Mailbox, skill: str, days_ahead: int = 2):
+    """A tutor (Berlin) with a window of three slots `days_ahead` days ahead, and a student
+    (Halifax), made over the API; returns (tutor Api, student Api, the slots)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from e2e.api_client import Api
+
+    anon = Api(base_url, mailbox)
+    tutor = anon.as_new_user(
+        "tutor",
+        "tutor",
+        teaching_skills=f"{skill}, Python",
+        time_zone="Europe/Berlin",
+        experience_years=7,
+        experience_description="Exam preparation and patient explanations.",
+    )
+    student = anon.as_new_user("student", "student", time_zone="America/Halifax")
+    day = datetime.now(ZoneInfo("Europe/Berlin")).date() + timedelta(days=days_ahead)
+    r = tutor.post(
+        "/create-availability",
+        {"date": day.isoformat(), "start_time": "09:00", "end_time": "12:00"},
+    )
+    assert r.status_code == 201, r.text
+    return tutor, student, r.json()["slots"]
+
+
+FOCUSED_NAME = """() => {
+  const el = document.activeElement;
+  if (!el) return "";
+  const label = el.labels && el.labels[0] ? el.labels[0].textContent : "";
+  return (el.getAttribute("aria-label") || label || el.textContent || "").trim();
+}"""
+
+
+def tab_to(page: Page, name: str, limit: int = 80, backwards: bool = False) -> None:
+    """Press Tab until the focused control's name is `name` (keyboard only, no clicks)."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if backwards else "Tab")
+        if page.evaluate(FOCUSED_NAME) == name:
+            return
+    raise AssertionError(f"Tab never reached {name!r}")

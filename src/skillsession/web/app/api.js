@@ -67,7 +67,9 @@ export async function call(method, path, { body, query, headers = {}, auth = tru
     const s = session.live();
     if (!s) {
       expired();
-      throw new ApiError(401, "session_expired", "Your session has expired. Log in again.");
+      const error = new ApiError(401, "session_expired", "Your session has expired. Log in again.");
+      error.expired = true;
+      throw error;
     }
     init.headers.Authorization = `Bearer ${s.token}`;
   }
@@ -84,14 +86,17 @@ export async function call(method, path, { body, query, headers = {}, auth = tru
   const data = type.includes("json") ? await response.json().catch(() => null) : null;
   if (!response.ok) {
     const error = data?.error || {};
-    if (response.status === 401 && auth) {
-      session.clear();
-      expired();
-    }
     let message = error.message || `The server answered ${response.status}.`;
     const retry = response.headers.get("retry-after");
     if (response.status === 429 && retry) message += ` Try again in ${retry} s.`;
-    throw new ApiError(response.status, error.code || `http_${response.status}`, message, error.details);
+    const failure = new ApiError(response.status, error.code || `http_${response.status}`, message, error.details);
+    if (response.status === 401 && auth) {
+      // the session is over: the page goes to log in (and comes back after)
+      failure.expired = true;
+      session.clear();
+      expired();
+    }
+    throw failure;
   }
   return data;
 }

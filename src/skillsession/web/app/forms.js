@@ -81,8 +81,9 @@ export async function busy(button, form, work) {
   try {
     return await work();
   } catch (err) {
-    if (form && err.status !== 401) showError(form, err);
-    else if (!form) throw err;
+    if (err.expired) return; // on the way to log in
+    if (form) showError(form, err);
+    else throw err;
   } finally {
     button.removeAttribute("aria-disabled");
     button.classList.remove("busy");

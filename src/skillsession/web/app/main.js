@@ -135,7 +135,7 @@ async function render() {
       if (document.activeElement === document.body || document.activeElement === main || !main.contains(document.activeElement)) heading.focus({ preventScroll: false });
     }
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return; // on the way to log in
+    if (err instanceof ApiError && err.expired) return; // on the way to log in
     drawNav();
     replace(main, h("div", { class: "page" }, h("h1", {}, "Something went wrong"), h("p", { role: "alert" }, err.message || String(err)), h("p", {}, h("a", { href: "#/dashboard" }, "Back to the dashboard"))));
   }
