@@ -56,12 +56,6 @@ export function addDays(ymd, days) {
   return d.toISOString().slice(0, 10);
 }
 
-// The Monday of the week of a local date
-export function weekStart(ymd) {
-  const weekday = (new Date(`${ymd}T12:00:00Z`).getUTCDay() + 6) % 7;
-  return addDays(ymd, -weekday);
-}
-
 // "in 2 days 3 h", "in 45 min", "now"
 export function countdown(iso, now = Date.now()) {
   let minutes = Math.round((new Date(iso).getTime() - now) / 60000);

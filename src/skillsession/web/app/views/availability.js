@@ -4,27 +4,28 @@ import { post } from "../api.js";
 import { empty, h, replace } from "../dom.js";
 import { busy, field, formError } from "../forms.js";
 import { app } from "../main.js";
-import { addDays, clock, dayKey, span, today, weekStart, ymdLabel, viewerZone } from "../time.js";
+import { addDays, clock, dayKey, span, today, ymdLabel, viewerZone } from "../time.js";
 
 const STATUS = { available: "Free", pending: "Pending", booked: "Booked", expired: "Past" };
 const LENGTHS = [15, 20, 30, 45, 60, 90, 120, 180, 240];
 
 export async function availability(page, { query, notice }) {
-  const monday = weekStart(query.get("week") || today());
-  const sunday = addDays(monday, 6);
+  // seven days from today (or from the day asked for): the days a tutor acts on first
+  const first = query.get("week") || today();
+  const last = addDays(first, 6);
   const { slots } = await post("/get-teacher-slots", {
-    tutor_id: app.profile.user_id, from_date: monday, to_date: sunday, status: "all", time_zone: viewerZone,
+    tutor_id: app.profile.user_id, from_date: first, to_date: last, status: "all", time_zone: viewerZone,
   });
   const byDay = new Map();
-  for (let i = 0; i < 7; i++) byDay.set(addDays(monday, i), []);
+  for (let i = 0; i < 7; i++) byDay.set(addDays(first, i), []);
   for (const slot of slots) byDay.get(dayKey(slot.start))?.push(slot);
 
   const weekNav = h("nav", { class: "week-nav", "aria-label": "Weeks" },
-    h("a", { class: "button secondary", href: `#/availability?week=${addDays(monday, -7)}` }, "Previous week"),
-    h("a", { class: "button secondary", href: "#/availability" }, "This week"),
-    h("a", { class: "button secondary", href: `#/availability?week=${addDays(monday, 7)}` }, "Next week"),
+    h("a", { class: "button secondary", href: `#/availability?week=${addDays(first, -7)}` }, "Previous week"),
+    h("a", { class: "button secondary", href: "#/availability" }, "From today"),
+    h("a", { class: "button secondary", href: `#/availability?week=${addDays(first, 7)}` }, "Next week"),
   );
-  const week = h("ol", { class: "week", "aria-label": `Week of ${ymdLabel(monday, { day: "numeric", month: "long", year: "numeric" })}` },
+  const week = h("ol", { class: "week", "aria-label": `Seven days from ${ymdLabel(first, { day: "numeric", month: "long", year: "numeric" })}` },
     [...byDay].map(([day, daySlots]) => h("li", { class: `weekday${day === today() ? " today" : ""}` },
       h("h3", {}, ymdLabel(day)),
       daySlots.length
@@ -67,7 +68,7 @@ export async function availability(page, { query, notice }) {
     h("h2", { id: "add-title" }, "Add a window"),
     h("p", { class: "hint" }, `Times in ${viewerZone}. The window is cut into back-to-back slots.`),
     h("div", { class: "row" },
-      field("Date", "date", { type: "date", min: today(), value: query.get("week") && query.get("week") > today() ? monday : today(), required: true }),
+      field("Date", "date", { type: "date", min: today(), value: first > today() ? first : today(), required: true }),
       field("Start", "start_time", { type: "time", value: "09:00", required: true }),
       field("End", "end_time", { type: "time", value: "12:00", required: true }),
       field("Slot length", "slot_minutes", { options: LENGTHS.map((m) => [m, `${m} minutes`]), value: 60 })),
@@ -83,7 +84,8 @@ export async function availability(page, { query, notice }) {
         slot_minutes: Number(data.get("slot_minutes")), time_zone: viewerZone,
       });
       app.notice = `Window added: ${answer.slots.length} ${answer.slots.length === 1 ? "slot" : "slots"} on ${ymdLabel(data.get("date"), { weekday: "long", day: "numeric", month: "long" })}.`;
-      app.navigate(`#/availability?week=${weekStart(data.get("date"))}`);
+      const shown = data.get("date") >= first && data.get("date") <= last;
+      app.navigate(shown ? location.hash : `#/availability?week=${data.get("date")}`);
     });
   });
 
@@ -92,12 +94,12 @@ export async function availability(page, { query, notice }) {
     notice ? h("p", { class: "notice", role: "status" }, notice) : null,
     form,
     h("section", { "aria-labelledby": "week-title" },
-      h("h2", { id: "week-title" }, `Week of ${ymdLabel(monday, { day: "numeric", month: "long" })} – ${ymdLabel(sunday, { day: "numeric", month: "long", year: "numeric" })}`),
+      h("h2", { id: "week-title" }, `${ymdLabel(first, { weekday: "short", day: "numeric", month: "long" })} – ${ymdLabel(last, { weekday: "short", day: "numeric", month: "long", year: "numeric" })}`),
       weekNav,
       h("p", { class: "legend" }, h("span", { class: "wslot available" }, "Free"), h("span", { class: "wslot pending" }, "Pending"), h("span", { class: "wslot booked" }, "Booked"), ` Times in ${viewerZone}.`),
       week,
-      h("h3", {}, "Windows this week"),
-      windowList.length ? h("ul", { class: "windows" }, windowList) : empty("No windows this week. Add one above; students see its free slots at once."),
+      h("h3", { class: "after-week" }, "Windows these days"),
+      windowList.length ? h("ul", { class: "windows" }, windowList) : empty("No windows these days. Add one above; students see its free slots at once."),
     ),
   );
 }

@@ -35,9 +35,8 @@ async function search(page, query) {
   const submit = h("button", { type: "submit", class: "primary" }, "Search");
   const form = h("form", { novalidate: true, role: "search", class: "search", "aria-label": "Find a tutor" },
     field("Skill", "skill", { value: skill, required: true, hint: "One or more skills, separated by commas.", autocomplete: "off" }),
-    h("div", { class: "row" },
-      field("Date", "date", { type: "date", value: date, min: today(), hint: "Optional: only tutors with a free slot that day." }),
-      h("label", { class: "choice week" }, h("input", { type: "checkbox", name: "week", value: "1", checked: week }), "or in the 6 days after")),
+    field("Date", "date", { type: "date", value: date, min: today(), hint: "Optional: only tutors with a free slot that day." }),
+    h("label", { class: "choice" }, h("input", { type: "checkbox", name: "week", value: "1", checked: week }), "or in the 6 days after it"),
     formError(),
     h("div", { class: "actions" }, submit),
   );
