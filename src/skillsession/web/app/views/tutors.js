@@ -118,9 +118,12 @@ async function tutorPage(page, tutorId) {
   const days = h("div", { class: "days" });
   let selected = null;
 
+  // the API gives each slot's local date and time in the zone asked for (the viewer's): no
+  // date formatting per slot, one per day
+  const local = (slot) => slot.time_zone === viewerZone;
   const groups = new Map();
   for (const slot of slots) {
-    const key = dayKey(slot.start);
+    const key = local(slot) ? slot.date : dayKey(slot.start);
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(slot);
   }
@@ -130,7 +133,7 @@ async function tutorPage(page, tutorId) {
     fragment.append(h("section", { role: "group", class: "day", "aria-labelledby": headingId },
       h("h3", { id: headingId }, dayLabel(daySlots[0].start)),
       h("ul", { class: "slots" }, daySlots.map((slot) => h("li", {},
-        h("button", { type: "button", class: "slot", "data-slot": slot.slot_id, "aria-pressed": "false", onclick: (e) => choose(slot, e.currentTarget) }, clock(slot.start))))),
+        h("button", { type: "button", class: "slot", "data-slot": slot.slot_id, "aria-pressed": "false", onclick: (e) => choose(slot, e.currentTarget) }, local(slot) ? slot.start_time : clock(slot.start))))),
     ));
   }
   days.append(fragment);
