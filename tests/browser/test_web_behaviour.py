@@ -180,3 +180,34 @@ def test_a_slot_taken_meanwhile_is_told_in_the_request_form(open_page, web_serve
     expect(page.locator(".request-panel .form-error")).to_contain_text("Pick another time")
     expect(page.get_by_label("Message")).to_have_value("Keep this text")
     expect(page.locator("button.slot").first).to_be_disabled()
+
+
+def test_a_tutor_rejects_with_a_reason_and_deletes_a_free_window(open_page, web_server):
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Zither"))
+    asked = student.post(
+        "/create-booking-request", {"slot_id": slots[0]["slot_id"], "message": "Scales"}
+    )
+    assert asked.status_code == 201
+    page = open_page(zone=TUTOR_ZONE)
+    page.goto("/")
+    log_in(page, tutor.email)
+    expect(page.get_by_role("region", name="Requests to answer")).to_contain_text("Student Tester")
+    page.get_by_role("link", name="Answer the request").click()
+    request = page.locator("li.booking", has_text="Student Tester")
+    request.get_by_label("Reason").fill("I am away that week")
+    request.get_by_role("button", name="Reject").click()
+    expect(request).to_contain_text("You rejected Student Tester")
+    expect(request.get_by_text("Rejected", exact=True)).to_be_visible()
+    (seen,) = student.get("/get-student-bookings").json()["bookings"]
+    assert (seen["booking_status"], seen["reason"]) == ("rejected", "I am away that week")
+
+    # the slot is free again, so its window can go
+    page.goto(f"/#/availability?week={slots[0]['date']}")
+    window = page.locator("li.window")
+    expect(window).to_have_count(1)
+    window.get_by_role("button", name=re.compile("^Delete window")).click()
+    expect(page.get_by_text(re.compile(r"^Window .* deleted\.$"))).to_be_visible()
+    expect(page.locator("li.window")).to_have_count(0)
+    free = student.post("/get-teacher-slots", {"tutor_id": tutor.user_id}).json()["slots"]
+    assert free == []

@@ -8,6 +8,8 @@ import { addDays, clock, dayKey, span, today, ymdLabel, viewerZone } from "../ti
 
 const STATUS = { available: "Free", pending: "Pending", booked: "Booked", expired: "Past" };
 const LENGTHS = [15, 20, 30, 45, 60, 90, 120, 180, 240];
+// an expired slot still ahead is one whose window was deleted after a booking had named it
+const label = (s) => (s.slot_status === "expired" && new Date(s.start) > Date.now() ? "Removed" : STATUS[s.slot_status] || s.slot_status);
 
 export async function availability(page, { query, notice }) {
   // seven days from today (or from the day asked for): the days a tutor acts on first
@@ -30,7 +32,7 @@ export async function availability(page, { query, notice }) {
       h("h3", {}, ymdLabel(day)),
       daySlots.length
         ? h("ul", { class: "week-slots" }, daySlots.map((s) => h("li", { class: `wslot ${s.slot_status}` },
-          h("span", { class: "time" }, clock(s.start)), " ", h("span", { class: "status" }, STATUS[s.slot_status] || s.slot_status))))
+          h("span", { class: "time" }, clock(s.start)), " ", h("span", { class: "status" }, label(s)))))
         : h("p", { class: "none" }, "No slots"))));
 
   // windows, as the slots show them (a window is the run of slots that share its id)
@@ -42,7 +44,9 @@ export async function availability(page, { query, notice }) {
     w.slots.push(slot);
     windows.set(slot.availability_id, w);
   }
-  const windowList = [...windows.values()].map((w) => {
+  // a window with only expired slots is past or deleted: nothing to act on
+  const live = [...windows.values()].filter((w) => w.slots.some((s) => s.slot_status !== "expired"));
+  const windowList = live.map((w) => {
     const taken = w.slots.filter((s) => s.slot_status === "pending" || s.slot_status === "booked").length;
     const del = h("button", { type: "button", class: "danger" }, "Delete window");
     const error = h("p", { class: "field-error", role: "alert" });
