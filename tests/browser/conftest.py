@@ -81,11 +81,19 @@ STUDENT_ZONE = "America/Halifax"
 
 
 @pytest.fixture(scope="module")
-def web_server(tmp_path_factory) -> Iterator:
-    """The real `skillsession serve` (embedded shape) serving the client at `/`."""
-    from e2e.server import Server
+def web_server(request, tmp_path_factory) -> Iterator:
+    """The real `skillsession serve` serving the client at `/`: the embedded shape, or (with
+    the indirect parameter "dynamodb") the AWS shape's store and media, DynamoDB and S3 on moto.
+    `media_origins`: where else the page may load images from (S3's presigned URLs)."""
+    from urllib.parse import parse_qs, urlsplit
 
-    srv = Server(tmp_path_factory.mktemp("web")).start()
+    from e2e.server import shape_server
+
+    shape = getattr(request, "param", "sqlite")
+    srv = shape_server(tmp_path_factory.mktemp(f"web-{shape}"), shape).start()
+    media = urlsplit(srv.env.get("SKILLSESSION_MEDIA", ""))
+    endpoint = parse_qs(media.query).get("endpoint_url", [""])[-1]
+    srv.media_origins = (endpoint,) if endpoint else ()
     yield srv
     srv.stop()
 
@@ -118,7 +126,9 @@ def open_page(browser, web_server) -> Iterator:
             "request",
             lambda r: (
                 None
-                if r.url.startswith((web_server.base_url, "blob:", "data:"))
+                if r.url.startswith(
+                    (web_server.base_url, "blob:", "data:", *web_server.media_origins)
+                )
                 else problems.append(f"request to another origin: {r.url}")
             ),
         )

@@ -87,3 +87,18 @@ def test_the_wheel_ships_every_file(tmp_path):
         if n.startswith("skillsession/web/")
     }
     assert shipped == set(FILES)
+
+
+def test_images_may_come_from_s3_only_where_the_media_live_there():
+    from skillsession.http.web import csp
+
+    def images(media_url: str) -> str:
+        return next(d for d in csp(media_url).split("; ") if d.startswith("img-src"))
+
+    assert images("file://data/media") == "img-src 'self' blob:"
+    assert images("s3://bucket/media?region=eu-west-1") == (
+        "img-src 'self' blob: https://*.amazonaws.com"
+    )
+    assert images("s3://b/m?endpoint_url=http://127.0.0.1:5000/x") == (
+        "img-src 'self' blob: http://127.0.0.1:5000"
+    )

@@ -84,7 +84,7 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
         # (the routers carry no prefix or dependencies that an include would add).
         app.router.routes.extend(router.routes)
     docs.install(app)
-    web.install(app)
+    web.install(app, settings.media_url)
     app.router.middleware_stack = StaticPaths(app.router)
     errors.install(app)
     # the thin dispatch sits right inside CORS and GuardMiddleware (added later, so outside it)

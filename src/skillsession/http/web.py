@@ -9,6 +9,7 @@ tests/route_table_pins.py (`PAGES`) instead, so that no route slips in unseen.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
@@ -17,32 +18,44 @@ from starlette.staticfiles import StaticFiles
 
 WEB = Path(__file__).resolve().parent.parent / "web"
 ASSETS = "/app"
-# same origin only; no inline script or style; images may also be the photo preview (blob:)
-CSP = (
-    "default-src 'self'; img-src 'self' blob:; object-src 'none'; base-uri 'none'; "
-    "form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
-)
-HEADERS = [
-    (b"content-security-policy", CSP.encode()),
-    # revalidated on every visit (an ETag makes that a 304), so a new version shows at once
-    (b"cache-control", b"no-cache"),
-]
+
+
+def csp(media_url: str = "") -> str:
+    """Same origin only, no inline script or style; images may also be the photo preview
+    (blob:) and, where the media live on S3, its presigned URLs."""
+    images = "'self' blob:"
+    parts = urlsplit(media_url)
+    if parts.scheme == "s3":
+        endpoint = urlsplit(parse_qs(parts.query).get("endpoint_url", [""])[-1])
+        images += (
+            f" {endpoint.scheme}://{endpoint.netloc}"
+            if endpoint.netloc
+            else " https://*.amazonaws.com"
+        )
+    return (
+        f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'none'; "
+        "form-action 'none'; frame-ancestors 'none'; require-trusted-types-for 'script'"
+    )
 
 
 class _WithHeaders:
-    def __init__(self, app):
+    def __init__(self, app, headers: list[tuple[bytes, bytes]]):
         self.app = app
+        self.headers = headers
 
     async def __call__(self, scope, receive, send):
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), *HEADERS]
+                message["headers"] = [*message.get("headers", ()), *self.headers]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, media_url: str = "") -> None:
+    policy = csp(media_url)
+    # revalidated on every visit (an ETag makes that a 304), so a new version shows at once
+    headers = [(b"content-security-policy", policy.encode()), (b"cache-control", b"no-cache")]
     page: list[bytes] = []  # index.html, read on the first request (nothing at import)
 
     @app.get("/", include_in_schema=False)
@@ -52,8 +65,9 @@ def install(app: FastAPI) -> None:
         return Response(
             page[0],
             media_type="text/html; charset=utf-8",
-            headers={"Content-Security-Policy": CSP, "Cache-Control": "no-cache"},
+            headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache"},
         )
 
     files = StaticFiles(directory=WEB / "app", check_dir=False)
-    app.mount(ASSETS, _WithHeaders(GZipMiddleware(files, minimum_size=500)), name="web-assets")
+    assets = _WithHeaders(GZipMiddleware(files, minimum_size=500), headers)
+    app.mount(ASSETS, assets, name="web-assets")
