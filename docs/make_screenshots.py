@@ -91,7 +91,7 @@ def cast(base_url: str, mail: Path):
     return clara, ada
 
 
-def shoot(page, name: str, viewport_name: str) -> None:
+def shoot(page, name: str, suffix: str) -> None:
     from PIL import Image
 
     page.wait_for_timeout(300)  # photos and fonts settle
@@ -99,13 +99,52 @@ def shoot(page, name: str, viewport_name: str) -> None:
     img = Image.open(io.BytesIO(data))
     if img.height > MAX_HEIGHT:
         img = img.crop((0, 0, img.width, MAX_HEIGHT))
-    path = OUT / f"{name}-{viewport_name}.png"
-    img.save(path, optimize=True)
+    path = OUT / f"{name}-{suffix}.png"
+    # 256 colours: text and flat colours stay sharp, the files a fifth of the size
+    img.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(
+        path, optimize=True
+    )
     print(path.relative_to(ROOT))
 
 
+def student_pages(page, clara, suffix: str, full: bool) -> None:
+    from playwright.sync_api import expect
+
+    if full:
+        shoot(page, "student-dashboard", suffix)
+        page.goto("/#/tutors?skill=Piano")
+        expect(page.locator("li.tutor-card")).to_have_count(2)
+        shoot(page, "search", suffix)
+    page.goto(f"/#/tutors/{clara.user_id}")
+    page.locator("button.slot").nth(2).click()
+    page.get_by_label("Message").fill("Could we start with the Nocturnes?")
+    page.locator("main h1").focus()
+    shoot(page, "tutor-page", suffix)
+    if full:
+        page.goto("/#/bookings")
+        expect(page.locator("li.booking").first).to_be_visible()
+        shoot(page, "my-bookings", suffix)
+
+
+def tutor_pages(page, suffix: str, full: bool) -> None:
+    from playwright.sync_api import expect
+
+    if full:
+        shoot(page, "tutor-dashboard", suffix)
+        page.goto("/#/requests")
+        expect(page.locator("li.booking").first).to_be_visible()
+        shoot(page, "requests", suffix)
+    page.goto("/#/availability")
+    expect(page.locator(".week")).to_be_visible()
+    shoot(page, "availability", suffix)
+    if full:
+        page.goto("/#/profile")
+        expect(page.get_by_role("img", name="Your current photo")).to_be_visible()
+        shoot(page, "profile", suffix)
+
+
 def main() -> None:
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright  # noqa: F401
 
     from browser.conftest import CHROMIUM_ARGS, chromium_path
     from e2e.api_client import PASSWORD
@@ -118,49 +157,39 @@ def main() -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            for viewport_name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
-                for who, zone in ((ada, "Europe/London"), (clara, "Europe/Berlin")):
-                    context = browser.new_context(
-                        viewport=viewport,
-                        timezone_id=zone,
-                        locale="en-GB",
-                        base_url=server.base_url,
-                        device_scale_factor=1,
-                    )
-                    page = context.new_page()
-                    page.goto("/#/login")
-                    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-                    if who is ada:
-                        shoot(page, "login", viewport_name)
-                    page.get_by_label("Email").fill(who.email)
-                    page.get_by_label("Password").fill(PASSWORD)
-                    page.get_by_role("button", name="Log in").click()
-                    expect(page.get_by_role("heading", name="Hello", exact=False)).to_be_visible()
-                    if who is ada:
-                        shoot(page, "student-dashboard", viewport_name)
-                        page.goto("/#/tutors?skill=Piano")
-                        expect(page.locator("li.tutor-card")).to_have_count(2)
-                        shoot(page, "search", viewport_name)
-                        page.goto(f"/#/tutors/{clara.user_id}")
-                        page.locator("button.slot").nth(2).click()
-                        page.get_by_label("Message").fill("Could we start with the Nocturnes?")
-                        page.locator("main h1").focus()
-                        shoot(page, "tutor-page", viewport_name)
-                        page.goto("/#/bookings")
-                        expect(page.locator("li.booking").first).to_be_visible()
-                        shoot(page, "my-bookings", viewport_name)
-                    else:
-                        shoot(page, "tutor-dashboard", viewport_name)
-                        page.goto("/#/requests")
-                        expect(page.locator("li.booking").first).to_be_visible()
-                        shoot(page, "requests", viewport_name)
-                        page.goto("/#/availability")
-                        expect(page.locator(".week")).to_be_visible()
-                        shoot(page, "availability", viewport_name)
-                        page.goto("/#/profile")
-                        expect(page.get_by_role("img", name="Your current photo")).to_be_visible()
-                        shoot(page, "profile", viewport_name)
-                    context.close()
+            runs = [
+                (v, who, zone, "light")
+                for v in ("phone", "desktop")
+                for who, zone in ((ada, "Europe/London"), (clara, "Europe/Berlin"))
+            ]
+            runs += [
+                ("phone", ada, "Europe/London", "dark"),
+                ("desktop", clara, "Europe/Berlin", "dark"),
+            ]
+            for viewport_name, who, zone, scheme in runs:
+                suffix = viewport_name + ("-dark" if scheme == "dark" else "")
+                context = browser.new_context(
+                    viewport=PHONE if viewport_name == "phone" else DESKTOP,
+                    timezone_id=zone,
+                    locale="en-GB",
+                    base_url=server.base_url,
+                    device_scale_factor=1,
+                    color_scheme=scheme,
+                )
+                page = context.new_page()
+                page.goto("/#/login")
+                expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+                if who is ada and scheme == "light":
+                    shoot(page, "login", suffix)
+                page.get_by_label("Email").fill(who.email)
+                page.get_by_label("Password").fill(PASSWORD)
+                page.get_by_role("button", name="Log in").click()
+                expect(page.get_by_role("heading", name="Hello", exact=False)).to_be_visible()
+                if who is ada:
+                    student_pages(page, clara, suffix, full=scheme == "light")
+                else:
+                    tutor_pages(page, suffix, full=scheme == "light")
+                context.close()
             browser.close()
     finally:
         server.stop()

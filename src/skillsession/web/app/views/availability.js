@@ -98,7 +98,7 @@ export async function availability(page, { query, notice }) {
     notice ? h("p", { class: "notice", role: "status" }, notice) : null,
     form,
     h("section", { "aria-labelledby": "week-title" },
-      h("h2", { id: "week-title" }, `${ymdLabel(first, { weekday: "short", day: "numeric", month: "long" })} – ${ymdLabel(last, { weekday: "short", day: "numeric", month: "long", year: "numeric" })}`),
+      h("h2", { id: "week-title" }, `${ymdLabel(first)} – ${ymdLabel(last)}`),
       weekNav,
       h("p", { class: "legend" }, h("span", { class: "wslot available" }, "Free"), h("span", { class: "wslot pending" }, "Pending"), h("span", { class: "wslot booked" }, "Booked"), ` Times in ${viewerZone}.`),
       week,
