@@ -74,13 +74,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
         )
 
 
-# --- the web client's tests: one real server for the module, pages that fail on any error ---
+# --- the web client's tests: one real server per shape, pages that fail on any error ---
 
 TUTOR_ZONE = "Europe/Berlin"
 STUDENT_ZONE = "America/Halifax"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web_server(request, tmp_path_factory) -> Iterator:
     """The real `skillsession serve` serving the client at `/`: the embedded shape, or (with
     the indirect parameter "dynamodb") the AWS shape's store and media, DynamoDB and S3 on moto.
