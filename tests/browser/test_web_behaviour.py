@@ -211,3 +211,87 @@ def test_a_tutor_rejects_with_a_reason_and_deletes_a_free_window(open_page, web_
     expect(page.locator("li.window")).to_have_count(0)
     free = student.post("/get-teacher-slots", {"tutor_id": tutor.user_id}).json()["slots"]
     assert free == []
+
+
+def test_profile_errors_photo_errors_and_the_subscription(open_page, web_server):
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    from e2e.api_client import Api
+
+    person = Api(web_server.base_url, mailbox).as_new_user(None, "newcomer")  # no profile yet
+    page = open_page(viewport=PHONE)
+    page.goto("/")
+    log_in(page, person.email)
+    expect(page.get_by_role("heading", name="Create your profile")).to_be_visible()
+    page.get_by_label("First name").fill("Nadia")
+    page.get_by_role("button", name="Save").click()  # no role chosen
+    expect(page.locator("[data-field=role] .field-error")).to_have_text(
+        "role is required for a new profile"
+    )
+    expect(page.get_by_label("First name")).to_have_value("Nadia")
+
+    page.get_by_label("Student", exact=True).check()
+    page.get_by_label("Start year").fill("2026")
+    page.get_by_label("End year").fill("2020")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_label("End year")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("[data-field=end_year] .field-error")).to_have_text(
+        "end_year is before start_year"
+    )
+    page.get_by_label("End year").fill("2030")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+    assert (
+        person.post("/get-user-profiles-and-teacher-search", {}).json()["profile"]["end_year"]
+        == 2030
+    )
+
+    # a file that claims to be a PNG but is not one: the server's answer, beside the field
+    page.get_by_label("Photo", exact=True).set_input_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": b"not an image at all"}
+    )
+    page.get_by_role("button", name="Upload photo").click()
+    expect(page.locator("[data-field=photo] .field-error")).not_to_be_empty()
+    expect(page.get_by_label("Photo", exact=True)).to_have_attribute("aria-invalid", "true")
+    # a type the API refuses is caught before any upload
+    page.get_by_label("Photo", exact=True).set_input_files(
+        {"name": "me.gif", "mimeType": "image/gif", "buffer": b"GIF89a"}
+    )
+    expect(page.locator("[data-field=photo] .field-error")).to_have_text(
+        "Choose a JPEG, PNG or WebP image."
+    )
+    expect(page.get_by_role("button", name="Upload photo")).to_be_disabled()
+
+    page.get_by_role("button", name="Get e-mail notifications").click()
+    expect(page.get_by_text("We sent a confirmation link to")).to_be_visible()
+    mailbox.wait_for(person.email, "confirm your subscription")
+
+
+def test_a_request_retried_after_a_lost_answer_books_once(open_page, web_server):
+    """The first answer never reaches the page (the request did reach the server); the person
+    sends again, with the same Idempotency-Key: one booking, and the page says it is sent."""
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Kora"))
+    page = open_page()
+    page.goto("/")
+    log_in(page, student.email)
+    page.goto(f"/#/tutors/{tutor.user_id}")
+    keys = []
+
+    def lose_the_first_answer(route):
+        keys.append(route.request.headers["idempotency-key"])
+        if len(keys) == 1:
+            route.fetch()  # the server books it ...
+            route.abort("connectionreset")  # ... and the answer is lost
+        else:
+            route.continue_()
+
+    page.route("**/create-booking-request", lose_the_first_answer)
+    open_page.allowed.append("net::ERR_CONNECTION_RESET")
+    page.locator("button.slot").first.click()
+    page.get_by_role("button", name="Send request").click()
+    expect(page.locator(".request-panel .form-error")).to_contain_text("Could not reach")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("heading", name="Request sent")).to_be_visible()
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 32
+    mine = student.get("/get-student-bookings").json()["bookings"]
+    assert [b["slot_id"] for b in mine] == [slots[0]["slot_id"]]

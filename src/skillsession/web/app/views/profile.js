@@ -11,7 +11,7 @@ const SUBSCRIPTION = "skillsession.subscription.";
 
 export async function profile(page) {
   const mine = app.profile;
-  const role = mine?.role || "student";
+  const role = mine?.role || null; // a new profile: the person chooses
   const v = (name) => mine?.[name] ?? "";
   const zone = mine?.time_zone || viewerZone;
 
@@ -37,7 +37,7 @@ export async function profile(page) {
     field("About your teaching", "experience_description", { type: "textarea", rows: 4, value: v("experience_description") }),
   );
   const showRole = () => {
-    const chosen = roleField.querySelector("input:checked").value;
+    const chosen = roleField.querySelector("input:checked")?.value;
     student.hidden = chosen !== "student";
     tutor.hidden = chosen !== "tutor";
   };
@@ -63,9 +63,11 @@ export async function profile(page) {
     event.preventDefault();
     const data = new FormData(form);
     const chosen = mine?.role || data.get("role");
-    const body = { role: chosen };
+    const body = { role: chosen || undefined };
     for (const name of ["first_name", "last_name", "mobile_number", "time_zone"]) body[name] = data.get(name).trim() || null;
-    if (chosen === "student") {
+    if (!chosen) {
+      // nothing else to send: the API says what is missing
+    } else if (chosen === "student") {
       body.university_name = data.get("university_name").trim() || null;
       body.program_name = data.get("program_name").trim() || null;
       body.enrolled_courses = list(data.get("enrolled_courses"));
