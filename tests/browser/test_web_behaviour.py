@@ -119,7 +119,9 @@ def test_errors_show_beside_their_fields_and_forms_keep_their_values(open_page, 
     page.get_by_role("button", name="Sign up").click()
     password = page.get_by_label("Password")
     expect(password).to_have_attribute("aria-invalid", "true")
-    expect(page.locator("[data-field=password] .field-error")).to_contain_text("password")
+    expect(page.locator("[data-field=password] .field-error")).to_have_text(
+        "password must have at least 10 characters"
+    )
     expect(password).to_be_focused()
     expect(page.get_by_label("Email")).to_have_value(email)
 
@@ -134,6 +136,13 @@ def test_errors_show_beside_their_fields_and_forms_keep_their_values(open_page, 
 
     tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Harp"))
     page.goto("/#/login")
+    log_in(page, student.email)
+    nav(page).get_by_role("link", name="Find a tutor").click()
+    page.get_by_label("Skill").fill(",".join(f"skill {i}" for i in range(11)))
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("[data-field=skills] .field-error")).to_contain_text("at most 10 items")
+    expect(page.get_by_label("Skill")).to_have_attribute("aria-invalid", "true")
+    nav(page).get_by_role("button", name="Log out").click()
     log_in(page, tutor.email)
     nav(page).get_by_role("link", name="Availability").click()
     page.get_by_label("Start", exact=True).fill("11:00")

@@ -43,31 +43,37 @@ const FIELD_OF = {
   nonexistent_local_time: "start_time",
 };
 
-// Puts each `details` entry beside its field; what no field claims goes to the form's message
+// Puts each `details` entry beside its field; what no field claims goes to the form's message.
+// A detail that is a sentence (the request validator's "String should have at most ...") is
+// shown as it is; a terse one ("<= start", "required") gives way to the error's message.
 export function showError(form, err) {
   clearErrors(form);
   let details = Object.entries(err.details || {});
   if (!details.length && FIELD_OF[err.code]) details = [[FIELD_OF[err.code], err.message]];
-  else if (details.length === 1) details = [[details[0][0], err.message]];
   const left = [];
   let first = null;
   for (const [key, text] of details) {
-    const name = String(key).replace(/^.*[.\]]/, "").replace(/\[\d+\]$/, "");
-    const box = form.querySelector(`[data-field="${CSS.escape(name)}"]`);
-    const message = typeof text === "string" ? text : JSON.stringify(text);
+    // "windows[0].date" -> "date"; "skills.list[constrained-str][0]" -> "skills"
+    const path = String(key).replace(/\[\d+\]$/, "");
+    const box = [path.split(".").pop(), path.split(/[.[]/)[0]]
+      .map((name) => form.querySelector(`[data-field="${CSS.escape(name)}"]`))
+      .find(Boolean);
+    const said = typeof text === "string" ? text : JSON.stringify(text);
+    const message = /^[A-Z]/.test(said) ? said : err.message;
     if (box) {
-      box.querySelector(".field-error").textContent = message;
+      const slot = box.querySelector(".field-error");
+      if (!slot.textContent) slot.textContent = message;
       const control = box.querySelector("input, select, textarea");
       control.setAttribute("aria-invalid", "true");
       first ||= control;
     } else {
-      left.push(`${key}: ${message}`);
+      left.push(`${key}: ${said}`);
     }
   }
   const general = form.querySelector(".form-error");
   if (general && (left.length || !first)) {
     general.append(h("p", {}, err.message));
-    if (left.length && details.length > 1) general.append(h("ul", {}, left.map((t) => h("li", {}, t))));
+    if (left.length) general.append(h("ul", {}, left.map((t) => h("li", {}, t))));
   }
   (first || general)?.focus?.();
 }

@@ -34,7 +34,7 @@ async function search(page, query) {
   const week = query.get("week") === "1";
   const submit = h("button", { type: "submit", class: "primary" }, "Search");
   const form = h("form", { novalidate: true, role: "search", class: "search", "aria-label": "Find a tutor" },
-    field("Skill", "skill", { value: skill, required: true, hint: "One or more skills, separated by commas.", autocomplete: "off" }),
+    field("Skill", "skills", { value: skill, required: true, hint: "One or more skills, separated by commas.", autocomplete: "off" }),
     field("Date", "date", { type: "date", value: date, min: today(), hint: "Optional: only tutors with a free slot that day." }),
     h("label", { class: "choice" }, h("input", { type: "checkbox", name: "week", value: "1", checked: week }), "or in the 6 days after it"),
     formError(),
@@ -45,7 +45,7 @@ async function search(page, query) {
     event.preventDefault();
     const data = new FormData(form);
     const params = new URLSearchParams();
-    params.set("skill", data.get("skill").trim());
+    params.set("skill", data.get("skills").trim());
     if (data.get("date")) params.set("date", data.get("date"));
     if (data.get("week")) params.set("week", "1");
     const target = `#/tutors?${params}`;
@@ -72,7 +72,13 @@ async function search(page, query) {
       return answer.tutors.length;
     };
     more.addEventListener("click", () => busy(more, form, fetchPage));
-    const found = await fetchPage();
+    let found;
+    try {
+      found = await fetchPage();
+    } catch (err) {
+      results.replaceChildren(); // the error shows at the form
+      throw err;
+    }
     replace(results, h("h2", { id: "results-title" }, found ? `Tutors for ${skills.join(", ")}` : "Tutors"),
       found ? list : empty(`No tutor teaches ${skills.join(" and ")}${date ? " with a free slot then" : ""} yet. Try fewer skills${date ? " or another date" : ""}.`),
       more);
