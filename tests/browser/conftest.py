@@ -47,8 +47,9 @@ def browser() -> Iterator:
             pytest.fail("no Chromium on a CI machine: .ci/run should have installed it")
         _skipped_for_browser.append("browser")
         pytest.skip("no Chromium found (apt-get install chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a wait, not a speed limit: CI machines are shared
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield chromium
@@ -114,7 +115,7 @@ def open_page(browser, web_server) -> Iterator:
             accept_downloads=True,
             **options,
         )
-        context.set_default_timeout(10_000)
+        context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
         page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
