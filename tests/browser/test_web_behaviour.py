@@ -210,6 +210,10 @@ def test_a_tutor_rejects_with_a_reason_and_deletes_a_free_window(open_page, web_
     expect(request.get_by_text("Rejected", exact=True)).to_be_visible()
     (seen,) = student.get("/get-student-bookings").json()["bookings"]
     assert (seen["booking_status"], seen["reason"]) == ("rejected", "I am away that week")
+    nav(page).get_by_role("link", name="Dashboard").click()
+    recent = page.get_by_role("region", name="Recent changes")
+    expect(recent.get_by_text("Rejected", exact=True)).to_be_visible()
+    expect(recent).to_contain_text("I am away that week")
 
     # the slot is free again, so its window can go
     page.goto(f"/#/availability?week={slots[0]['date']}")
