@@ -59,7 +59,7 @@ export async function dashboard(page, { notice }) {
           h("h3", {}, span(b.start, b.end)), stateBadge(b),
           h("p", {}, `${tutor ? "Student" : "Tutor"}: ${who(b)}`),
           b.reason ? h("p", { class: "quote" }, h("span", { class: "label" }, "Reason: "), b.reason) : null,
-          h("p", { class: "meta" }, ago(b.updated_at, now)))))
+          h("p", { class: "meta" }, `Changed ${ago(b.updated_at, now)}`))))
         : empty("Nothing changed this week."),
     ),
   );
