@@ -25,7 +25,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from e2e.server import Server, free_port, run_cli  # noqa: E402
+from e2e.server import ReservedPort, Server, run_cli  # noqa: E402
 from skillsession.demo import DEMO_PASSWORD, student_email, tutor_email  # noqa: E402
 from smtp_server import SmtpTestServer  # noqa: E402
 
@@ -36,8 +36,8 @@ class Soak:
     def __init__(self, args, data_dir: Path):
         self.args = args
         self.data_dir = data_dir
-        self.smtp_port = free_port()
-        self.smtp = SmtpTestServer(port=self.smtp_port).start()
+        self.smtp = SmtpTestServer().start()  # binds a free port itself
+        self.smtp_port = self.smtp.port
         self.server = Server(
             data_dir,
             workers=args.workers,
@@ -199,10 +199,12 @@ class Soak:
         if self.stop.wait(self.args.seconds * 0.3):
             return
         self.smtp.stop()
+        reserved = ReservedPort(self.smtp_port)  # while it is down, no other process takes it
         self.stats["mail_outage_seconds"] = round(self.args.seconds * 0.2)
         self.stop.wait(self.args.seconds * 0.2)
         self.earlier_mail = self.smtp.received  # what arrived before the outage
         self.smtp = SmtpTestServer(port=self.smtp_port).start()
+        reserved.release()
 
     # -- the run ------------------------------------------------------------------------------
     def run(self) -> dict:

@@ -26,6 +26,33 @@ ROUTES = {
     ("GET", "/subscribe-email-notifications"): False,
 }
 
+# (method, path) -> operationId: the method names generated clients get. Renaming one breaks
+# every generated client, so a new route adds its line here and an existing one never changes.
+OPERATION_IDS = {
+    ("GET", "/health"): "getHealth",
+    ("POST", "/auth/signup"): "signup",
+    ("POST", "/auth/confirm"): "confirmSignup",
+    ("POST", "/auth/login"): "login",
+    ("POST", "/auth/resend-code"): "resendCode",
+    ("GET", "/confirm-subscription"): "confirmSubscription",
+    ("GET", "/unsubscribe"): "unsubscribe",
+    ("GET", "/media/{key}"): "getMediaFile",
+    ("POST", "/save-user-details"): "saveUserDetails",
+    ("POST", "/get-user-profiles-and-teacher-search"): "getUserProfilesAndTeacherSearch",
+    ("PUT", "/save-profile-img"): "saveProfileImage",
+    ("GET", "/get-profile-img-url"): "getProfileImageUrl",
+    ("POST", "/create-availability"): "createAvailability",
+    ("POST", "/delete-availability"): "deleteAvailability",
+    ("POST", "/get-teacher-slots"): "getTeacherSlots",
+    ("POST", "/create-booking-request"): "createBookingRequest",
+    ("GET", "/get-pending-booking-slots"): "getPendingBookingSlots",
+    ("POST", "/process-booking-response"): "processBookingResponse",
+    ("POST", "/cancel-booking"): "cancelBooking",
+    ("GET", "/get-teacher-bookings"): "getTeacherBookings",
+    ("GET", "/get-student-bookings"): "getStudentBookings",
+    ("GET", "/subscribe-email-notifications"): "subscribeEmailNotifications",
+}
+
 # Routes outside the OpenAPI document (not API operations: pages and their static files), all
 # public: (method or "MOUNT", path). The web client's page and assets: http/web.py.
 PAGES = {

@@ -7,10 +7,24 @@ import hmac
 from urllib.parse import urlparse
 
 from skillsession.service.deps import Deps
-from skillsession.settings import Settings
+from skillsession.settings import Settings, SettingsError
+
+
+def _adapter(variable: str, build):
+    """`build()`, its ValueError (a URL it cannot use) named after the setting."""
+    try:
+        return build()
+    except SettingsError:
+        raise
+    except ValueError as exc:
+        raise SettingsError(variable, str(exc)) from None
 
 
 def build_store(settings: Settings):
+    return _adapter("SKILLSESSION_STORE", lambda: _build_store(settings))
+
+
+def _build_store(settings: Settings):
     url = settings.store_url
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
@@ -25,10 +39,14 @@ def build_store(settings: Settings):
         from skillsession.adapters.store.dynamodb import DynamoStore
 
         return DynamoStore.from_url(url)
-    raise ValueError(f"unsupported SKILLSESSION_STORE: {url}")
+    raise ValueError(f"unsupported store {url!r} (sqlite:///PATH, dynamodb://TABLE?region=…)")
 
 
 def build_media(settings: Settings, secret: bytes):
+    return _adapter("SKILLSESSION_MEDIA", lambda: _build_media(settings, secret))
+
+
+def _build_media(settings: Settings, secret: bytes):
     url = settings.media_url
     scheme = urlparse(url).scheme
     if scheme == "file":
@@ -39,10 +57,14 @@ def build_media(settings: Settings, secret: bytes):
         from skillsession.adapters.media.s3 import S3MediaStore
 
         return S3MediaStore.from_url(url)
-    raise ValueError(f"unsupported SKILLSESSION_MEDIA: {url}")
+    raise ValueError(f"unsupported media {url!r} (file://DIR, s3://BUCKET/PREFIX)")
 
 
 def build_mailer(settings: Settings):
+    return _adapter("SKILLSESSION_MAIL", lambda: _build_mailer(settings))
+
+
+def _build_mailer(settings: Settings):
     url = settings.mail_url
     scheme = urlparse(url).scheme
     if scheme == "files":
@@ -61,7 +83,23 @@ def build_mailer(settings: Settings):
         from skillsession.adapters.mail.sns import SnsMailer
 
         return SnsMailer.from_url(url)
-    raise ValueError(f"unsupported SKILLSESSION_MAIL: {url}")
+    raise ValueError(f"unsupported mail {url!r} (files://DIR, smtp://HOST:PORT, ses://, sns://)")
+
+
+def store_exists(settings: Settings) -> bool:
+    """Whether the configured store is there already (a SQLite file, a DynamoDB table),
+    found without creating anything: commands that only use a store refuse a missing one
+    (a mistyped path) instead of creating an empty one."""
+    url = settings.store_url
+    if urlparse(url).scheme == "sqlite":
+        from skillsession.adapters.store.sqlite import database_path
+
+        return _adapter("SKILLSESSION_STORE", lambda: database_path(url)).exists()
+    store = build_store(settings)
+    try:
+        return getattr(store, "exists", lambda: True)()
+    finally:
+        store.close()
 
 
 def _derive(secret: bytes, purpose: str) -> bytes:
@@ -73,7 +111,9 @@ def build(settings: Settings | None = None) -> Deps:
     if settings.auth.startswith("cognito://"):
         return _build_cognito(settings)
     if settings.auth != "local":
-        raise ValueError(f"unsupported SKILLSESSION_AUTH: {settings.auth}")
+        raise SettingsError(
+            "SKILLSESSION_AUTH", f"unsupported {settings.auth!r} (local, cognito://…)"
+        )
     from skillsession.adapters.auth.local import (
         LocalTokens,
         PasswordHasher,
@@ -112,7 +152,7 @@ def _build_cognito(settings: Settings) -> Deps:
         store=build_store(settings),
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
-        verifier=CognitoVerifier.from_url(settings.auth),
+        verifier=_adapter("SKILLSESSION_AUTH", lambda: CognitoVerifier.from_url(settings.auth)),
         issuer=None,
         passwords=None,
     )

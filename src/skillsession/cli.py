@@ -15,13 +15,24 @@ DataDir = Annotated[
 ]
 
 
-def _deps(data_dir: Path | None = None):
+def _deps(data_dir: Path | None = None, create: bool = False):
+    """The adapters of the settings, the store's schema brought up to date. Only `create`
+    (migrate, serve, demo-data) makes a store that is not there yet: other commands refuse a
+    missing one (a mistyped path would otherwise give an empty database that looks fine)."""
     from skillsession import bootstrap
     from skillsession.settings import Settings
 
     if data_dir is not None:
         os.environ["SKILLSESSION_DATA_DIR"] = str(data_dir)
-    deps = bootstrap.build(Settings())
+    settings = Settings()
+    if not create and not bootstrap.store_exists(settings):
+        typer.echo(
+            f"error: no store at {settings.store_url} (check SKILLSESSION_STORE and "
+            "SKILLSESSION_DATA_DIR / --data-dir; `skillsession migrate` creates one)",
+            err=True,
+        )
+        raise typer.Exit(1)
+    deps = bootstrap.build(settings)
     deps.store.migrate()
     return deps
 
@@ -44,7 +55,7 @@ def default_workers() -> int:
 @app.command()
 def serve(
     host: str = "127.0.0.1",
-    port: int = 8000,
+    port: int = typer.Option(8000, help="0: a free port, named in the first line printed"),
     workers: int | None = typer.Option(
         None,
         help=f"worker processes (default: one per CPU core, at most {MAX_DEFAULT_WORKERS})",
@@ -73,21 +84,10 @@ def serve(
 
     if log_level:
         os.environ["SKILLSESSION_LOG_LEVEL"] = log_level  # the workers build their own settings
-    deps = _deps(data_dir)  # creates the schema and the secret key before workers start
+    deps = _deps(data_dir, create=True)  # the schema and the secret key, before the workers
     has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
     deps.store.close()
-    base = f"http://{host}:{port}"
-    typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
-    typer.echo(
-        f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
-    )
-    typer.echo(f'log in: POST {base}/auth/login {{"email", "password"}} -> bearer token')
-    if has_demo_users:
-        typer.echo(
-            f"demo users: {demo.tutor_email(1)}, {demo.student_email(1)}, ... "
-            f"password {demo.DEMO_PASSWORD}"
-        )
-    uvicorn.run(
+    config = uvicorn.Config(
         "skillsession.http.app:create_app",
         factory=True,
         host=host,
@@ -100,6 +100,46 @@ def serve(
         loop=f"{__name__}:AsyncioFairAccept" if loop == "asyncio" and workers > 1 else loop,
         server_header=False,
     )
+    sock = config.bind_socket()  # here, so that `--port 0` is a free port we can name
+    base = http_url(host, sock.getsockname()[1])
+    public_url, public_source = deps.settings.public_url, "from SKILLSESSION_PUBLIC_URL"
+    if "public_url" not in deps.settings.model_fields_set:  # unset: follow the address bound
+        public_url = http_url(link_host(host), sock.getsockname()[1])
+        public_source = "the address served; SKILLSESSION_PUBLIC_URL sets another"
+        os.environ["SKILLSESSION_PUBLIC_URL"] = public_url  # the workers read it from here
+    typer.echo(f"SkillSession API on {base}  (docs: {base}/docs)")
+    typer.echo(f"public URL {public_url}  (links in e-mails, media URLs: {public_source})")
+    typer.echo(
+        f"data in {deps.settings.data_dir.resolve()}; mail backend {deps.mailer.backend_name}"
+    )
+    typer.echo(f'log in: POST {base}/auth/login {{"email", "password"}} -> bearer token')
+    if has_demo_users:
+        typer.echo(
+            f"demo users: {demo.tutor_email(1)}, {demo.student_email(1)}, ... "
+            f"password {demo.DEMO_PASSWORD}"
+        )
+    server = uvicorn.Server(config)
+    try:
+        if workers > 1:
+            from uvicorn.supervisors import Multiprocess
+
+            Multiprocess(config, sockets=[sock]).run()
+            return
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        return
+    if not server.started:
+        raise typer.Exit(3)  # uvicorn's STARTUP_FAILURE; it has logged why
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def link_host(host: str) -> str:
+    """Where links to a server listening on `host` should point: itself, or the loopback
+    address for a wildcard bind (set SKILLSESSION_PUBLIC_URL for links others can reach)."""
+    return {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}.get(host, host)
 
 
 class AsyncioFairAccept(asyncio.SelectorEventLoop):
@@ -148,7 +188,7 @@ def __getattr__(name: str):
 @app.command()
 def migrate(data_dir: DataDir = None):
     """Create or upgrade what the configured backends need."""
-    deps = _deps(data_dir)
+    deps = _deps(data_dir, create=True)
     typer.echo(f"{deps.store.backend_name} store ready")
     if hasattr(deps.media, "ensure_bucket"):
         deps.media.ensure_bucket()
@@ -202,7 +242,7 @@ def demo_data(
 
     from skillsession import demo
 
-    deps = _deps(data_dir)
+    deps = _deps(data_dir, create=True)
     if if_empty and deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
         typer.echo("demo data already there")
         return
@@ -314,6 +354,40 @@ def restore(
     typer.echo(f"restored {path} into {settings.store_url}")
 
 
+@app.command("api-reference")
+def api_reference(
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write it there (default: print it)")
+    ] = None,
+):
+    """The API reference in Markdown, rendered from the OpenAPI document (docs/api.md)."""
+    from skillsession.http.app import create_app
+    from skillsession.http.reference import render
+
+    text = render(create_app().openapi())
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}")
+
+
+def settings_problems(exc: Exception) -> list[str] | None:
+    """One line per unusable setting, naming its variable; None if `exc` is not about settings."""
+    from pydantic import ValidationError
+
+    from skillsession.settings import SettingsError
+
+    if isinstance(exc, SettingsError):
+        return [str(exc)]
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return [
+            f"SKILLSESSION_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        ]
+    return None
+
+
 def main() -> None:
     from skillsession.domain.errors import DomainError
 
@@ -322,4 +396,11 @@ def main() -> None:
     except DomainError as exc:  # bad input from the operator: say what, no traceback
         details = f" {exc.details}" if exc.details else ""
         typer.echo(f"error: {exc.message}{details}", err=True)
+        raise SystemExit(2) from None
+    except Exception as exc:
+        problems = settings_problems(exc)
+        if problems is None:
+            raise
+        for problem in problems:
+            typer.echo(f"error: {problem}", err=True)
         raise SystemExit(2) from None

@@ -80,6 +80,26 @@ FIRST = [
     "Dennis",
     "Hedy",
 ]
+STUDENT_FIRST = [  # apart from the tutors' first names: no student is named like a tutor
+    "Katherine",
+    "Annie",
+    "Mary",
+    "Jean",
+    "Evelyn",
+    "Betty",
+    "Kathleen",
+    "Marlyn",
+    "Ruth",
+    "Adele",
+    "Joan",
+    "Niklaus",
+    "Bjarne",
+    "Guido",
+    "Yukihiro",
+    "Brendan",
+    "Anders",
+    "Carol",
+]
 LAST = [
     "Lovelace",
     "Turing",
@@ -135,7 +155,7 @@ def _person(rng: random.Random, i: int, email: str, role: Role, password_hash: s
         user_id=user.user_id,
         email=email,
         role=role,
-        first_name=rng.choice(FIRST),
+        first_name=rng.choice(FIRST if role == Role.TUTOR else STUDENT_FIRST),
         last_name=rng.choice(LAST),
         mobile_number=f"+1-555-{i % 10000:04d}",
         time_zone=rng.choice(ZONES),
@@ -173,7 +193,7 @@ def batches(
     for lo in range(0, len(student_numbers), batch_size):
         batch = Batch([], [], [], [])
         for i in student_numbers[lo : lo + batch_size]:
-            rng = random.Random(-i)
+            rng = random.Random(f"student-{i}")  # not -i: Random(-i) is Random(i), the tutor's
             user, profile = _person(rng, i, student_email(i), Role.STUDENT, password_hash, now)
             profile.university_name = "Dalhousie University"
             profile.program_name = "Computer Science"

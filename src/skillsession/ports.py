@@ -13,6 +13,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from typing import Protocol
 
+from skillsession.domain.bookings import PendingLimits
 from skillsession.domain.model import (
     Availability,
     Booking,
@@ -175,11 +176,16 @@ class Store(Protocol):
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         """Atomically: if `idempotency_key` was used before by `booking.student_id`, return that
         booking and change nothing. Else the slot must exist (`NotFound(code="slot_not_found")`)
-        and be `available` with start > now (`SlotUnavailable`); it becomes `pending`, the booking
-        and the notification are inserted and the key is remembered. Returns the stored booking."""
+        and be `available` with start > now (`SlotUnavailable`), and the student's pending
+        bookings (with the slot's tutor, and in all) must pass `domain.bookings.check_pending`
+        with `limits` (`TooManyPending`; None: no limit); the slot becomes `pending`, the booking
+        and the notification are inserted and the key is remembered. Returns the stored booking.
+        Under any concurrency a student never holds more pending bookings than `limits` allow
+        (each a `request_booking` made with those limits)."""
 
     def transition_booking(
         self,

@@ -10,6 +10,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "skillsession", "password"}
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; `variable` names it (SKILLSESSION_...)."""
+
+    def __init__(self, variable: str, problem: str):
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SKILLSESSION_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
@@ -32,6 +40,10 @@ class Settings(BaseSettings):
     login_window_seconds: int = 900
     code_ttl_seconds: int = 24 * 3600
     code_max_failures: int = 5
+    # fair use: pending booking requests one student may hold with one tutor, and in all (0: no
+    # limit)
+    max_pending_per_tutor: int = Field(3, ge=0)
+    max_pending_total: int = Field(10, ge=0)
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "warning"  # "info" logs every request as a JSON line
     # per worker process: the bytes of rendered answers kept, get-teacher-slots, the three

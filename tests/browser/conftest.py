@@ -39,7 +39,9 @@ def chromium_path() -> str | None:
 _skipped_for_browser: list[str] = []
 
 
-@pytest.fixture(scope="session")
+# per module, not per session: Playwright's sync API keeps an asyncio loop running on the main
+# thread while it is open, and a later test that calls asyncio.run() would fail
+@pytest.fixture(scope="module")
 def browser() -> Iterator:
     path = chromium_path()
     if path is None:

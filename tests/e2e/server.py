@@ -1,5 +1,9 @@
 """Start the real `skillsession serve` process on a free loopback port.
 
+The server binds port 0 itself and names the port it got in its first line (`SkillSession API
+on http://127.0.0.1:PORT`), which `Server.start` reads: no port is chosen here and bound there
+later, so no other process can take it in between. A restarted server asks for the port it had.
+
 A server runs on SQLite in its data dir unless given other backends: `aws_shape_env()` gives the
 settings of the AWS shape's store and media (DynamoDB and S3 on the test process's moto server).
 `run_cli(data_dir, ...)` on a server's data dir uses that server's settings, so a test that runs a
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -25,10 +30,28 @@ CONTRACT_TESTS = Path(__file__).resolve().parents[1] / "contract"  # holds moto_
 _server_envs: dict[Path, dict[str, str]] = {}  # data dir -> the settings of its server
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+BANNER = re.compile(rb"SkillSession API on http://127\.0\.0\.1:(\d+)")
+
+
+class ReservedPort:
+    """A loopback port held (bound, not listening) until `release`: connecting to it is refused,
+    as to a server that is down, and no other process can take it meanwhile; a server that binds
+    with SO_REUSEADDR (aiosmtpd, uvicorn) may still listen on it while it is held."""
+
+    def __init__(self, port: int = 0):
+        self._socket = socket.socket()
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind(("127.0.0.1", port))
+        self.port: int = self._socket.getsockname()[1]
+
+    def release(self) -> None:
+        self._socket.close()
+
+    def __enter__(self) -> ReservedPort:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
 
 
 def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -86,17 +109,22 @@ def run_cli(data_dir: Path, *args: str, env: dict[str, str] | None = None, check
 class Server:
     def __init__(self, data_dir: Path, workers: int = 1, **env: str):
         self.data_dir = data_dir
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.env = cli_env(data_dir, SKILLSESSION_PUBLIC_URL=self.base_url, **env)
+        self.port = 0  # until started: then the port the server bound (kept across restarts)
+        self.env = cli_env(data_dir, **env)  # SKILLSESSION_PUBLIC_URL unset: follows the port
         _server_envs[Path(data_dir).resolve()] = self.env
         self.workers = workers
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
 
+    @property
+    def base_url(self) -> str:
+        assert self.port, "the server has not started yet"
+        return f"http://127.0.0.1:{self.port}"
+
     def start(self) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
+        log_start = log.tell()
         self.process = subprocess.Popen(
             [str(BIN), "serve", "--port", str(self.port), "--workers", str(self.workers)],
             env=self.env,
@@ -108,6 +136,14 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            if not self.port:
+                with self.log_path.open("rb") as output:
+                    output.seek(log_start)
+                    bound = BANNER.search(output.read())
+                if bound is None:
+                    time.sleep(0.05)
+                    continue
+                self.port = int(bound.group(1))
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
                     return self
@@ -137,7 +173,11 @@ def demo_login(base_url: str, email: str) -> dict[str, str]:
     """The Authorization header of a demo-data account (`skillsession demo-data`)."""
     from skillsession.demo import DEMO_PASSWORD
 
-    r = httpx.post(f"{base_url}/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    r = httpx.post(
+        f"{base_url}/auth/login",
+        json={"email": email, "password": DEMO_PASSWORD},
+        timeout=60,  # an argon2 hash per login: dozens at once queue on a busy 2-core machine
+    )
     assert r.status_code == 200, r.text
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 

@@ -310,7 +310,11 @@ def test_booking_lists_paginate(anon, tutor):
         {"date": future(11), "start_time": "08:00", "end_time": "13:00", "slot_minutes": 60},
     )
     for s in r.json()["slots"]:
-        assert learner.post("/create-booking-request", {"slot_id": s["slot_id"]}).status_code == 201
+        asked = learner.post("/create-booking-request", {"slot_id": s["slot_id"]})
+        assert asked.status_code == 201
+        booking_id = asked.json()["booking"]["booking_id"]  # accepted: at most 3 stay pending
+        answer = {"booking_id": booking_id, "action": "accept"}
+        assert tutor.post("/process-booking-response", answer).status_code == 200
     seen, cursor = [], None
     while True:
         params = {"limit": 2, **({"cursor": cursor} if cursor else {})}

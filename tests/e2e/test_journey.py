@@ -28,6 +28,7 @@ def test_docs_work_offline(anon):
     assert page.status_code == 200
     assert "/docs/assets/swagger-ui-bundle.js" in page.text
     assert "cdn" not in page.text.lower()
+    assert '"validatorUrl": null' in page.text  # no online validator badge
     assert anon.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert anon.get("/openapi.json").json()["info"]["title"] == "SkillSession"
 

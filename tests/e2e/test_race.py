@@ -1,11 +1,13 @@
 """Dozens of students race for one slot through the running server (several worker processes):
-exactly one request wins, and the store stays consistent. Once per shape (conftest.py): on
+exactly one request wins, and the store stays consistent. One student requests many slots at
+once: never more pending than the fair-use limits allow. Once per shape (conftest.py): on
 DynamoDB the table's conditions decide the race (moto answers one request at a time, in the
 order the workers' requests reach it)."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -16,12 +18,19 @@ from e2e.server import run_cli, shape_server
 from skillsession.demo import student_email, tutor_email
 
 STUDENTS = 40
+PER_TUTOR, TOTAL = 3, 5  # the server's pending-request limits (per tutor: the default)
 
 
 @pytest.fixture(scope="module")
 def busy_server(shape, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp(f"race-{shape}")
-    srv = shape_server(data_dir, shape, workers=3)
+    srv = shape_server(
+        data_dir,
+        shape,
+        workers=3,
+        SKILLSESSION_MAX_PENDING_PER_TUTOR=str(PER_TUTOR),
+        SKILLSESSION_MAX_PENDING_TOTAL=str(TOTAL),
+    )
     run_cli(
         data_dir,
         "demo-data",
@@ -116,5 +125,66 @@ def test_one_slot_many_students_exactly_one_wins(busy_server):
     pending = httpx.get(f"{base}/get-pending-booking-slots", headers=tutor).json()["bookings"]
     assert sorted(b["slot_id"] for b in pending) == sorted(set(raced) - {booking["slot_id"]})
 
+    check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
+    assert check.returncode == 0, check.stdout
+
+
+def test_one_student_many_slots_at_once_never_passes_the_limits(busy_server):
+    base = busy_server.base_url
+    students = (login(base, student_email(i)) for i in range(STUDENTS, 0, -1))
+    student = next(  # one who holds no request yet (the race above left three pending)
+        h
+        for h in students
+        if not httpx.get(f"{base}/get-pending-booking-slots", headers=h).json()["bookings"]
+    )
+    wanted, tutors = [], {}
+    for number in (1, 2):
+        tutor = login(base, tutor_email(number))
+        me = httpx.post(f"{base}/get-user-profiles-and-teacher-search", json={}, headers=tutor)
+        free = httpx.post(
+            f"{base}/get-teacher-slots",
+            json={"tutor_id": me.json()["profile"]["user_id"]},
+            headers=student,
+        ).json()["slots"]
+        tutors.update({slot["slot_id"]: slot["tutor_id"] for slot in free})
+        wanted += [slot["slot_id"] for slot in free[-8:]]  # clear of the race above
+    assert len(wanted) == 16
+    barrier = threading.Barrier(len(wanted))
+
+    def attempt(slot_id):
+        with httpx.Client(base_url=base, timeout=60) as client:
+            barrier.wait()
+            return client.post(
+                "/create-booking-request", json={"slot_id": slot_id}, headers=student
+            )
+
+    with ThreadPoolExecutor(len(wanted)) as pool:
+        results = list(pool.map(attempt, wanted))
+    statuses = sorted(r.status_code for r in results)
+    assert statuses.count(201) == TOTAL, statuses
+    refused = [r.json()["error"] for r in results if r.status_code != 201]
+    assert {e["code"] for e in refused} == {"too_many_pending"}, refused
+    assert {e["details"]["limit"] for e in refused} <= {"per_tutor", "total"}
+
+    held = httpx.get(f"{base}/get-pending-booking-slots", headers=student).json()["bookings"]
+    assert sorted(b["booking_id"] for b in held) == sorted(
+        r.json()["booking"]["booking_id"] for r in results if r.status_code == 201
+    )
+    per_tutor = Counter(b["tutor_id"] for b in held)
+    assert max(per_tutor.values()) <= PER_TUTOR, per_tutor
+
+    # withdrawing one frees one place (with its tutor, and in all), and only one
+    first = held[0]
+    r = httpx.post(
+        f"{base}/cancel-booking", json={"booking_id": first["booking_id"]}, headers=student
+    )
+    assert r.status_code == 200, r.text
+    held_slots = {b["slot_id"] for b in held}
+    again = [i for i in wanted if i not in held_slots and tutors[i] == first["tutor_id"]]
+    answers = [
+        httpx.post(f"{base}/create-booking-request", json={"slot_id": i}, headers=student)
+        for i in again[:2]
+    ]
+    assert [a.status_code for a in answers] == [201, 409], [a.text for a in answers]
     check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
     assert check.returncode == 0, check.stdout

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from e2e.api_client import PASSWORD
-from e2e.server import Server, free_port
+from e2e.server import ReservedPort, Server
 from smtp_server import SmtpTestServer
 
 CREDENTIALS = {"mailer": "s3cret-pass"}
@@ -89,7 +89,8 @@ def test_a_refused_address_does_not_block_the_others(smtp, smtp_app):
 
 def test_mail_outage_loses_nothing(tmp_path):
     # the mail server is down when the request comes: delivery fails and is retried later
-    dead_port = free_port()
+    reserved = ReservedPort()  # refused until `outage` listens on it; no other process takes it
+    dead_port = reserved.port
     srv = Server(tmp_path, SKILLSESSION_MAIL=f"smtp://127.0.0.1:{dead_port}?timeout=2").start()
     outage = SmtpTestServer(port=dead_port)
     try:
@@ -104,3 +105,4 @@ def test_mail_outage_loses_nothing(tmp_path):
     finally:
         outage.stop()
         srv.stop()
+        reserved.release()

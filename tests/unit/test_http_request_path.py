@@ -114,11 +114,25 @@ def test_openapi_keeps_the_bearer_scheme(app):
 
 
 def serve_options(tmp_path, monkeypatch, *args: str) -> dict:
+    """The uvicorn settings `serve` runs with (on a free port, not run)."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     seen = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs, app=app))
-    result = CliRunner().invoke(cli.app, ["serve", "--data-dir", str(tmp_path), *args])
+
+    def record(runner, *_, **__):
+        config = runner.config
+        seen.update(workers=config.workers, http=config.http, loop=config.loop, app=config.app)
+        runner.started = True
+
+    # serve sets SKILLSESSION_PUBLIC_URL for its workers: restored (unset) after the test
+    monkeypatch.setenv("SKILLSESSION_PUBLIC_URL", "")
+    monkeypatch.delenv("SKILLSESSION_PUBLIC_URL")
+    monkeypatch.setattr(uvicorn.Server, "run", record)
+    monkeypatch.setattr(Multiprocess, "run", record)
+    result = CliRunner().invoke(
+        cli.app, ["serve", "--data-dir", str(tmp_path), "--port", "0", *args]
+    )
     assert result.exit_code == 0, result.output
     return seen
 

@@ -170,12 +170,22 @@ def test_exactly_5_mib_is_not_too_large():
 
 
 @pytest.mark.parametrize(
-    "ctype", ["image/gif", "image/svg+xml", "text/plain", "application/octet-stream", "", "png"]
+    "ctype", ["image/gif", "image/svg+xml", "text/plain", "application/json", "", "png"]
 )
 def test_other_content_types_are_unsupported(ctype):
     with pytest.raises(UnsupportedMediaType) as err:
         normalise_image(encode(noisy(), "PNG"), ctype)
     assert err.value.code == "unsupported_image_type"
+
+
+@pytest.mark.parametrize("fmt, ctype", [("PNG", "image/png"), ("JPEG", "image/jpeg")])
+def test_octet_stream_is_read_as_what_the_bytes_are(fmt, ctype):
+    """Generated clients send raw uploads as application/octet-stream (the OpenAPI document
+    describes the upload so): the bytes say which of the three formats it is."""
+    _, stored_type, _ = normalise_image(encode(noisy(), fmt), "application/octet-stream")
+    assert stored_type == ctype
+    with pytest.raises(ValidationFailed):
+        normalise_image(SVG, "application/octet-stream")
 
 
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'

@@ -7,7 +7,7 @@ import re
 
 from starlette.routing import Mount
 
-from route_table_pins import PAGES, ROUTES
+from route_table_pins import OPERATION_IDS, PAGES, ROUTES
 from skillsession.http.app import create_app
 
 
@@ -34,6 +34,28 @@ def test_every_route_outside_the_document_is_pinned():
         elif not getattr(route, "include_in_schema", True):
             outside |= {(method, route.path) for method in route.methods - {"HEAD"}}
     assert outside == PAGES
+
+
+LOWER_CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
+
+
+def test_every_operation_has_a_unique_lower_camel_case_operation_id():
+    """Generated clients name their methods after these (FastAPI's default ids, such as
+    `handler_get_student_bookings_get`, are neither readable nor stable)."""
+    seen: dict[str, tuple[str, str]] = {}
+    for route, operation in operations():
+        operation_id = operation.get("operationId")
+        assert operation_id, f"{route}: give the route an explicit operation_id"
+        assert LOWER_CAMEL_CASE.fullmatch(operation_id), f"{route}: {operation_id!r}"
+        assert operation_id not in seen, f"{route} and {seen[operation_id]}: {operation_id!r}"
+        seen[operation_id] = route
+
+
+def test_operation_ids_are_pinned():
+    """Renaming an operationId renames a method in every generated client."""
+    assert {route: operation.get("operationId") for route, operation in operations()} == (
+        OPERATION_IDS
+    )
 
 
 def test_every_operation_has_a_summary():

@@ -10,7 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from skillsession.domain.errors import BookingNotPending, Conflict, Forbidden, ValidationFailed
+from skillsession.domain.errors import (
+    BookingNotPending,
+    Conflict,
+    Forbidden,
+    TooManyPending,
+    ValidationFailed,
+)
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import (
     Booking,
@@ -52,6 +58,44 @@ REJECT = Transition(
     notify_role=Role.STUDENT,
     notification_kind="booking_rejected",
 )
+
+
+@dataclass(frozen=True)
+class PendingLimits:
+    """Fair use: how many pending requests one student may hold with one tutor and in all
+    (0: no limit of that kind)."""
+
+    per_tutor: int
+    total: int
+
+    @property
+    def off(self) -> bool:
+        return not (self.per_tutor or self.total)
+
+
+PER_TUTOR = "per_tutor"
+TOTAL = "total"
+
+
+def too_many_pending(limits: PendingLimits, which: str) -> TooManyPending:
+    """The refusal of a request that would break limit `which` (PER_TUTOR or TOTAL)."""
+    maximum = limits.per_tutor if which == PER_TUTOR else limits.total
+    scope = "with one tutor" if which == PER_TUTOR else "in all"
+    return TooManyPending(
+        f"at most {maximum} pending booking requests {scope}; withdraw one or wait for an answer",
+        details={"limit": which, "max": maximum},
+    )
+
+
+def check_pending(limits: PendingLimits | None, with_tutor: int, in_all: int) -> None:
+    """Refuse one more request from a student who has `with_tutor` pending requests with the
+    slot's tutor and `in_all` in total (the store counts, in the request's transaction)."""
+    if limits is None:
+        return
+    if limits.per_tutor and with_tutor >= limits.per_tutor:
+        raise too_many_pending(limits, PER_TUTOR)
+    if limits.total and in_all >= limits.total:
+        raise too_many_pending(limits, TOTAL)
 
 
 def new_request(slot: Slot, student_id: str, message: str | None, now: datetime) -> Booking:

@@ -64,3 +64,7 @@ class SlotUnavailable(Conflict):
 
 class BookingNotPending(Conflict):
     code = "booking_not_pending"
+
+
+class TooManyPending(Conflict):
+    code = "too_many_pending"

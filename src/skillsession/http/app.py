@@ -26,12 +26,33 @@ from skillsession.http.routers import (
 from skillsession.service.deps import Deps
 from skillsession.settings import Settings
 
-DESCRIPTION = """Backend of a tutoring marketplace. Tutors publish availability, the service cuts
-it into slots, students request slots, tutors accept or reject, everyone is told by e-mail.
+DESCRIPTION = """Backend of a tutoring marketplace. Tutors publish when they can teach and the
+service cuts that into bookable slots; students find tutors by skill and request a slot; the tutor
+accepts or rejects; both are told by e-mail; a job expires what is past.
 
-Every endpoint needs `Authorization: Bearer <token>` except `/health`, the docs, `/auth/*`,
-`/confirm-subscription`, `/unsubscribe` and signed `/media/...` URLs. Errors always have the body
-`{"error": {"code", "message", "details"}}`."""
+## Conventions
+
+- JSON in and out (`application/json`), except the image upload and the media files.
+- Every operation needs `Authorization: Bearer <token>` (from `POST /auth/login`, or a Cognito
+  token in the AWS shape) except `/health`, the docs, `/auth/*`, `/confirm-subscription`,
+  `/unsubscribe` and signed `/media/...` URLs. The caller is who the token says, never the body.
+- Instants are ISO 8601 in UTC with `Z` (`2026-12-01T08:00:00Z`). Where a person reads a time,
+  answers also give the local `date`, `start_time`/`end_time` (`HH:MM`) and the IANA `time_zone`
+  they are in (the viewer's where one is known, else the tutor's).
+- Ids are opaque strings. A user has one `user_id`; a tutor's `tutor_id` and a student's
+  `student_id` are that id.
+- Lists are ordered and paged: `limit` (default 50, at most 200) and an opaque `cursor`; answers
+  carry `next_cursor` (null on the last page).
+- `POST /create-booking-request` takes an `Idempotency-Key` header: the same key from the same
+  user answers the first result again.
+- Slots go `available -> pending -> booked`, back to `available` on reject or cancel, `expired`
+  once past. Bookings go `pending -> accepted | rejected | cancelled | expired`, then
+  `accepted -> cancelled | completed`. A slot has at most one live booking at any moment.
+- Errors always have the body `{"error": {"code", "message", "details"}}` (`code` is stable, for
+  programs; `message` is for people) and the status that says what went wrong: 400 malformed
+  JSON, 401 missing or bad token, 403 not allowed, 404 unknown, 409 state conflict (taken slot,
+  overlap, wrong booking state, duplicate), 413 too large, 415 wrong content type, 422 invalid
+  (field errors in `details`), 429 rate limited (with `Retry-After`)."""
 
 PUBLIC_ROUTERS = (health.router, accounts.router, subscriptions.public, images.public)
 PRIVATE_ROUTERS = (

@@ -1,9 +1,11 @@
-"""The OpenAPI document and the interactive docs, served with local Swagger UI assets: they
-work with no internet access."""
+"""The OpenAPI document and the interactive docs (Swagger UI 5, which reads OpenAPI 3.1), served
+from local assets: they work with no internet access, and the page asks no other origin for
+anything (no online validator, no CDN, no fonts)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib.resources import files
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,15 +14,25 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.models import OpenAPI
 from fastapi.staticfiles import StaticFiles
 from pydantic import TypeAdapter
-from swagger_ui_bundle import swagger_ui_path
 
 from skillsession.http.schemas import REF_TEMPLATE, SHAPES
 
 ASSETS = "/docs/assets"
+# Swagger UI's dist files (swagger-ui-dist 5.33.1 from npm, byte for byte), as the pinned
+# `fastapi-standalone-docs` package ships them; only its files are used, not its patching
+SWAGGER_UI_PACKAGE = "fastapi_standalone_docs"
+SWAGGER_UI_PARAMETERS = {
+    "validatorUrl": None,  # no badge that sends the document to validator.swagger.io
+    "displayOperationId": True,  # the method names of generated clients
+}
+
+
+def swagger_ui_dir() -> str:
+    return str(files(SWAGGER_UI_PACKAGE) / "static" / "swagger")
 
 
 def install(app: FastAPI) -> None:
-    app.mount(ASSETS, StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    app.mount(ASSETS, StaticFiles(directory=swagger_ui_dir()), name="docs-assets")
     app.openapi = with_shapes(app, app.openapi)  # type: ignore[method-assign]
 
     @app.get("/docs", include_in_schema=False)
@@ -30,7 +42,8 @@ def install(app: FastAPI) -> None:
             title=f"{app.title} — API",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
-            swagger_favicon_url=f"{ASSETS}/favicon-32x32.png",
+            swagger_favicon_url="data:,",  # none: no request for /favicon.ico either
+            swagger_ui_parameters=SWAGGER_UI_PARAMETERS,
         )
 
 

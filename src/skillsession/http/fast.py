@@ -1,12 +1,12 @@
 """Hot routes served outside FastAPI's per-request machinery, declared once.
 
-A `FastRoute` is one endpoint: method, path, body or query model, status, summary, response doc
-and a plain handler `(deps, identity, params) -> payload` (a dict rendered with orjson, or JSON
-already encoded to bytes). From that one declaration come both the FastAPI route (OpenAPI, the
-pinned route table, the authorization matrix, every error) and the thin dispatch that serves
-the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which `http/app.py` puts
-right inside the same GuardMiddleware and CORS middleware, before FastAPI's exception middleware
-and router): they cannot drift.
+A `FastRoute` is one endpoint: method, path, body or query model, status, summary, operationId,
+response doc and a plain handler `(deps, identity, params) -> payload` (a dict rendered with
+orjson, or JSON already encoded to bytes). From that one declaration come both the FastAPI route
+(OpenAPI, the pinned route table, the authorization matrix, every error) and the thin dispatch
+that serves the happy path (`FastDispatch`, called by the `FastRoutes` middleware, which
+`http/app.py` puts right inside the same GuardMiddleware and CORS middleware, before FastAPI's
+exception middleware and router): they cannot drift.
 
 FastAPI's per-request work (dependency solving, the body's content type parsed through
 `email.message`, one validation per parameter, the response class) costs 120-170 µs of worker
@@ -66,7 +66,9 @@ class FastRoute:
     optional_body: bool = False
     status: int = 200
     idempotency_key: bool = False  # the `Idempotency-Key` header (at most 255 characters)
-    name: str | None = None  # the FastAPI endpoint's name (operationId), default the handler's
+    name: str | None = None  # the FastAPI endpoint's name, default the handler's
+    operation_id: str | None = None  # the OpenAPI operationId (lowerCamelCase; every route has one)
+    description: str | None = None  # the operation's prose in the OpenAPI document
 
     def add_to(self, router: APIRouter) -> None:
         """Adds the FastAPI route: the same endpoint as a hand-written one with these
@@ -78,6 +80,8 @@ class FastRoute:
             methods=[self.method],
             summary=self.summary,
             name=self.name or self.handler.__name__,
+            operation_id=self.operation_id,
+            description=self.description,
             **extra,
             **self.doc,
         )

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import (
     Annotated,
     Any,
+    Literal,
     NotRequired,  # Pydantic's TypedDict before 3.12
 )
 
@@ -189,6 +190,14 @@ class BookingList(TypedDict):
 class SignedUrlOut(TypedDict):
     url: str
     expires_at: str
+
+
+# a request body, documented here because its route reads the raw body itself (routers/images.py)
+class ImageUpload(TypedDict):
+    """A profile image as JSON (what API Gateway clients send)."""
+
+    image_base64: Annotated[str, Field(description="the image file, base64 (a data: URL too)")]
+    content_type: Literal["image/jpeg", "image/png", "image/webp"]
 
 
 class SubscriptionOut(TypedDict):

@@ -41,7 +41,10 @@ def request(
     now = deps.now()
     booking = rules.new_request(slot, identity.user_id, message, now)
     notification = rules.booking_notification("booking_requested", booking, slot.tutor_id, now)
-    stored = deps.store.request_booking(booking, notification, now, idempotency_key)
+    limits = rules.PendingLimits(
+        deps.settings.max_pending_per_tutor, deps.settings.max_pending_total
+    )
+    stored = deps.store.request_booking(booking, notification, now, idempotency_key, limits)
     if stored.slot_id != slot_id:
         raise ValidationFailed(
             "this Idempotency-Key was used for another slot",

@@ -26,7 +26,8 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decoded size guard, well below Pillow's global bomb limit
 MAX_SIDE = 1024  # stored images are downscaled to fit in MAX_SIDE x MAX_SIDE
 
-ALLOWED_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp"}
+# application/octet-stream: raw bytes as generated clients send them (the format is read from them)
+ALLOWED_TYPES = {"image/jpeg", "image/jpg", "image/png", "image/webp", "application/octet-stream"}
 _FORMATS = ("JPEG", "PNG", "WEBP")
 # Pillow format -> (format to write, content type, file extension). MPO = multi-picture JPEG.
 _OUTPUT = {

@@ -42,6 +42,7 @@ from skillsession.adapters.store.dynamodb_items import (
     ts,
 )
 from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE, ensure_table
+from skillsession.domain.bookings import PER_TUTOR, TOTAL, PendingLimits, too_many_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
@@ -222,6 +223,14 @@ class DynamoStore:
 
     def migrate(self) -> None:
         ensure_table(self.client, self.table)
+
+    def exists(self) -> bool:
+        """Whether the table is there (DescribeTable; creates nothing)."""
+        try:
+            self.client.describe_table(TableName=self.table)
+            return True
+        except self.client.exceptions.ResourceNotFoundException:
+            return False
 
     def upkeep_job(self) -> None:
         return None
@@ -983,13 +992,16 @@ class DynamoStore:
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         """One TransactWriteItems, optimistic about the slot the caller read: take the slot
         (condition: available, start > now, and the tutor and times the booking copies), put
-        the booking, the notification and the idempotency key (condition: new). The
-        cancellation reasons tell what went wrong: a used key returns its booking; a missing
-        slot is `slot_not_found`; a taken or started one `SlotUnavailable`; a slot that is free
-        but differs from the caller's copy is re-tried once with the slot's own values."""
+        the booking, the notification and the idempotency key (condition: new), and count the
+        request in the student's pending counters (the pair's and the student's; with `limits`,
+        each on condition that it is below its limit). The cancellation reasons tell
+        what went wrong: a used key returns its booking; a missing slot is `slot_not_found`; a
+        taken or started one `SlotUnavailable`; a full counter `TooManyPending`; a slot that is
+        free but differs from the caller's copy is re-tried once with the slot's own values."""
         stored = replace(booking, booking_status=BookingStatus.PENDING)
         note = items.note_item(notification, datetime.now(UTC))
         for _ in range(3):
@@ -1003,6 +1015,8 @@ class DynamoStore:
                 remembered = {**key, "booking_id": stored.booking_id, "created_at": ts(now)}
                 ops.append(self._put(remembered, "attribute_not_exists(PK)"))
                 ops[-1]["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            counters = len(ops)  # the pair's pending counter, then the student's
+            ops += self._pending_ops(stored, +1, limits)
             try:
                 self._transact(ops)
                 return stored
@@ -1013,6 +1027,10 @@ class DynamoStore:
                     if found is not None:
                         return items.booking(found)
                 if not cancelled.failed(0):
+                    if limits is not None and cancelled.failed(counters):
+                        raise too_many_pending(limits, PER_TUTOR) from None
+                    if limits is not None and cancelled.failed(counters + 1):
+                        raise too_many_pending(limits, TOTAL) from None
                     raise
                 current = cancelled.old_item(0)
                 if current is None:
@@ -1072,13 +1090,33 @@ class DynamoStore:
             items.booking_key(booking.booking_id), update, e, condition + extra_condition
         )
 
-    def _pair_op(self, booking: Booking, delta: int):
+    def _pair_op(self, booking: Booking, accepted: int, pending: int = 0, below: int | None = None):
+        """Add to the pair's numbers of accepted and of pending bookings (one item, so that a
+        transaction names it once); with `below`, on condition that pending is below it."""
         e = Expr()
+        add = {"accepted": accepted, "pending": pending}
         update = e.update(
             {"tutor_id": booking.tutor_id, "student_id": booking.student_id},
-            add={"accepted": delta},
+            add={name: delta for name, delta in add.items() if delta},
         )
-        return self._update(items.pair_key(booking.tutor_id, booking.student_id), update, e)
+        key = items.pair_key(booking.tutor_id, booking.student_id)
+        return self._update(key, update, e, _below(e, "pending", below))
+
+    def _pending_ops(
+        self, booking: Booking, delta: int, limits: PendingLimits | None = None, accepted: int = 0
+    ):
+        """The student's pending counters moved by `delta`: the pair's (with its accepted
+        number moved by `accepted`), then the student's; with `limits`, each on condition that
+        it is below its limit (a missing counter is 0). Every transaction that moves a booking
+        into or out of `pending` carries these, so that each counter is the number of such
+        bookings (`check_consistency` compares them)."""
+        per_tutor, total = (limits.per_tutor, limits.total) if limits else (None, None)
+        e = Expr()
+        update = e.update({"student_id": booking.student_id}, add={"pending": delta})
+        mine = self._update(
+            items.pending_key(booking.student_id), update, e, _below(e, "pending", total)
+        )
+        return [self._pair_op(booking, accepted, delta, per_tutor), mine]
 
     def transition_booking(
         self,
@@ -1129,7 +1167,9 @@ class DynamoStore:
                 ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
             accepted = BookingStatus.ACCEPTED
             delta = (to_status == accepted) - (booking.booking_status == accepted)
-            if delta:
+            if booking.booking_status == BookingStatus.PENDING:  # leaves pending (never back)
+                ops += self._pending_ops(booking, -1, accepted=delta)
+            elif delta:
                 ops.append(self._pair_op(booking, delta))
             try:
                 self._transact(ops)
@@ -1236,6 +1276,7 @@ class DynamoStore:
                 self._booking_status_op(booking, expired),
                 self._slot_status_op(booking, SlotStatus.EXPIRED),
                 self._put(items.note_item(notify_expired(replace(expired)), now)),
+                *self._pending_ops(booking, -1),
             ]
             if self._try_transact(ops):
                 result.bookings_expired += 1
@@ -1415,10 +1456,12 @@ class DynamoStore:
         reads the whole table. Never call it on a request path."""
         slots: dict[str, Item] = {}
         bookings: list[Item] = []
-        pairs: dict[tuple[str, str], int] = {}
+        pairs: dict[tuple[str, str], Item] = {}
+        pending: dict[str, int] = {}  # student_id -> the student's pending counter
         accounts: dict[str, list[Item]] = {}  # user_id -> its USER item and its guard
         e = Expr()
-        wanted = ", ".join(e.v(kind) for kind in ("SLOT", "BOOKING", "PAIR", "USER", "EMAIL"))
+        kinds = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL")
+        wanted = ", ".join(e.v(kind) for kind in kinds)
         attributes = [
             "SK",
             "user_id",
@@ -1435,6 +1478,7 @@ class DynamoStore:
             "start",
             "end",
             "accepted",
+            "pending",
         ] + list(SLOT_INDEX_KEYS)
         args: dict[str, Any] = {
             "TableName": self.table,
@@ -1453,13 +1497,26 @@ class DynamoStore:
                 elif kind == "BOOKING":
                     bookings.append(item)
                 elif kind == "PAIR":
-                    pairs[item["tutor_id"], item["student_id"]] = item.get("accepted", 0)
+                    pairs[item["tutor_id"], item["student_id"]] = item
+                elif kind == "PENDING":
+                    pending[item["student_id"]] = item.get("pending", 0)
                 elif kind in ("USER", "EMAIL"):
                     accounts.setdefault(item.get("user_id", "?"), []).append(item)
             if not page.get("LastEvaluatedKey"):
                 break
             args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        return _problems(slots, bookings, pairs) + _account_problems(accounts)
+        return (
+            _problems(slots, bookings, {pair: i.get("accepted", 0) for pair, i in pairs.items()})
+            + _pending_problems(bookings, pairs, pending)
+            + _account_problems(accounts)
+        )
+
+
+def _below(e: Expr, attribute: str, limit: int | None) -> str | None:
+    """A condition that a counter (missing: 0) is below `limit`; None without a limit."""
+    if not limit:
+        return None
+    return f"attribute_not_exists({e.n(attribute)}) OR {e.n(attribute)} < {e.v(limit)}"
 
 
 def _refuse_if_busy(slots: list[Item]) -> None:
@@ -1467,6 +1524,29 @@ def _refuse_if_busy(slots: list[Item]) -> None:
     busy = (SlotStatus.PENDING.value, SlotStatus.BOOKED.value)
     if any(s.get("slot_status") in busy for s in slots):
         raise Conflict("a slot of this window is pending or booked", code="availability_in_use")
+
+
+def _pending_problems(
+    bookings: list[Item], pairs: dict[tuple[str, str], Item], students: dict[str, int]
+) -> list[str]:
+    """Each pending counter that exists (the pair's, the student's) is the number of pending
+    bookings it counts. (A table written before the counters has none for the pending
+    bookings of then: those are not counted, and not reported.)"""
+    problems = []
+    by_pair: dict[tuple[str, str], int] = {}
+    by_student: dict[str, int] = {}
+    for b in bookings:
+        if b["booking_status"] == BookingStatus.PENDING.value:
+            pair = (b["tutor_id"], b["student_id"])
+            by_pair[pair] = by_pair.get(pair, 0) + 1
+            by_student[b["student_id"]] = by_student.get(b["student_id"], 0) + 1
+    for pair, item in sorted(pairs.items()):
+        if "pending" in item and item["pending"] != by_pair.get(pair, 0):
+            problems.append(f"pending-requests counter is wrong for pair: {pair[0]}/{pair[1]}")
+    for student, counted in sorted(students.items()):
+        if counted != by_student.get(student, 0):
+            problems.append(f"pending-requests counter is wrong for student: {student}")
+    return problems
 
 
 def _account_problems(accounts: dict[str, list[Item]]) -> list[str]:

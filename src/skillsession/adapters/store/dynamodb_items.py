@@ -168,6 +168,10 @@ def pair_key(tutor_id: str, student_id: str) -> Item:
     return key(f"PAIR#{tutor_id}#{student_id}", "PAIR")
 
 
+def pending_key(student_id: str) -> Item:
+    return key(f"PENDING#{student_id}", "PENDING")
+
+
 def note_key(notification_id: str) -> Item:
     return key(f"NOTE#{notification_id}", "NOTE")
 

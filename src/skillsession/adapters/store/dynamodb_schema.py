@@ -17,7 +17,8 @@ Base table (PK, SK), every read strongly consistent where it decides something:
     SLOT#<slot_id>        SLOT                 the slot
     BOOKING#<id>          BOOKING              the booking
     IDEM#<student>#<key>  IDEM                 an idempotency key -> booking_id
-    PAIR#<tutor>#<student> PAIR                number of accepted bookings of the pair
+    PAIR#<tutor>#<student> PAIR                the pair's numbers of accepted and of pending bookings
+    PENDING#<student>     PENDING              the student's number of pending bookings (the cap)
     NOTE#<id>             NOTE                 an outbox entry
 
 GSIs (projection ALL; each key exists only on the items that need it — sparse):

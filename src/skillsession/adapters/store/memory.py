@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+from skillsession.domain.bookings import PendingLimits, check_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
@@ -305,6 +306,7 @@ class MemoryStore:
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         if idempotency_key is not None:
             earlier = self.idempotency.get((booking.student_id, idempotency_key))
@@ -317,6 +319,13 @@ class MemoryStore:
             raise SlotUnavailable(
                 "slot is not available", details={"slot_status": slot.slot_status.value}
             )
+        pending = [
+            b
+            for b in self.bookings.values()
+            if b.student_id == booking.student_id and b.booking_status == BookingStatus.PENDING
+        ]
+        with_tutor = sum(b.tutor_id == slot.tutor_id for b in pending)
+        check_pending(limits, with_tutor, len(pending))
         slot.slot_status = SlotStatus.PENDING
         self._bump([slot.tutor_id])
         stored = replace(

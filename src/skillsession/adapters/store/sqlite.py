@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 
 from skillsession.adapters.store import sqlite_rows as rows
 from skillsession.adapters.store.sqlite_rows import insert_sql, ts
+from skillsession.domain.bookings import PendingLimits, check_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     Availability,
@@ -93,14 +94,8 @@ class SqliteStore:
     @classmethod
     def from_url(cls, url: str) -> SqliteStore:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
-        parsed = urlparse(url)
-        if parsed.scheme != "sqlite":
-            raise ValueError(f"not a sqlite URL: {url!r}")
-        path = parsed.netloc + parsed.path
-        path = path[1:] if path.startswith("/") else path
-        if not path:
-            raise ValueError(f"no database path in {url!r}")
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        path = database_path(url)
+        path.parent.mkdir(parents=True, exist_ok=True)
         return cls(path)
 
     # -- connections and transactions -------------------------------------------------------
@@ -461,6 +456,7 @@ class SqliteStore:
         notification: Notification,
         now: datetime,
         idempotency_key: str | None = None,
+        limits: PendingLimits | None = None,
     ) -> Booking:
         with self._tx() as db:
             if idempotency_key is not None:
@@ -485,6 +481,13 @@ class SqliteStore:
                     raise NotFound("slot not found", code="slot_not_found")
                 raise SlotUnavailable("slot is not available", details={"slot_status": row[0]})
             tutor_id, start, end = taken
+            if limits is not None and not limits.off:  # counted under the write lock
+                with_tutor, in_all = db.execute(
+                    "SELECT coalesce(sum(tutor_id = ?), 0), count(*) FROM bookings "
+                    "WHERE student_id = ? AND booking_status = 'pending'",
+                    (tutor_id, booking.student_id),
+                ).fetchone()
+                check_pending(limits, with_tutor, in_all)  # raising rolls the slot back
             _bump(db, [tutor_id])
             stored = replace(
                 booking,
@@ -766,6 +769,18 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def database_path(url: str) -> Path:
+    """The file of `sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
+    parsed = urlparse(url)
+    if parsed.scheme != "sqlite":
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    path = parsed.netloc + parsed.path
+    path = path[1:] if path.startswith("/") else path
+    if not path:
+        raise ValueError(f"no database path in {url!r}")
+    return Path(path)
 
 
 def _bump(db: sqlite3.Connection, tutor_ids: list[str]) -> None:

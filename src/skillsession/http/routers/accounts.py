@@ -30,6 +30,11 @@ class EmailBody(BaseModel):
 
 @router.post(
     "/signup",
+    operation_id="signup",
+    description="Mails a 6-digit code that confirms the address (valid 24 hours, 5 wrong tries "
+    "lock it). E-mails are case-insensitive and stored normalised. 409 `email_taken`, 422 for a "
+    "password shorter than 10 characters. In the AWS shape Cognito keeps the accounts: "
+    "409 `external_auth`.",
     status_code=201,
     summary="Create an account; a 6-digit code is mailed",
     **documented(S.SignupOut, 201),
@@ -44,6 +49,9 @@ def signup(body: Credentials, deps: AppDeps):
 
 @router.post(
     "/confirm",
+    operation_id="confirmSignup",
+    description="400 `invalid_code`, `code_expired` or `code_locked` (ask for a new one with "
+    "`POST /auth/resend-code`). Confirming a confirmed account again is a 200.",
     summary="Confirm the e-mail address with the mailed code",
     **documented(S.StatusOut),
 )
@@ -54,6 +62,10 @@ def confirm(body: CodeBody, deps: AppDeps):
 
 @router.post(
     "/login",
+    operation_id="login",
+    description="401 `invalid_credentials` for a wrong e-mail or password, 403 "
+    "`account_unconfirmed` before the code was confirmed, 429 after repeated failures "
+    "(`Retry-After` says when to try again).",
     summary="Exchange e-mail and password for a bearer token",
     **documented(S.TokenOut),
 )
@@ -64,6 +76,7 @@ def login(body: Credentials, deps: AppDeps):
 
 @router.post(
     "/resend-code",
+    operation_id="resendCode",
     status_code=202,
     summary="Mail a fresh code (same answer always)",
     **documented(S.StatusOut, 202),

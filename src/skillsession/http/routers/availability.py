@@ -78,6 +78,13 @@ class AvailabilityBody(BaseModel):
 
 @router.post(
     "/create-availability",
+    operation_id="createAvailability",
+    description="One window (`date`, `start_time`, `end_time`, optional `time_zone`, "
+    "`slot_minutes`) or `windows`: a list of them, all or nothing. Each window is cut into "
+    "back-to-back slots of `slot_minutes` (15..240, default 60); a tail shorter than a slot is "
+    "dropped. `time_zone` defaults to the tutor's. 409 if a window overlaps one of the tutor's "
+    "windows; 422 if it ends before it starts, starts in the past, is longer than 24 hours, "
+    "yields no slot, lies more than 365 days ahead or its local time does not exist.",
     status_code=201,
     summary="Publish windows (tutors only)",
     **documented(S.CreatedAvailabilityOut, 201),
@@ -100,6 +107,9 @@ class DeleteBody(BaseModel):
 
 @router.post(
     "/delete-availability",
+    operation_id="deleteAvailability",
+    description="Removes the window and its free slots; 409 while any of its slots is pending "
+    "or booked.",
     summary="Remove a window and its free slots (tutors only)",
     **documented(S.DeletedOut),
 )
@@ -136,6 +146,10 @@ GET_TEACHER_SLOTS = FastRoute(
     "POST",
     "/get-teacher-slots",
     get_teacher_slots,
+    operation_id="getTeacherSlots",
+    description="`tutor_id` or `tutor_email`; `from_date`..`to_date` (default today and the "
+    "next 30 days, at most 92 days); `status` `available` (default: only slots that have not "
+    "started) or, for tutors asking for their own, `all`; `time_zone` for the local fields.",
     summary="A tutor's slots in a date range, ordered by start",
     doc=documented(S.SlotsOut),
     body=SlotsBody,

@@ -43,6 +43,11 @@ CREATE_BOOKING_REQUEST = FastRoute(
     "POST",
     "/create-booking-request",
     create_booking_request,
+    operation_id="createBookingRequest",
+    description="The slot becomes `pending` and the tutor is notified. 409 `slot_unavailable` "
+    "if it is taken, pending, expired or started; 404 for an unknown slot. With an "
+    "`Idempotency-Key`, a retry answers the first result again (422 "
+    "`idempotency_key_reused` if the key was used for another slot).",
     summary="Request a slot (students only)",
     doc=documented(S.BookingEnvelope, 201),
     body=BookingRequestBody,
@@ -60,6 +65,9 @@ class ResponseBody(BaseModel):
 
 @router.post(
     "/process-booking-response",
+    operation_id="processBookingResponse",
+    description="`accept` books the slot; `reject` frees it. The student is notified. 409 "
+    "`booking_not_pending` once answered; 403 for another tutor's booking.",
     summary="Accept or reject a request (its tutor only)",
     **documented(S.BookingEnvelope),
 )
@@ -76,6 +84,10 @@ class CancelBody(BaseModel):
 
 @router.post(
     "/cancel-booking",
+    operation_id="cancelBooking",
+    description="A student may withdraw a pending request or cancel an accepted booking, a "
+    "tutor may cancel an accepted booking; both only before the slot starts. The slot is free "
+    "again and the other party is notified. 409 otherwise.",
     summary="Cancel a booking or withdraw a request (either party)",
     **documented(S.BookingEnvelope),
 )
@@ -112,6 +124,7 @@ GET_PENDING_BOOKING_SLOTS = FastRoute(
     "GET",
     "/get-pending-booking-slots",
     get_pending_booking_slots,
+    operation_id="getPendingBookingSlots",
     summary="Pending requests (tutor: to me; student: mine)",
     doc=documented(S.BookingList),
     query=PageQuery,
@@ -120,6 +133,9 @@ GET_TEACHER_BOOKINGS = FastRoute(
     "GET",
     "/get-teacher-bookings",
     _list_route(Role.TUTOR),
+    operation_id="getTeacherBookings",
+    description="Filtered by `status` and the slot's date (`from_date`, `to_date`), ordered by "
+    "slot start, paged.",
     summary="The tutor's bookings, by slot start",
     doc=documented(S.BookingList),
     query=ListQuery,
@@ -128,6 +144,9 @@ GET_STUDENT_BOOKINGS = FastRoute(
     "GET",
     "/get-student-bookings",
     _list_route(Role.STUDENT),
+    operation_id="getStudentBookings",
+    description="Filtered by `status` and the slot's date (`from_date`, `to_date`), ordered by "
+    "slot start, paged.",
     summary="The student's bookings, by slot start",
     doc=documented(S.BookingList),
     query=ListQuery,

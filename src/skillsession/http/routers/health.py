@@ -10,7 +10,12 @@ from skillsession.http.security import AppDeps
 router = APIRouter(tags=["service"])
 
 
-@router.get("/health", summary="Liveness and the backends in use", **documented(S.HealthOut))
+@router.get(
+    "/health",
+    operation_id="getHealth",
+    summary="Liveness and the backends in use",
+    **documented(S.HealthOut),
+)
 async def health(deps: AppDeps):
     return OrjsonResponse(
         {

@@ -25,23 +25,15 @@ public = APIRouter(tags=["profile images"])
 UPLOAD_DOC = {
     "requestBody": {
         "required": True,
+        "description": "The image file as raw bytes, sent with `Content-Type: image/jpeg`, "
+        "`image/png`, `image/webp` or `application/octet-stream` (the format is read from the "
+        "bytes; only these three are accepted), or as JSON with the file in base64. "
+        "At most 5 MiB.",
+        # the raw upload is documented under application/octet-stream only: client generators
+        # (openapi-python-client, ...) take that as a file parameter and skip image/* bodies
         "content": {
-            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "image/webp": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["image_base64", "content_type"],
-                    "properties": {
-                        "image_base64": {"type": "string"},
-                        "content_type": {
-                            "type": "string",
-                            "enum": ["image/jpeg", "image/png", "image/webp"],
-                        },
-                    },
-                }
-            },
+            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            **S.content(S.ImageUpload),
         },
     }
 }
@@ -70,6 +62,10 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
 
 @router.put(
     "/save-profile-img",
+    operation_id="saveProfileImage",
+    description="The image is decoded to prove it is one (decompression bombs refused), its "
+    "metadata stripped, re-encoded and stored as the caller's profile image, replacing the "
+    "old one. 413 above 5 MiB, 415 for other types, 422 if it is not a decodable image.",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
     **documented(S.SignedUrlOut),
@@ -87,6 +83,10 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
 
 @router.get(
     "/get-profile-img-url",
+    operation_id="getProfileImageUrl",
+    description="The caller's by default, or another user's by `email` or `user_id`. The URL "
+    "is signed and expires after 15 minutes (an S3 presigned URL in the AWS shape). 404 if the "
+    "user has no image.",
     summary="A signed, 15-minute URL of a profile image",
     **documented(S.SignedUrlOut),
 )
@@ -102,6 +102,8 @@ async def get_profile_img_url(
 
 @public.get(
     "/media/{key:path}",
+    operation_id="getMediaFile",
+    response_class=Response,  # image bytes: no application/json in the document
     summary="A stored image, through a signed URL only",
     responses={
         200: {

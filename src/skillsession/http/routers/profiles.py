@@ -49,6 +49,13 @@ class ProfileBody(BaseModel):
 
 @router.post(
     "/save-user-details",
+    operation_id="saveUserDetails",
+    description="The first call creates the profile (201) and must give `role`; later calls "
+    "update it (200), and fields left out keep their value. The role is fixed once set (409). "
+    "Students give `university_name`, `program_name`, `enrolled_courses`, `start_year`, "
+    "`end_year`; tutors give `teaching_skills` (a list, or one comma-separated string), "
+    "`experience_years`, `experience_description`. Skills match case- and space-insensitively. "
+    "`time_zone` is an IANA zone (default `UTC`).",
     summary="Create (201) or update (200) the caller's profile",
     **documented(S.ProfileEnvelope, 200, 201),
 )
@@ -96,6 +103,12 @@ PROFILES_AND_SEARCH = FastRoute(
     "POST",
     "/get-user-profiles-and-teacher-search",
     profiles_and_search,
+    operation_id="getUserProfilesAndTeacherSearch",
+    description="Two uses, chosen by the body. Profile look-up: no body or `{}` gives the "
+    "caller's own profile, `email` or `user_id` another user's (`mobile_number` only for its "
+    "owner and the other party of an accepted booking); 404 if none. Tutor search: `skill` or "
+    "`skills` (all must match), optionally `available_from`/`available_to` (only tutors with an "
+    "available slot in that range), `limit` and `cursor`: `tutors` and `next_cursor`.",
     summary="Profile look-up ({} / email / user_id) or tutor search (skill / skills)",
     doc=documented(S.LookupOrSearchOut),
     body=LookupOrSearch,

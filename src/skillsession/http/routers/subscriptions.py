@@ -23,6 +23,7 @@ def _view(subscription) -> dict:
 
 @router.get(
     "/subscribe-email-notifications",
+    operation_id="subscribeEmailNotifications",
     summary="Subscribe the caller's e-mail",
     **documented(S.SubscriptionOut),
 )
@@ -32,6 +33,7 @@ async def subscribe(deps: AppDeps, identity: CurrentUser):
 
 @public.get(
     "/confirm-subscription",
+    operation_id="confirmSubscription",
     summary="The link in the confirmation e-mail",
     **documented(S.SubscriptionOut),
 )
@@ -40,7 +42,10 @@ async def confirm_subscription(deps: AppDeps, token: Token = ""):
 
 
 @public.get(
-    "/unsubscribe", summary="The link in every notification e-mail", **documented(S.SubscriptionOut)
+    "/unsubscribe",
+    operation_id="unsubscribe",
+    summary="The link in every notification e-mail",
+    **documented(S.SubscriptionOut),
 )
 async def unsubscribe(deps: AppDeps, token: Token = ""):
     return OrjsonResponse(_view(service.unsubscribe(deps, token)))
