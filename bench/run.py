@@ -738,7 +738,19 @@ def main() -> None:
         raise SystemExit(f"coldstart.py failed:\n{done.stdout}\n{done.stderr}")
     coldstart = json.loads(coldstart_file.read_text())
 
+    log("hostile load on one worker: image uploads, heavy slot reads (bench/hostile.py) ...")
+    hostile_file = OUT / "hostile.json"
+    done = subprocess.run(
+        [PY, str(BENCH / "hostile.py"), "--out", str(hostile_file)],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"hostile.py failed:\n{done.stdout}\n{done.stderr}")
+    hostile = json.loads(hostile_file.read_text())
+
     results = summarise(facts, datasets, calibration, servers, compare, coldstart)
+    results["hostile"] = hostile
+    results["targets"].extend(hostile_targets(hostile))
     # a smoke test must not replace the full run's results: it writes under bench/out/quick/
     target = OUT / "quick" if QUICK else BENCH
     target.mkdir(parents=True, exist_ok=True)
@@ -1009,6 +1021,53 @@ def summarise(facts, datasets, calibration, servers, compare=None, coldstart=Non
     }
 
 
+def hostile_targets(h: dict) -> list[dict]:
+    images = h["images"]
+    return [
+        {
+            "name": f"worker peak RSS under {images['uploads_at_once']} worst-case image "
+            "uploads at once (bench/hostile.py)",
+            "target": f"< {images['limit_mib']} MiB",
+            "value": f"{images['peak_rss_mib']} MiB",
+            "met": images["met"],
+            "by": "",
+        }
+    ]
+
+
+def render_hostile(h: dict) -> list[str]:
+    out = ["## Hostile load on one worker (issue 11, items 8 and 15)\n"]
+    images, slots = h["images"], h["slots"]
+    out.append(
+        f"bench/hostile.py, `skillsession serve --workers 1`. **Image uploads**: "
+        f"{images['uploads_at_once']} uploads of one image at once, per kind; the worker's peak "
+        f"RSS (VmHWM, reset before each round; {images['baseline_rss_mib']} MiB at rest). "
+        "Beyond one decode at a time, an upload waits up to 5 s, then gets a 503 with "
+        "Retry-After.\n"
+    )
+    out.append("| image | upload KiB | peak RSS MiB | answers | s |\n|---|---|---|---|---|")
+    for r in images["rounds"]:
+        answers = ", ".join(f"{n}× {s}" for s, n in r["statuses"].items())
+        out.append(
+            f"| {r['image']} | {r['upload_kib']} | {r['peak_rss_mib']} | {answers} "
+            f"| {r['wall_s']} |"
+        )
+    reads = slots["reads"]
+    out.append(
+        f"\n**Heavy slot reads**: a tutor with {slots['windows']} all-day windows of 15-minute "
+        f"slots ({slots['slots_published']} slots); {slots['readers']} clients read 92 days of "
+        f"them, each in another time zone (no cache hit): {reads['answers']} answers of "
+        f"{reads['slots_per_answer']} slots ({reads['kib_per_answer']} KiB; a page, "
+        "`next_cursor` names the next). `GET /health`, one request at a time, meanwhile:\n"
+    )
+    out.append("| /health | requests | p50 ms | p99 ms | max ms |\n|---|---|---|---|---|")
+    for label, key in (("alone", "health_alone"), ("under the readers", "health_under_readers")):
+        s = slots[key]
+        out.append(f"| {label} | {s['requests']} | {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |")
+    out.append("")
+    return out
+
+
 def coldstart_targets(c: dict) -> list[dict]:
     wall, inside = c["wall_ms"], c["in_process_ms"]
     entry, cold = c["entry_import_over_dependencies"], c["cold_start_over_dependencies"]
@@ -1232,6 +1291,9 @@ def render_markdown(r: dict) -> str:
             )
             w(f"| {key} pid {pid} | {start} | {end} | {seq} | {growth} |")
     w("")
+
+    if r.get("hostile"):
+        out.extend(render_hostile(r["hostile"]))
 
     w("## Query plans\n")
     plans_from = "large" if "large" in r["inproc"] else "small"

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from urllib.parse import urlparse
 
+from skillsession.adapters.private import private_dir
 from skillsession.service.deps import Deps
 from skillsession.settings import Settings, SettingsError
 
@@ -120,7 +121,7 @@ def build(settings: Settings | None = None) -> Deps:
         load_or_create_secret_key,
     )
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
     secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
     tokens = LocalTokens(_derive(secret, "tokens"), ttl_seconds=settings.token_ttl_seconds)
     return Deps(
@@ -145,7 +146,7 @@ def _build_cognito(settings: Settings) -> Deps:
     if urlparse(settings.media_url).scheme == "file":
         from skillsession.adapters.auth.local import load_or_create_secret_key
 
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
     return Deps(
         settings=settings,

@@ -164,10 +164,11 @@ def __getattr__(name: str):
     import contextlib
     import socket
 
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    from skillsession.http.transport import LimitedHttpTools
 
-    class HttpToolsNoDelay(HttpToolsProtocol):
-        """uvicorn's httptools protocol with TCP_NODELAY on every connection.
+    class HttpToolsNoDelay(LimitedHttpTools):
+        """uvicorn's httptools protocol, with the head limits of `http/transport.py`, and with
+        TCP_NODELAY on every connection.
 
         asyncio sets TCP_NODELAY only on sockets whose `proto` is IPPROTO_TCP, and the listening
         socket uvicorn binds for `--workers > 1` has proto 0: responses written in two parts

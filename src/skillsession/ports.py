@@ -142,10 +142,15 @@ class Store(Protocol):
     def get_slot(self, slot_id: str) -> Slot | None: ...
 
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         """The tutor's slots with start in [start_from, start_before), optionally of one status,
-        ordered by (start, slot_id)."""
+        ordered by (start, slot_id); the first `limit` of them (None: all)."""
 
     def slot_version(self, tutor_id: str) -> int | None:
         """A number that changes whenever anything a listing of the tutor's slots shows may

@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
     outbox_lease_seconds: int = 60  # a claimed notification returns after this if unfinished
     max_body_bytes: int = 8 * 1024 * 1024
+    # a request's head (request line and headers): its size, and how long it may take to arrive
+    # (from the connection's start, or the end of the previous exchange); see http/transport.py
+    max_header_bytes: int = Field(32 * 1024, ge=1024)
+    header_timeout_seconds: float = Field(10.0, gt=0)
     login_max_failures: int = 5
     login_window_seconds: int = 900
     code_ttl_seconds: int = 24 * 3600

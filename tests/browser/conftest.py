@@ -39,10 +39,11 @@ def chromium_path() -> str | None:
 _skipped_for_browser: list[str] = []
 
 
-# per module, not per session: Playwright's sync API keeps an asyncio loop running on the main
-# thread while it is open, and a later test that calls asyncio.run() would fail
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
+    """Chromium for one test module. Not session-wide: Playwright's sync API keeps an asyncio
+    loop running in the main thread while it is open, and every later `asyncio.run` (the
+    service and unit tests) would then fail with "cannot be called from a running event loop"."""
     path = chromium_path()
     if path is None:
         if os.environ.get("CI"):

@@ -183,6 +183,20 @@ def test_slots_for_tutor_range_order_and_status(store: Store):
     assert store.slots_for_tutor("nobody", BASE, at(days=3), None) == []
 
 
+def test_slots_for_tutor_gives_the_first_limit_slots(store: Store):
+    _, later = publish(store, "tutor", at(days=2), hours=2)
+    _, earlier = publish(store, "tutor", at(days=1), hours=3, slot_minutes=30)
+    request(store, earlier[1])
+    for status, every in [
+        (None, earlier + later),
+        (SlotStatus.AVAILABLE, [earlier[0], *earlier[2:], *later]),
+        (SlotStatus.PENDING, [earlier[1]]),
+    ]:
+        for limit in (1, 2, 5, len(every), len(every) + 1):
+            found = store.slots_for_tutor("tutor", BASE, at(days=3), status, limit)
+            assert [s.slot_id for s in found] == [s.slot_id for s in every[:limit]], (status, limit)
+
+
 # -- requesting a slot ----------------------------------------------------------------------
 def test_request_booking_takes_the_slot(store: Store):
     _, slots = publish(store, "tutor", at(days=1))

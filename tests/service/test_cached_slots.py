@@ -53,8 +53,14 @@ def student(deps):
 
 def fresh(deps, identity, query: SlotQuery) -> bytes:
     """The answer without the cache: what the route rendered before there was one."""
-    slots, tz = availability.tutor_slots(deps, identity, query)
-    return orjson.dumps({"slots": [views.slot(s, tz) for s in slots]})
+    listing = availability.resolve_slots(deps, identity, query)
+    page = availability.read_slots(deps, listing)
+    return orjson.dumps(
+        {
+            "slots": [views.slot(s, listing.zone) for s in page.slots],
+            "next_cursor": page.next_cursor,
+        }
+    )
 
 
 def listed(deps, identity, tutor, **query) -> list[dict]:

@@ -7,7 +7,7 @@ import pytest
 from PIL import ExifTags, Image, PngImagePlugin
 
 from skillsession.domain.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from skillsession.service.images import MAX_IMAGE_BYTES, MAX_SIDE, normalise_image
+from skillsession.service.images import MAX_IMAGE_BYTES, MAX_PIXELS, MAX_SIDE, normalise_image
 
 GPS = ExifTags.IFD.GPSInfo
 XMP = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>secret-xmp</rdf:RDF></x:xmpmeta>'
@@ -227,3 +227,88 @@ def test_bomb_dimensions_in_header_alone_are_refused():
     )
     with pytest.raises(ValidationFailed):
         normalise_image(header + png_chunk(b"IEND", b""), "image/png")
+
+
+# -- what a decode may cost (issue 11, item 8) -----------------------------------------------------
+def test_more_pixels_than_a_profile_photo_needs_are_refused():
+    """A 165 KiB PNG of 6300 x 6300 pixels was decoded (~400 MB); the bound is 4096 x 4096."""
+    assert MAX_PIXELS <= 4096 * 4096
+    for size in [(6300, 6300), (4097, 4096), (MAX_PIXELS // 2 + 1, 2)]:
+        with pytest.raises(ValidationFailed) as err:
+            normalise_image(png_bomb(*size), "image/png")
+        assert err.value.code == "invalid_image" and err.value.details["max_pixels"] == MAX_PIXELS
+    data, _, _ = normalise_image(png_bomb(4096, 4096), "image/png")
+    assert decode(data).size == (MAX_SIDE, MAX_SIDE)
+
+
+def test_a_progressive_jpeg_has_the_plain_bound():
+    """libjpeg keeps a progressive JPEG's coefficients for the whole image while decoding."""
+    src = encode(Image.new("RGB", (4200, 4100), "teal"), "JPEG", progressive=True, quality=20)
+    with pytest.raises(ValidationFailed):
+        normalise_image(src, "image/jpeg")
+
+
+MEASURE = """
+import resource, sys
+from skillsession.service.images import normalise_image
+import PIL.Image, PIL.JpegImagePlugin
+data = sys.stdin.buffer.read()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+out, _, _ = normalise_image(data, "image/jpeg")
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_a_phone_sized_baseline_jpeg_is_decoded_at_a_reduced_scale():
+    """A 48 Mpx phone photo is accepted, and decoded at 1/4 scale: its peak memory grows by a few
+    MB, not the 146 MB its full pixels take (measured in a fresh process)."""
+    import subprocess
+    import sys
+
+    src = encode(Image.new("RGB", (8064, 6048), "teal"), "JPEG", quality=30)
+    grown = subprocess.run(
+        [sys.executable, "-c", MEASURE], input=src, capture_output=True, check=True
+    ).stdout
+    assert int(grown) < 8064 * 6048 * 3 // (1024 * 1024) // 4, grown
+    data, _, _ = normalise_image(src, "image/jpeg")
+    assert decode(data).size == (MAX_SIDE, 768)
+
+
+def test_decodes_take_turns_and_a_caller_that_waits_too_long_is_told_to_retry(monkeypatch):
+    """At most MAX_DECODES at once per process (threads racing for real); past
+    DECODE_WAIT_SECONDS of waiting, Busy (503) with a Retry-After."""
+    import threading
+    import time
+
+    from skillsession.domain.errors import Busy
+    from skillsession.service import images
+
+    running, most, lock = 0, 0, threading.Lock()
+    reencode = images._reencode
+
+    def counted(img, fmt):
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.02)  # long enough for the others to pile up at the gate
+        try:
+            return reencode(img, fmt)
+        finally:
+            with lock:
+                running -= 1
+
+    monkeypatch.setattr(images, "_reencode", counted)
+    src = encode(noisy(), "PNG")
+    threads = [threading.Thread(target=normalise_image, args=(src, "image/png")) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == images.MAX_DECODES
+
+    monkeypatch.setattr(images, "DECODE_WAIT_SECONDS", 0.05)
+    with images.decode_turn(), pytest.raises(Busy) as err:  # every turn taken (MAX_DECODES: 1)
+        normalise_image(src, "image/png")
+    assert err.value.code == "images_busy" and err.value.retry_after >= 1
+    assert normalise_image(src, "image/png")[1] == "image/png"  # the turn is back

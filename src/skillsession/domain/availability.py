@@ -16,6 +16,11 @@ DEFAULT_SLOT_MINUTES = 60
 MAX_WINDOW = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=365)
 MAX_WINDOWS_PER_REQUEST = 100
+# Slots one request may publish: a month of a tutor's 8-hour days in quarter-hours fits; 100
+# all-day windows of quarter-hours (9,600 slots, written in one transaction, on the worker's
+# event loop) take ten requests. A tutor's windows on one day are bounded by the rules already:
+# they do not overlap and each holds a slot of 15 minutes at least (96 a day at most).
+MAX_SLOTS_PER_REQUEST = 1000
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,17 @@ def split(window: Window) -> list[tuple[datetime, datetime]]:
     return slots
 
 
+def check_size(windows: list[Window]) -> None:
+    """At most MAX_SLOTS_PER_REQUEST slots from one request (counted, not made)."""
+    count = sum((w.end - w.start) // timedelta(minutes=w.slot_minutes) for w in windows)
+    if count > MAX_SLOTS_PER_REQUEST:
+        raise ValidationFailed(
+            f"at most {MAX_SLOTS_PER_REQUEST} slots per request; publish them in parts",
+            code="too_many_slots",
+            details={"windows": f"{count} slots"},
+        )
+
+
 def check_no_overlap(windows: list[Window]) -> None:
     """Windows of one request must not overlap each other."""
     ordered = sorted(enumerate(windows), key=lambda pair: pair[1].start)
@@ -105,6 +121,7 @@ def build(
     tutor_id: str, windows: list[Window], now: datetime
 ) -> tuple[list[Availability], list[Slot]]:
     """Entities for validated windows: one Availability each, and its slots."""
+    check_size(windows)
     check_no_overlap(windows)
     availabilities: list[Availability] = []
     slots: list[Slot] = []

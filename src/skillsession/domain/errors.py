@@ -58,6 +58,16 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class Busy(DomainError):
+    """The service is at its bound for this kind of work (503): try again after `retry_after`."""
+
+    code = "busy"
+
+    def __init__(self, message: str, *, retry_after: int, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.retry_after = max(1, int(retry_after))
+
+
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 

@@ -8,6 +8,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from skillsession.domain.errors import ValidationFailed
 
+# Every date the service accepts lies in this range (API.md: the calendar's edges are bad input):
+# a day and its neighbours then always convert to UTC instants in any zone, with room to spare.
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(2200, 12, 31)
+DAY_RANGE = f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}"
+
 
 @lru_cache(maxsize=512)
 def zone(name: str, field: str = "time_zone") -> ZoneInfo:
@@ -49,20 +55,28 @@ _iso_utc = lru_cache(maxsize=CACHED_INSTANTS)(_iso)
 
 
 def parse_instant(text: str, field: str = "now") -> datetime:
+    """An ISO 8601 instant (UTC if it names no offset) on a day in `DAY_RANGE`, in UTC."""
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ValidationFailed("not an ISO 8601 instant", details={field: text}) from exc
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+    except (TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ValidationFailed("not an ISO 8601 instant", details={field: str(text)}) from exc
+    if not FIRST_DAY <= value.date() <= LAST_DAY:
+        raise ValidationFailed(f"instants lie in {DAY_RANGE}", details={field: str(text)})
+    return value
 
 
 def parse_date(text: str, field: str) -> date:
+    """A `YYYY-MM-DD` date in `DAY_RANGE`."""
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except (TypeError, ValueError) as exc:
         raise ValidationFailed("dates are YYYY-MM-DD", details={field: str(text)}) from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationFailed(f"dates lie in {DAY_RANGE}", details={field: str(text)})
+    return day
 
 
 def parse_clock(text: str, field: str) -> tuple[int, int]:

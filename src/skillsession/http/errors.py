@@ -23,6 +23,7 @@ STATUS = {
     errors.UnsupportedMediaType: 415,
     errors.ValidationFailed: 422,
     errors.RateLimited: 429,
+    errors.Busy: 503,
 }
 HTTP_CODES = {
     400: "bad_request",
@@ -34,6 +35,7 @@ HTTP_CODES = {
     415: "unsupported_media_type",
     422: "validation_error",
     429: "rate_limited",
+    503: "service_unavailable",
 }
 
 
@@ -46,7 +48,7 @@ def status_of(exc: errors.DomainError) -> int:
 
 def domain_error_response(exc: errors.DomainError) -> OrjsonResponse:
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, errors.Unauthorized) else None
-    if isinstance(exc, errors.RateLimited):
+    if isinstance(exc, errors.RateLimited | errors.Busy):
         headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status_of(exc), exc.code, exc.message, exc.details, headers)
 

@@ -85,6 +85,18 @@ class GuardMiddleware:
             if content_type != b"application/json" and not content_type.endswith(b"+json"):
                 return await reject(415, "unsupported_media_type", "send application/json")
 
+        if length is None and b"transfer-encoding" in headers:
+            # a chunked body has no length to check up front: read it here, within the limit,
+            # so that every route (FastAPI's, which would turn an error while reading into a
+            # 400, and the thin ones) sees either the whole body or a 413 from here
+            try:
+                body = await _read_at_most(receive, self.max_body_bytes)
+            except BodyTooLarge:
+                return await reject(413, "payload_too_large", "the request body is too large")
+            if body is None:  # the client left
+                return None
+            receive = _replay(body, receive)
+
         received = 0
 
         async def limited_receive():
@@ -113,3 +125,29 @@ class GuardMiddleware:
                         "ms": round((time.perf_counter() - began) * 1000, 2),
                     },
                 )
+
+
+async def _read_at_most(receive, limit: int) -> bytes | None:
+    """The whole request body (None if the client left); `BodyTooLarge` past `limit` bytes."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    """A `receive` that gives `body` as one message, then whatever `receive` gives."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replayed():
+        return pending.pop() if pending else await receive()
+
+    return replayed

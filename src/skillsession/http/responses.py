@@ -22,7 +22,21 @@ class JsonBytesResponse(Response):
 
 
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "details": details or {}}}
+    return {"error": {"code": code, "message": message, "details": _encodable(details or {})}}
+
+
+def _encodable(value: Any) -> Any:
+    """`value` as orjson can always write it: an error may quote what the client sent (an
+    integer beyond 64 bits, say), and its answer must never fail to encode."""
+    if value is None or isinstance(value, str | bool | float):
+        return value
+    if isinstance(value, int):
+        return value if -(2**63) <= value < 2**64 else str(value)
+    if isinstance(value, dict):
+        return {str(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encodable(v) for v in value]
+    return str(value)
 
 
 def error_response(

@@ -21,8 +21,11 @@ from typing import (
     NotRequired,  # Pydantic's TypedDict before 3.12
 )
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
+
+from skillsession.domain import time as tz_time
+from skillsession.domain.errors import ValidationFailed
 
 REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
 SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
@@ -30,6 +33,26 @@ SHAPES: dict[str, type] = {}  # by name: the shapes the routes document
 DATE = r"^\d{4}-\d{2}-\d{2}$"
 CLOCK = r"^\d{2}:\d{2}$"
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+def _day(text: str) -> str:
+    try:
+        tz_time.parse_date(text, "date")
+    except ValidationFailed as exc:
+        raise ValueError(exc.message) from None
+    return text
+
+
+DAY_NOTE = f"YYYY-MM-DD, {tz_time.DAY_RANGE}"
+
+# A date in a request: `YYYY-MM-DD` within the service's range (`domain.time.DAY_RANGE`), checked
+# as the request is parsed (FastAPI's routes and the thin path in http/fast.py alike), so that no
+# use case meets the calendar's edges (9999-12-31 + 1 day, 0001-01-01 east of UTC).
+Day = Annotated[
+    str,
+    Field(pattern=DATE, description=DAY_NOTE),
+    AfterValidator(_day),
+]
 
 Text = str | None
 
@@ -125,6 +148,7 @@ class SlotOut(LocalTimes):
 
 class SlotsOut(TypedDict):
     slots: list[SlotOut]
+    next_cursor: Annotated[Text, Field(description="null on the last page")]
 
 
 class AvailabilityOut(LocalTimes):
@@ -231,6 +255,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         422: "validation error (field errors in details)",
         429: "rate limited (see Retry-After)",
     }.items()
+}
+
+
+BUSY = {
+    503: {
+        "description": "busy: too much of this work at once (see Retry-After)",
+        "content": content(ErrorOut),
+    }
 }
 
 

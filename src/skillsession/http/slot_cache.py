@@ -62,12 +62,26 @@ def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery)
 def _answer(deps: Deps, listing: service.SlotListing, version: Callable[[], int | None]) -> bytes:
     """The listing's body, cached under the tutor's slot version `version()` (read before the
     slots: see the module docstring)."""
-    key = ("slots", listing.tutor_id, listing.first, listing.last, listing.status, listing.zone.key)
+    key = (
+        "slots",
+        listing.tutor_id,
+        listing.first,
+        listing.last,
+        listing.status,
+        listing.zone.key,
+        listing.limit,
+        listing.after,
+    )
 
     def render() -> tuple[bytes, datetime | None]:
-        slots = service.read_slots(deps, listing)
-        body = orjson.dumps({"slots": [views.slot(s, listing.zone) for s in slots]})
-        return body, service.unchanged_until(listing, slots)
+        page = service.read_slots(deps, listing)
+        body = orjson.dumps(
+            {
+                "slots": [views.slot(s, listing.zone) for s in page.slots],
+                "next_cursor": page.next_cursor,
+            }
+        )
+        return body, service.unchanged_until(listing, page.slots)
 
     return cached(deps, key, version, render)
 

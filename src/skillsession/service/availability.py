@@ -12,11 +12,16 @@ from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
 from skillsession.ports import Identity
+from skillsession.service import paging
 from skillsession.service.deps import Deps
 from skillsession.service.profiles import check_profile, require_profile, viewer_zone
 
 DEFAULT_RANGE_DAYS = 30
 MAX_RANGE_DAYS = 92
+# Slots in one answer (the default page, and the largest): a month of a busy tutor's hourly
+# slots fits in one; a tutor's every quarter-hour for 92 days (~9,000 slots, 3 MB, tens of ms of
+# one worker's time per request) comes in pages, `next_cursor` naming the next.
+MAX_SLOTS_PER_ANSWER = 1000
 
 
 def create(
@@ -62,6 +67,8 @@ class SlotQuery:
     to_date: str | None = None
     status: str | None = None
     time_zone: str | None = None
+    limit: int | None = None
+    cursor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -74,11 +81,19 @@ class SlotListing:
     last: date
     status: SlotStatus | None  # None: all
     zone: ZoneInfo
+    limit: int = MAX_SLOTS_PER_ANSWER  # slots per page
+    after: datetime | None = None  # the page starts after the slot that started then (cursor)
+
+
+@dataclass(frozen=True)
+class SlotPage:
+    slots: list[Slot]
+    next_cursor: str | None
 
 
 def tutor_slots(deps: Deps, identity: Identity, query: SlotQuery) -> tuple[list[Slot], ZoneInfo]:
     listing = resolve_slots(deps, identity, query)
-    return read_slots(deps, listing), listing.zone
+    return read_slots(deps, listing).slots, listing.zone
 
 
 def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListing:
@@ -100,16 +115,36 @@ def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListi
         raise ValidationFailed(
             f"at most {MAX_RANGE_DAYS} days at once", details={"to_date": "range too long"}
         )
-    return SlotListing(tutor.user_id, first, last, status, tz)
+    limit = query.limit if query.limit is not None else MAX_SLOTS_PER_ANSWER
+    if not 1 <= limit <= MAX_SLOTS_PER_ANSWER:
+        raise ValidationFailed(
+            f"limit must be 1..{MAX_SLOTS_PER_ANSWER}", details={"limit": str(limit)}
+        )
+    after = None
+    if query.cursor:
+        (start_iso,) = paging.decode(query.cursor, 1)
+        try:  # a cursor is checked for what it holds, not only for its form
+            after = tz_time.parse_instant(start_iso, "cursor")
+        except ValidationFailed as exc:
+            raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
+    return SlotListing(tutor.user_id, first, last, status, tz, limit, after)
 
 
-def read_slots(deps: Deps, listing: SlotListing) -> list[Slot]:
-    """The listing's slots, ordered by start; `available` ones only if not started yet."""
+def read_slots(deps: Deps, listing: SlotListing) -> SlotPage:
+    """The listing's page of slots, ordered by start; `available` ones only if not started
+    yet. A tutor's slots never start at the same instant (windows do not overlap), so a
+    page's cursor is the start of its last slot."""
     start = tz_time.day_start(listing.first, listing.zone)
+    if listing.after is not None:
+        start = max(start, listing.after + timedelta(seconds=1))  # instants are whole seconds
     if listing.status == SlotStatus.AVAILABLE:
         start = max(start, tz_time.after(deps.now()))  # available: not started yet
     end = tz_time.day_start(listing.last + timedelta(days=1), listing.zone)
-    return deps.store.slots_for_tutor(listing.tutor_id, start, end, listing.status)
+    found = deps.store.slots_for_tutor(
+        listing.tutor_id, start, end, listing.status, listing.limit + 1
+    )
+    slots, next_cursor = paging.page(found, listing.limit, lambda s: [tz_time.iso(s.start)])
+    return SlotPage(slots, next_cursor)
 
 
 def resolution_version(deps: Deps) -> int | None:

@@ -191,7 +191,10 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     after = None
     if query.cursor:
         start_iso, booking_id = paging.decode(query.cursor, 2)
-        after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+        try:  # a cursor is checked for what it holds, not only for its form
+            after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+        except ValidationFailed as exc:
+            raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return BookingListing(
         profile.user_id, profile.role, tz, status, start_from, start_before, limit, after
     )

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
+from skillsession.adapters.private import private_dir
 from skillsession.ports import MailError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._]+")  # no "-": it separates timestamp and token
@@ -55,7 +56,7 @@ class FileMailer:
             raise MailError(f"cannot serialise message: {exc!r}", permanent=True) from exc
         message_id = str(message.get("Message-ID", "")).strip()
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             if message_id:
                 target = self.directory / f"{_token(message_id)}.eml"
             else:  # nothing to be idempotent about: just a unique name

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
+from skillsession.adapters.private import private_dir
 from skillsession.domain.errors import Forbidden
 from skillsession.ports import SignedUrl
 
@@ -56,7 +57,7 @@ class DiskMediaStore:
     # -- MediaStore -------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         _atomic_write(_sidecar(path), content_type.encode())
         _atomic_write(path, data)
 

@@ -960,7 +960,12 @@ class DynamoStore:
         return None
 
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         """GSI1 (all of the tutor's slots by start), or GSI4 for `available` ones; another
         status is a filter over the range (the service bounds ranges to 92 days)."""
@@ -968,9 +973,9 @@ class DynamoStore:
         if low > high:
             return []
         if status == SlotStatus.AVAILABLE:
-            found = self._index_range("GSI4", f"FREE#{tutor_id}", low, high)
+            found = self._index_range("GSI4", f"FREE#{tutor_id}", low, high, page_size=limit)
         elif status is None:
-            found = self._index_range("GSI1", f"SLOTS#{tutor_id}", low, high)
+            found = self._index_range("GSI1", f"SLOTS#{tutor_id}", low, high, page_size=limit)
         else:
             e = Expr()
             condition = (
@@ -983,7 +988,7 @@ class DynamoStore:
                 index="GSI1",
                 filter_expression=f"{e.n('slot_status')} = {e.v(status.value)}",
             )
-        return [items.slot(i) for i in found]
+        return [items.slot(i) for i in itertools.islice(found, limit)]
 
     # -- bookings ---------------------------------------------------------------------------
     def request_booking(

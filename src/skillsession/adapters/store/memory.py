@@ -271,7 +271,12 @@ class MemoryStore:
 
     @_atomic
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         found = [
             s
@@ -280,7 +285,7 @@ class MemoryStore:
             and start_from <= s.start < start_before
             and (status is None or s.slot_status == status)
         ]
-        return sorted(found, key=lambda s: (s.start, s.slot_id))
+        return sorted(found, key=lambda s: (s.start, s.slot_id))[:limit]
 
     # -- bookings ---------------------------------------------------------------------------
     @_atomic

@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
 
+from skillsession.adapters.private import private_dir, private_file
 from skillsession.adapters.store import sqlite_rows as rows
 from skillsession.adapters.store.sqlite_rows import insert_sql, ts
 from skillsession.domain.bookings import PendingLimits, check_pending
@@ -95,7 +96,8 @@ class SqliteStore:
     def from_url(cls, url: str) -> SqliteStore:
         """`sqlite:///relative/path.db` or `sqlite:////absolute/path.db`."""
         path = database_path(url)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
+        private_file(path)  # 0600, and so its -wal and -shm files
         return cls(path)
 
     # -- connections and transactions -------------------------------------------------------
@@ -176,9 +178,10 @@ class SqliteStore:
         """A consistent copy of the live database (SQLite's online backup API: safe while the
         service runs; the copy is one transaction's view)."""
         target = Path(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
         partial = target.with_name(target.name + ".partial")
         partial.unlink(missing_ok=True)
+        private_file(partial)  # a copy of the accounts: as private as the original
         destination = sqlite3.connect(partial)
         try:
             # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
@@ -426,7 +429,12 @@ class SqliteStore:
         )
 
     def slots_for_tutor(
-        self, tutor_id: str, start_from: datetime, start_before: datetime, status: SlotStatus | None
+        self,
+        tutor_id: str,
+        start_from: datetime,
+        start_before: datetime,
+        status: SlotStatus | None,
+        limit: int | None = None,
     ) -> list[Slot]:
         columns = rows.TUTOR_SLOT_COLUMNS + (", slot_status" if status is None else "")
         sql = f"SELECT {columns} FROM slots WHERE tutor_id = ? AND start >= ? AND start < ?"
@@ -434,8 +442,11 @@ class SqliteStore:
         if status is not None:
             sql += " AND slot_status = ?"
             params.append(status.value)
-        found = self.db.execute(sql + " ORDER BY start, slot_id", params)
-        return rows.tutor_slots(found, tutor_id, status)
+        sql += " ORDER BY start, slot_id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return rows.tutor_slots(self.db.execute(sql, params), tutor_id, status)
 
     # -- bookings ---------------------------------------------------------------------------
     def profiles_version(self) -> int | None:

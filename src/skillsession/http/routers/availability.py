@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
 from skillsession.domain import time as tz_time
-from skillsession.domain.availability import DEFAULT_SLOT_MINUTES, WindowRequest
+from skillsession.domain.availability import (
+    DEFAULT_SLOT_MINUTES,
+    MAX_SLOT_MINUTES,
+    MAX_SLOTS_PER_REQUEST,
+    MIN_SLOT_MINUTES,
+    WindowRequest,
+)
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.fast import FastRoute
@@ -20,14 +28,18 @@ from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
 
+SlotMinutes = Annotated[
+    int, Field(ge=MIN_SLOT_MINUTES, le=MAX_SLOT_MINUTES, description="minutes per slot")
+]
+
 
 class WindowBody(BaseModel):
-    date: str = Field(pattern=S.DATE, description="local date, YYYY-MM-DD")
+    date: S.Day = Field(description=f"local date, {S.DAY_NOTE}")
     start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
     end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
-    end_date: str | None = Field(None, pattern=S.DATE, description="for windows past midnight")
+    end_date: S.Day | None = Field(None, description=f"for windows past midnight; {S.DAY_NOTE}")
     time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
-    slot_minutes: int = Field(DEFAULT_SLOT_MINUTES, description="15..240")
+    slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     def to_request(self) -> WindowRequest:
         return WindowRequest(
@@ -44,12 +56,12 @@ class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
     windows: list[WindowBody] | None = Field(None, max_length=100)
-    date: str | None = Field(None, pattern=S.DATE)
+    date: S.Day | None = Field(None, description=S.DAY_NOTE)
     start_time: str | None = Field(None, pattern=S.CLOCK)
     end_time: str | None = Field(None, pattern=S.CLOCK)
-    end_date: str | None = Field(None, pattern=S.DATE)
+    end_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     time_zone: str | None = Field(None, max_length=64)
-    slot_minutes: int = DEFAULT_SLOT_MINUTES
+    slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     @model_validator(mode="after")
     def _one_shape(self):
@@ -84,7 +96,8 @@ class AvailabilityBody(BaseModel):
     "back-to-back slots of `slot_minutes` (15..240, default 60); a tail shorter than a slot is "
     "dropped. `time_zone` defaults to the tutor's. 409 if a window overlaps one of the tutor's "
     "windows; 422 if it ends before it starts, starts in the past, is longer than 24 hours, "
-    "yields no slot, lies more than 365 days ahead or its local time does not exist.",
+    "yields no slot, lies more than 365 days ahead or its local time does not exist, and "
+    f"(`too_many_slots`) if the request would publish more than {MAX_SLOTS_PER_REQUEST} slots.",
     status_code=201,
     summary="Publish windows (tutors only)",
     **documented(S.CreatedAvailabilityOut, 201),
@@ -121,10 +134,17 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
     tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
-    from_date: str | None = Field(None, pattern=S.DATE)
-    to_date: str | None = Field(None, pattern=S.DATE)
+    from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
+    to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     status: str | None = Field(None, max_length=20, description="available (default); own: all")
     time_zone: str | None = Field(None, max_length=64)
+    limit: int | None = Field(
+        None,
+        ge=1,
+        le=service.MAX_SLOTS_PER_ANSWER,
+        description=f"slots per page (default and most: {service.MAX_SLOTS_PER_ANSWER})",
+    )
+    cursor: str | None = Field(None, max_length=500, description="`next_cursor` of a page")
 
     def query(self) -> service.SlotQuery:
         return service.SlotQuery(
@@ -134,6 +154,8 @@ class SlotsBody(BaseModel):
             self.to_date,
             self.status,
             self.time_zone,
+            self.limit,
+            self.cursor,
         )
 
 
@@ -149,7 +171,9 @@ GET_TEACHER_SLOTS = FastRoute(
     operation_id="getTeacherSlots",
     description="`tutor_id` or `tutor_email`; `from_date`..`to_date` (default today and the "
     "next 30 days, at most 92 days); `status` `available` (default: only slots that have not "
-    "started) or, for tutors asking for their own, `all`; `time_zone` for the local fields.",
+    "started) or, for tutors asking for their own, `all`; `time_zone` for the local fields. "
+    f"At most {service.MAX_SLOTS_PER_ANSWER} slots an answer (`limit`, default and most): "
+    "`next_cursor` (null on the last page) is the `cursor` of the next page.",
     summary="A tutor's slots in a date range, ordered by start",
     doc=documented(S.SlotsOut),
     body=SlotsBody,

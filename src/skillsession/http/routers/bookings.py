@@ -102,8 +102,8 @@ class PageQuery(BaseModel):
 
 class ListQuery(BaseModel):
     status: str | None = Field(None, max_length=20)
-    from_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
-    to_date: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
+    from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
+    to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
     cursor: str | None = Field(None, max_length=500)
 

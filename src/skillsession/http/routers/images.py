@@ -18,6 +18,7 @@ from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.service import media
+from skillsession.service.images import MAX_JPEG_PIXELS, MAX_PIXELS
 
 router = APIRouter(tags=["profile images"], dependencies=AUTHENTICATED)
 public = APIRouter(tags=["profile images"])
@@ -65,10 +66,13 @@ def _decode_json_upload(raw: bytes) -> tuple[bytes, str]:
     operation_id="saveProfileImage",
     description="The image is decoded to prove it is one (decompression bombs refused), its "
     "metadata stripped, re-encoded and stored as the caller's profile image, replacing the "
-    "old one. 413 above 5 MiB, 415 for other types, 422 if it is not a decodable image.",
+    "old one. 413 above 5 MiB, 415 for other types, 422 if it is not a decodable image or "
+    f"has more than {MAX_PIXELS / 1e6:.1f} Mpx (a baseline JPEG, decoded at a reduced scale: "
+    f"{MAX_JPEG_PIXELS / 1e6:.0f} Mpx). Images are decoded one at a time per worker: 503 "
+    "(`images_busy`, with Retry-After) when one waited too long for its turn.",
     summary="Upload the caller's profile image (jpeg/png/webp, at most 5 MiB)",
     openapi_extra=UPLOAD_DOC,
-    **documented(S.SignedUrlOut),
+    responses={**documented(S.SignedUrlOut)["responses"], **S.BUSY},
 )
 async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUser):
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

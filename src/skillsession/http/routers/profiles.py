@@ -70,8 +70,8 @@ class LookupOrSearch(BaseModel):
     user_id: str | None = Field(None, max_length=64)
     skill: str | None = Field(None, max_length=60)
     skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(None, max_length=10)
-    available_from: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
-    available_to: str | None = Field(None, pattern=S.DATE, description="YYYY-MM-DD")
+    available_from: S.Day | None = Field(None, description=S.DAY_NOTE)
+    available_to: S.Day | None = Field(None, description=S.DAY_NOTE)
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
     cursor: str | None = Field(None, max_length=500)
 
