@@ -308,3 +308,26 @@ def test_a_request_retried_after_a_lost_answer_books_once(open_page, web_server)
     assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) == 32
     mine = student.get("/get-student-bookings").json()["bookings"]
     assert [b["slot_id"] for b in mine] == [slots[0]["slot_id"]]
+
+
+def test_a_tutor_page_shows_more_than_one_answer_of_slots(open_page, web_server):
+    """The API answers at most 1000 slots at a time; the page asks for the rest on request."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    tutor, student, _ = api_users(web_server.base_url, mailbox, unique("Gong"))
+    first = datetime.now(ZoneInfo(TUTOR_ZONE)).date() + timedelta(days=3)
+    days = [(first + timedelta(days=d)).isoformat() for d in range(11)]
+    window = {"start_time": "00:00", "end_time": "24:00", "slot_minutes": 15}
+    for part in (days[:10], days[10:]):
+        r = tutor.post("/create-availability", {"windows": [{"date": d, **window} for d in part]})
+        assert r.status_code == 201, r.text
+    page = open_page(zone=TUTOR_ZONE)
+    page.goto("/")
+    log_in(page, student.email)
+    page.goto(f"/#/tutors/{tutor.user_id}")
+    expect(page.locator("button.slot")).to_have_count(1000)
+    page.get_by_role("button", name="Show more times").click()
+    expect(page.locator("button.slot")).to_have_count(3 + 11 * 96)  # api_users' three, too
+    expect(page.get_by_role("button", name="Show more times")).to_be_hidden()

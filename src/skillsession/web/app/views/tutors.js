@@ -109,9 +109,10 @@ function card(t) {
 }
 
 async function tutorPage(page, tutorId) {
+  const range = { tutor_id: tutorId, from_date: today(), to_date: addDays(today(), 30), time_zone: viewerZone };
   const [look, slotAnswer] = await Promise.all([
     post("/get-user-profiles-and-teacher-search", { user_id: tutorId }),
-    post("/get-teacher-slots", { tutor_id: tutorId, from_date: today(), to_date: addDays(today(), 30), time_zone: viewerZone }),
+    post("/get-teacher-slots", range),
   ]);
   const t = look.profile;
   const name = fullName(t);
@@ -127,22 +128,33 @@ async function tutorPage(page, tutorId) {
   // the API gives each slot's local date and time in the zone asked for (the viewer's): no
   // date formatting per slot, one per day
   const local = (slot) => slot.time_zone === viewerZone;
-  const groups = new Map();
-  for (const slot of slots) {
-    const key = local(slot) ? slot.date : dayKey(slot.start);
-    if (!groups.has(key)) groups.set(key, []);
-    groups.get(key).push(slot);
+  const lists = new Map(); // day -> its list of slot buttons
+  function addSlots(page) {
+    const fragment = document.createDocumentFragment();
+    for (const slot of page) {
+      const key = local(slot) ? slot.date : dayKey(slot.start);
+      if (!lists.has(key)) {
+        const headingId = `day-${key}`;
+        const list = h("ul", { class: "slots" });
+        lists.set(key, list);
+        fragment.append(h("section", { role: "group", class: "day", "aria-labelledby": headingId },
+          h("h3", { id: headingId }, dayLabel(slot.start)), list));
+      }
+      lists.get(key).append(h("li", {},
+        h("button", { type: "button", class: "slot", "data-slot": slot.slot_id, "aria-pressed": "false", onclick: (e) => choose(slot, e.currentTarget) }, local(slot) ? slot.start_time : clock(slot.start))));
+    }
+    days.append(fragment);
   }
-  const fragment = document.createDocumentFragment();
-  for (const [key, daySlots] of groups) {
-    const headingId = `day-${key}`;
-    fragment.append(h("section", { role: "group", class: "day", "aria-labelledby": headingId },
-      h("h3", { id: headingId }, dayLabel(daySlots[0].start)),
-      h("ul", { class: "slots" }, daySlots.map((slot) => h("li", {},
-        h("button", { type: "button", class: "slot", "data-slot": slot.slot_id, "aria-pressed": "false", onclick: (e) => choose(slot, e.currentTarget) }, local(slot) ? slot.start_time : clock(slot.start))))),
-    ));
-  }
-  days.append(fragment);
+  addSlots(slots);
+  // a long page of slots comes in parts (the API answers at most 1000 at a time)
+  let cursor = slotAnswer.next_cursor;
+  const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Show more times");
+  more.addEventListener("click", () => busy(more, null, async () => {
+    const next = await post("/get-teacher-slots", { ...range, cursor });
+    addSlots(next.slots);
+    cursor = next.next_cursor;
+    more.hidden = !cursor;
+  }));
 
   function choose(slot, button) {
     if (selected) selected.setAttribute("aria-pressed", "false");
@@ -208,7 +220,7 @@ async function tutorPage(page, tutorId) {
     h("section", { "aria-labelledby": "times-title" },
       h("h2", { id: "times-title" }, "Free times"),
       h("p", { class: "zone" }, zoneNote),
-      slots.length ? days : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
+      slots.length ? [days, more] : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
     ),
     panel,
   );
