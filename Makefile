@@ -19,8 +19,15 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
+# checkov pins boto3 1.35, packaging<24 and networkx<2.7, which clash with ours (boto3 1.44.8)
+# and cfn-lint's: it gets a venv of its own, from its pinned requirement
+$(VENV)-checkov/.installed: tests/checkov-requirements.txt
+	$(PYTHON) -m venv $(VENV)-checkov
+	$(VENV)-checkov/bin/pip install --quiet -r tests/checkov-requirements.txt
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(VENV)-checkov/.installed
 
 run: install
 	$(BIN)/skillsession demo-data --if-empty
@@ -30,8 +37,10 @@ test: install-test
 	$(BIN)/ruff check src tests
 	$(BIN)/pytest
 
-soak: install-test  ## kills, mail outage, races for 10 minutes, then schemathesis; prints a summary
-	$(BIN)/python soak/run.py --seconds $${SOAK_SECONDS:-600} --kills $${SOAK_KILLS:-20}
+soak: install-test  ## kills, mail outage, races for 10 minutes per shape, then schemathesis; prints a summary each
+	for shape in $${SOAK_SHAPES:-sqlite dynamodb}; do \
+	    $(BIN)/python soak/run.py --shape $$shape --seconds $${SOAK_SECONDS:-600} --kills $${SOAK_KILLS:-20} || exit 1; \
+	done
 	$(BIN)/python soak/fuzz.py --examples $${FUZZ_EXAMPLES:-200}
 
 lint: install-test
@@ -43,7 +52,7 @@ format: install-test
 	$(BIN)/ruff check --fix src tests
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) $(VENV)-checkov data .pytest_cache
 
 bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
 	$(BIN)/python bench/run.py
@@ -57,14 +66,19 @@ screenshots: install-test  ## the web client's main pages, phone and desktop -> 
 
 # `sam build` runs these (BuildMethod: makefile) with ARTIFACTS_DIR set: the package and its
 # dependencies as wheels for the Lambda runtime (Python 3.12 on arm64, Amazon Linux 2023: glibc
-# 2.34), whatever machine builds them.
+# 2.34), whatever machine builds them. Only what the Lambda imports: the package goes in with
+# --no-deps, beside the requirement set tools/lambda_requirements.py derives from pyproject.toml
+# (its pins, without `[tool.skillsession] embedded-only`: uvicorn, typer, rich, argon2).
 LAMBDA_ARCH   ?= aarch64
 LAMBDA_PYTHON ?= 3.12
 build-ApiFunction build-ExpiryFunction:
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"
 	$(PYTHON) -m pip wheel --quiet --no-deps --wheel-dir "$(ARTIFACTS_DIR)/.wheel" .
+	$(PYTHON) tools/lambda_requirements.py > "$(ARTIFACTS_DIR)/.wheel/requirements.txt"
 	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --only-binary=:all: \
 	    $(foreach p,manylinux_2_34 manylinux_2_28 manylinux2014,--platform $(p)_$(LAMBDA_ARCH)) \
 	    --implementation cp --python-version $(LAMBDA_PYTHON) \
-	    "$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)[aws]"
+	    -r "$(ARTIFACTS_DIR)/.wheel/requirements.txt"
+	$(PYTHON) -m pip install --quiet --target "$(ARTIFACTS_DIR)" --no-deps \
+	    "$$(ls "$(ARTIFACTS_DIR)"/.wheel/*.whl)"
 	rm -rf "$(ARTIFACTS_DIR)/.wheel"

@@ -20,6 +20,10 @@ is compiled (site-packages is compiled by pip):
 * `first request`: the in-process time of that first invocation, measured inside the process;
   `warm request`: a second invocation.
 
+With `--package DIR` (a function package, e.g. `make build-ApiFunction ARTIFACTS_DIR=DIR
+LAMBDA_ARCH=x86_64 LAMBDA_PYTHON=3.11` for this machine) every process runs isolated (`-I -S`)
+with only DIR on the path, as Lambda runs the package: nothing else is importable.
+
 The process walls include the interpreter's exit, and the entry's init phase freezes what it
 made (`gc.freeze`), which the exit's last collection then skips: so `in_process_ms` also has
 both imports timed inside their processes (`import_ms`, `dependencies_import_ms`), and
@@ -57,6 +61,8 @@ AWS_ENV = {
     "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
 }
 
+PACKAGE = "/nonexistent/"  # --package: the only place imports come from (besides the stdlib)
+
 PROBE = f"""
 import json, sys, time
 t0 = time.perf_counter()
@@ -71,7 +77,7 @@ assert first["statusCode"] == 200 and second["statusCode"] == 200, first
 third_party = sorted(
     name for name, module in list(sys.modules.items())
     if (path := getattr(module, "__file__", None))
-    and ("site-packages" in path or "dist-packages" in path)
+    and ("site-packages" in path or "dist-packages" in path or path.startswith(__PACKAGE__))
     and not name.startswith("skillsession")
 )
 print(json.dumps({{
@@ -96,10 +102,18 @@ print(json.dumps({"dependencies_import_ms": (time.perf_counter() - t0) * 1000}))
 def run(code: str, *args: str) -> tuple[float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SKILLSESSION_")}
     env.update(AWS_ENV)
+    command = [sys.executable, "-c", code, *args]
+    if PACKAGE != "/nonexistent/":
+        command = [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            f"import sys; sys.path[:0] = [{PACKAGE!r}]\n{code}",
+            *args,
+        ]
     began = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False
-    )
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     wall = (time.perf_counter() - began) * 1000
     if done.returncode != 0:
         raise SystemExit(f"cold-start probe failed:\n{done.stdout}\n{done.stderr}")
@@ -112,7 +126,9 @@ def median(values: list[float]) -> float:
 
 def measure(runs: int) -> dict:
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
-    _, out = run(PROBE)  # warms the OS file cache and names the third-party modules
+    _, out = run(
+        PROBE.replace("__PACKAGE__", repr(PACKAGE))
+    )  # warms the OS file cache and names the third-party modules
     modules = json.loads(out)["third_party"]
     walls: dict[str, list[float]] = {
         "python": [],
@@ -132,7 +148,7 @@ def measure(runs: int) -> dict:
         walls["dependencies"].append(wall)
         inside["dependencies_import_ms"].append(json.loads(out)["dependencies_import_ms"])
         walls["entry_import"].append(run(f"import {ENTRY}")[0])
-        wall, out = run(PROBE)
+        wall, out = run(PROBE.replace("__PACKAGE__", repr(PACKAGE)))
         walls["entry_and_first_request"].append(wall)
         for key, value in json.loads(out).items():
             if key in inside:
@@ -161,7 +177,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--package", type=Path, help="a function package directory (see above)")
     args = parser.parse_args()
+    if args.package:
+        global PACKAGE
+        PACKAGE = str(args.package.resolve()) + "/"
+        compileall.compile_dir(PACKAGE, quiet=1)
     result = measure(args.runs)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

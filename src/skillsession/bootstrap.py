@@ -103,6 +103,21 @@ def store_exists(settings: Settings) -> bool:
         store.close()
 
 
+def build_metrics(settings: Settings):
+    return _adapter("SKILLSESSION_METRICS", lambda: _build_metrics(settings))
+
+
+def _build_metrics(settings: Settings):
+    url = settings.metrics
+    if url == "none":
+        return None
+    if urlparse(url).scheme == "cloudwatch":
+        from skillsession.adapters.metrics.cloudwatch import CloudWatchMetrics
+
+        return CloudWatchMetrics.from_url(url)
+    raise ValueError(f"unsupported SKILLSESSION_METRICS: {url}")
+
+
 def _derive(secret: bytes, purpose: str) -> bytes:
     return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
 
@@ -129,6 +144,7 @@ def build(settings: Settings | None = None) -> Deps:
         store=build_store(settings),
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
+        metrics=build_metrics(settings),
         verifier=tokens,
         issuer=tokens,
         passwords=PasswordHasher(),
@@ -153,6 +169,7 @@ def _build_cognito(settings: Settings) -> Deps:
         store=build_store(settings),
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
+        metrics=build_metrics(settings),
         verifier=_adapter("SKILLSESSION_AUTH", lambda: CognitoVerifier.from_url(settings.auth)),
         issuer=None,
         passwords=None,

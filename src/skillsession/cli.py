@@ -221,9 +221,13 @@ def deliver_mail(data_dir: DataDir = None):
     """Deliver what is due in the notification outbox once."""
     from skillsession.service import outbox
 
-    report = outbox.deliver_all(_deps(data_dir))
+    deps = _deps(data_dir)
+    report = outbox.deliver_all(deps)
+    state = outbox.summary(deps, recent_failures=0)
     typer.echo(
-        f"sent {report.sent}, skipped {report.skipped}, retried {report.retried}, failed {report.failed}"
+        f"sent {report.sent}, skipped {report.skipped}, retried {report.retried}, "
+        f"failed {report.failed}; waiting {state.waiting + state.due} "
+        "(pending, for a later try)"
     )
 
 
@@ -298,13 +302,28 @@ def token(
 
 @app.command()
 def check(data_dir: DataDir = None):
-    """Check the booking invariants of the store; exit 1 with a report if any is broken."""
-    problems = _deps(data_dir).store.check_consistency()
+    """Check the booking invariants of the store; exit 1 with a report if any is broken.
+    Notifications that failed for good are reported as warnings (they break no invariant)."""
+    from skillsession.service import outbox
+
+    deps = _deps(data_dir)
+    problems = deps.store.check_consistency()
     for problem in problems:
         typer.echo(problem)
+    _warn_failed_mail(outbox.summary(deps))
     if problems:
         raise typer.Exit(1)
     typer.echo("consistent")
+
+
+def _warn_failed_mail(state) -> None:
+    if not state.failed:
+        return
+    typer.echo(f"warning: {state.failed} notification(s) failed for good (newest first):")
+    for note in state.recent_failures:
+        typer.echo(
+            f"  {note.notification_id} {note.kind} after {note.attempts} tries: {note.last_error}"
+        )
 
 
 @app.command()
@@ -317,8 +336,9 @@ def backup(
     if not hasattr(store, "backup"):
         typer.echo(f"the {store.backend_name} store is backed up by its service", err=True)
         raise typer.Exit(1)
-    store.backup(path)
-    typer.echo(f"backup written to {path}")
+    began = store.backup(path)
+    # every change committed before `began` is in the copy (the copy is one later snapshot)
+    typer.echo(f"backup written to {path} (snapshot taken after {began.isoformat()})")
 
 
 @app.command()

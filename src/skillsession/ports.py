@@ -21,14 +21,15 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission
 
 
 class Clock(Protocol):
@@ -78,8 +79,9 @@ class Store(Protocol):
     def confirm_user(self, user_id: str) -> None:
         """Mark the account confirmed and delete its code."""
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """Count one hit for `key` in the fixed window containing `now`; return the window's count."""
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        """One attempt for `key` at `now`, admitted or not by `domain.rate_limits.admit` over the
+        key's earlier admitted attempts, and kept if admitted: one atomic step."""
 
     def clear_rate_limit(self, key: str) -> None: ...
 
@@ -260,6 +262,15 @@ class Store(Protocol):
 
     def get_notification(self, notification_id: str) -> Notification | None: ...
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Counts of pending (due at `now`, and due later) and failed notifications, with up to
+        `recent_failures` of the newest failed ones. Index-driven (an operator's view: the
+        `check` and `deliver-mail` commands), never a scan of the table."""
+
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        """How many notifications wait for delivery (counted up to `limit`) and when the
+        oldest of them was created (None when none waits); read from the outbox's index."""
+
     def get_subscription(self, user_id: str) -> Subscription | None: ...
 
     def get_subscription_by_token(self, token: str) -> Subscription | None: ...
@@ -269,7 +280,14 @@ class Store(Protocol):
     ) -> None:
         """Insert or replace the user's subscription, queueing `notification`, atomically."""
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None: ...
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """Atomically: if the user's subscription is pending (or confirmed already) and its
+        `confirm_token` is this one, it becomes confirmed; returns it. Else changes nothing and
+        returns None."""
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        """Atomically mark the user's subscription unsubscribed and drop its confirm token
+        (None if there is none)."""
 
     # -- operator tools -------------------------------------------------------------------
     def bulk_insert(
@@ -304,6 +322,15 @@ class Mailer(Protocol):
 class SignedUrl:
     url: str
     expires_at: datetime
+
+
+class Metrics(Protocol):
+    """Operational gauges (e.g. the outbox backlog) for an operator's alarms."""
+
+    backend_name: str
+
+    def put(self, values: dict[str, float]) -> None:
+        """Record one sample of each named value, now."""
 
 
 class MediaStore(Protocol):

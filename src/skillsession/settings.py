@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     media: str | None = Field(None, description="file://dir | s3://bucket/prefix")
     mail: str | None = Field(None, description="files://dir | smtp://host:587 | sns://arn")
     auth: str = Field("local", description="local | cognito://region/pool?client_id=")
+    metrics: str = Field("none", description="none | cloudwatch://namespace?stack=&region=")
     secret_key: str | None = None
     public_url: str = "http://127.0.0.1:8000"
     mail_from: str = "SkillSession <no-reply@skillsession.localhost>"
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     expiry_interval_seconds: float = 60.0  # 0 disables the in-process job
     outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
     outbox_lease_seconds: int = 60  # a claimed notification returns after this if unfinished
+    # tries of one notification before it is marked failed; with the backoff (5 s doubling up
+    # to 1 h) 12 tries span about 2.5 hours, so a mail outage of that long loses nothing
+    outbox_max_attempts: int = Field(12, ge=1, le=100)
     max_body_bytes: int = 8 * 1024 * 1024
     # a request's head (request line and headers): its size, and how long it may take to arrive
     # (from the connection's start, or the end of the previous exchange); see http/transport.py
@@ -55,6 +59,8 @@ class Settings(BaseSettings):
     slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
     # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
     fast_routes: bool = True
+    # debugging and tests: every answer names the worker process that gave it (X-Worker-Id: pid)
+    worker_id_header: bool = False
 
     @field_validator("secret_key")
     @classmethod

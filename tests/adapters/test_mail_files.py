@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from skillsession.adapters.mail.files import FileMailer, read_eml
-from skillsession.adapters.mail.message import build_message
 from skillsession.ports import MailError
+from skillsession.service.mail_message import build_message
 
 NAME = re.compile(r"^[A-Za-z0-9._]+\.eml$")  # the token of the Message-ID
 

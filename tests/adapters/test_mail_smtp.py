@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from skillsession.adapters.mail.message import build_message
 from skillsession.adapters.mail.smtp import SmtpMailer
 from skillsession.ports import MailError
+from skillsession.service.mail_message import build_message
 from smtp_server import (
     CertificateUnavailable,
     SelfSignedCertificate,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -190,18 +191,37 @@ def _raw(store: DynamoStore, key: dict[str, str]):
 
 def test_a_rate_limit_key_is_one_item(stores):
     first, second = stores
-    _, used = calls(first, lambda: first.hit_rate_limit("login:ada", BASE, 60))
-    assert used == Counter(UpdateItem=1)
-    assert second.hit_rate_limit("login:ada", at(minutes=0.5), 60) == 2
-    assert first.hit_rate_limit("login:ada", at(minutes=1), 60) == 1  # next window
+    admitted, used = calls(first, lambda: first.hit_rate_limit("login:ada", BASE, 60, 2))
+    assert admitted.admitted and used == Counter(PutItem=1)  # a new key: one write
+    again, used = calls(second, lambda: second.hit_rate_limit("login:ada", at(minutes=0.5), 60, 2))
+    assert again.admitted and used == Counter(PutItem=2)  # the first returns the item
+    refused, used = calls(first, lambda: first.hit_rate_limit("login:ada", at(minutes=0.75), 60, 2))
+    assert refused.retry_after == 15 and used == Counter(PutItem=1)  # nothing written
+    assert first.hit_rate_limit("login:ada", at(minutes=1), 60, 2).admitted  # the first left
     item = first.client.get_item(
         TableName=first.table, Key=encode({"PK": "RATE#login:ada", "SK": "RATE"})
     )["Item"]
-    window = int(BASE.timestamp()) // 60
-    assert f"h{window}" not in item and item[f"h{window + 1}"] == {"N": "1"}  # old one dropped
+    second_of = int(BASE.timestamp())
+    assert item["hits"] == {"L": [{"N": str(second_of + 30)}, {"N": str(second_of + 60)}]}
     _, used = calls(second, lambda: second.clear_rate_limit("login:ada"))
     assert used == Counter(DeleteItem=1)
-    assert first.hit_rate_limit("login:ada", at(minutes=1), 60) == 1
+    assert first.hit_rate_limit("login:ada", at(minutes=1), 60, 1).admitted
+
+
+def test_racing_attempts_on_one_rate_limit_key_admit_no_more_than_the_limit(stores):
+    first, second = stores
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(
+            pool.map(
+                lambda i: (first, second)[i % 2].hit_rate_limit("race", BASE, 60, 5).admitted,
+                range(16),
+            )
+        )
+    assert answers.count(True) == 5
+    item = first.client.get_item(
+        TableName=first.table, Key=encode({"PK": "RATE#race", "SK": "RATE"})
+    )["Item"]
+    assert len(item["hits"]["L"]) == 5
 
 
 # -- bookings -------------------------------------------------------------------------------

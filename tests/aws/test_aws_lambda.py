@@ -47,6 +47,7 @@ SLOTS = [f"01a21c729100700080000000000000{n}" for n in ("b1", "b2", "b3")]
 FREE_SLOT = "01a21c729100700080000000000000b4"
 BOOKING = "01a21e2a0500700080000000000000c1"  # the student's pending request for SLOTS[1]
 SUBSCRIPTION_TOKEN = "c2FtcGxlLXN1YnNjcmlwdGlvbi10b2tlbi0wMDAwMDE"  # the student's
+CONFIRM_TOKEN = f"{STUDENT}.Y29uZmlybS10b2tlbi0wMDAwMDAwMDE"  # the student's open confirmation
 
 # file -> status, in the order the events run (later ones need what earlier ones did)
 EXPECTED = {
@@ -76,8 +77,10 @@ EXPECTED = {
     "cancel-booking.json": 200,
     "delete-availability.json": 200,
     "subscribe-email-notifications.json": 200,
-    "confirm-subscription.json": 200,
+    "confirm-subscription.json": 200,  # the page (a browser's GET)
+    "confirm-subscription-post.json": 200,  # its button
     "unsubscribe.json": 200,
+    "unsubscribe-post.json": 200,  # RFC 8058 one-click, as a mail client posts it
 }
 
 SLOT_KEYS = {
@@ -174,6 +177,7 @@ def seed(store) -> None:
         status=SubscriptionStatus.PENDING_CONFIRMATION,
         token=SUBSCRIPTION_TOKEN,
         created_at=published,
+        confirm_token=CONFIRM_TOKEN,
     )
     store.save_subscription(subscription, None)
 
@@ -292,7 +296,10 @@ def test_event_is_api_gateway_v2_shaped(name):
     if event["rawQueryString"]:
         assert event["queryStringParameters"]
     if "body" in event and not event["isBase64Encoded"]:
-        json.loads(event["body"])
+        if event["headers"].get("content-type", "").startswith("application/json"):
+            json.loads(event["body"])
+        else:
+            assert event["body"] == "List-Unsubscribe=One-Click"
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
@@ -319,13 +326,13 @@ def test_docs_and_openapi(walk):
 
 def test_refusals_have_the_error_body(walk):
     for name, code in [
-        ("get-teacher-bookings-unauthenticated.json", None),
+        ("get-teacher-bookings-unauthenticated.json", "missing_token"),
         ("auth-signup.json", "external_auth"),
-        ("media.json", None),
+        ("media.json", "not_found"),
     ]:
         error = walk.json(name)["error"]
-        assert {"code", "message"} <= set(error)
-        assert code is None or error["code"] == code
+        assert set(error) == {"code", "message", "details"}
+        assert error["code"] == code, (name, error)
 
 
 def test_profiles_and_search(walk):
@@ -416,11 +423,15 @@ def test_subscriptions(walk):
         "email": TUTOR_EMAIL,
         "subscription_status": "confirmed",
     }
-    assert walk.json("confirm-subscription.json") == {
+    page = walk.responses["confirm-subscription.json"]
+    assert page["headers"]["content-type"].startswith("text/html")
+    assert '<form method="post">' in page["body"] and STUDENT_EMAIL in page["body"]
+    assert walk.json("confirm-subscription-post.json") == {
         "email": STUDENT_EMAIL,
         "subscription_status": "confirmed",
     }
-    assert walk.json("unsubscribe.json") == {
+    assert "Unsubscribe</button>" in walk.responses["unsubscribe.json"]["body"]
+    assert walk.json("unsubscribe-post.json") == {
         "email": STUDENT_EMAIL,
         "subscription_status": "unsubscribed",
     }

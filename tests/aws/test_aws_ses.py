@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from moto_server import REGION, endpoint_url
 
-from skillsession.adapters.mail.message import build_message
 from skillsession.adapters.mail.ses import SesMailer
 from skillsession.ports import MailError
+from skillsession.service.mail_message import build_message
 
 
 def _message(sender: str = "no-reply@skillsession.localhost", to: str = "zoe@example.com"):

@@ -13,9 +13,9 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 from moto_server import REGION, endpoint_url
 
-from skillsession.adapters.mail.message import build_message
 from skillsession.adapters.mail.sns import CONFIRMED, PENDING, SnsMailer, sns_subject
 from skillsession.ports import MailError
+from skillsession.service.mail_message import build_message
 
 
 @pytest.fixture
@@ -45,6 +45,33 @@ def test_publishes_plain_text_with_recipient_attribute(mailer: SnsMailer):
     assert body.strip() == "Hallo Zoë ☕"
     assert subject.startswith("Cafe - Zoe x") and len(subject) < 100
     assert attributes["recipient"]["Value"] == "zoe@example.com"
+
+
+def test_a_rendered_mail_publishes_its_text_part_with_the_unsubscribe_link(mailer: SnsMailer):
+    """SNS e-mail carries no headers, HTML part or attachment: what a reader gets is the text
+    part, which says everything the HTML part says, the unsubscribe link included."""
+    from skillsession.service.email_render import Action, Content, html_part, text_part
+
+    content = Content(
+        "Zoë",
+        ["Your session on Thursday 3 December, 09:00–10:00 (Europe/Berlin) is booked."],
+        action=Action("See your bookings", "https://app.example/#/bookings"),
+        unsubscribe_url="https://app.example/unsubscribe?token=t",
+    )
+    message = build_message(
+        to="zoe@example.com",
+        sender="no-reply@example.com",
+        subject="Booked",
+        text=text_part(content),
+        html=html_part(content, "Booked"),
+        message_id="sns-2",
+        headers={"List-Unsubscribe": "<https://app.example/unsubscribe?token=t>"},
+    )
+    mailer.send(message)
+    [(_, body, _, _, _)] = _sent(mailer)
+    assert body == text_part(content) and "<" not in body.replace("<https", "")
+    assert "Hello Zoë," in body and "09:00–10:00 (Europe/Berlin)" in body
+    assert "Stop these e-mails: https://app.example/unsubscribe?token=t" in body
 
 
 def test_subscribe_sets_filter_policy_and_is_idempotent(mailer: SnsMailer):

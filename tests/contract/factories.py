@@ -181,4 +181,5 @@ def make_subscription(user_id: str, token: str | None = None) -> Subscription:
         status=SubscriptionStatus.PENDING_CONFIRMATION,
         token=token or new_id("token"),
         created_at=BASE,
+        confirm_token=f"{user_id}.{new_id('confirm')}",
     )

@@ -16,9 +16,9 @@ import pytest
 from icalendar import Calendar
 
 from skillsession.adapters.mail.files import FileMailer
-from skillsession.adapters.mail.message import booking_ics, build_message
 from skillsession.adapters.mail.smtp import SmtpMailer
 from skillsession.ports import Mailer
+from skillsession.service.mail_message import booking_ics, build_message
 from smtp_server import SmtpTestServer
 
 Received = Callable[[], list[EmailMessage]]
@@ -178,3 +178,52 @@ def test_resending_the_same_message_is_safe(mailer_and_inbox):
     got = received()
     assert 1 <= len(got) <= 2
     assert {m["Message-ID"] for m in got} == {"<again@skillsession>"}
+
+
+# -- what reaches a mail client, byte for byte ------------------------------------------------
+@pytest.fixture(params=["files", "smtp", "ses"])
+def mailer_and_raw(request, tmp_path: Path) -> Iterator[tuple[Mailer, Callable[[], list[bytes]]]]:
+    """Each adapter, with the raw bytes of what it delivered (the .eml file, the SMTP DATA,
+    the SES raw message): the header lines a mail client reads before any parsing."""
+    if request.param == "files":
+        mailer = FileMailer.from_url(f"files://{tmp_path / 'mail'}")
+        yield mailer, lambda: [p.read_bytes() for p in mailer.paths()]
+    elif request.param == "ses":
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+        from moto_server import REGION
+
+        mailer, _ = _ses()
+        backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+        start = len(backend.sent_messages)
+        yield mailer, lambda: [m.raw_data.encode() for m in backend.sent_messages[start:]]
+    else:
+        with SmtpTestServer() as server:
+            yield (
+                SmtpMailer.from_url(server.url(timeout="5")),
+                lambda: [m.data for m in server.received],
+            )
+
+
+def test_list_unsubscribe_reaches_the_client_raw(mailer_and_raw):
+    """RFC 2369 wants `<URL>` as it is; a long URL must not come out as RFC 2047 encoded words
+    (`=?utf-8?q?=3Chttp...`), which no mail client recognises there (issue 11 item 5)."""
+    mailer, raw = mailer_and_raw
+    url = "https://skillsession.example.com/unsubscribe?token=" + "Tk9QRV9ub3BlX25vcGU" * 4
+    mailer.send(
+        _message(
+            "n-raw",
+            html="<p>Hallo</p>",
+            attachments=[("booking.ics", "text/calendar; method=REQUEST", _ics())],
+            headers={
+                "List-Unsubscribe": f"<{url}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
+    )
+    [data] = raw()
+    head = data.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0].decode("ascii")
+    lines = head.split("\n")
+    assert f"List-Unsubscribe: <{url}>" in lines
+    assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in lines
+    assert not any(line.startswith("List-Unsubscribe") and "=?" in line for line in lines)

@@ -119,27 +119,38 @@ def test_user_and_code_by_email_follow_the_code(store: Store):
 
 
 # -- rate limits ----------------------------------------------------------------------------
-def test_rate_limit_counts_within_a_fixed_window(store: Store):
-    hits = [store.hit_rate_limit("login:ada", at(minutes=m), 3600) for m in (0, 10, 59)]
-    assert hits == [1, 2, 3]
-    assert store.hit_rate_limit("login:ada", at(minutes=60), 3600) == 1  # next window
-    assert store.hit_rate_limit("login:ada", at(minutes=61), 3600) == 2
+def _admitted(store: Store, key: str, when, window: int = 3600, limit: int = 3) -> int:
+    """0 if the attempt was admitted, else the seconds it was told to wait."""
+    return store.hit_rate_limit(key, when, window, limit).retry_after
 
 
-def test_rate_limit_windows_are_aligned_not_sliding(store: Store):
-    start = BASE - timedelta(seconds=BASE.timestamp() % 60)
-    assert store.hit_rate_limit("k", start + timedelta(seconds=59), 60) == 1
-    assert store.hit_rate_limit("k", start + timedelta(seconds=60), 60) == 1
+def test_rate_limit_admits_the_limit_within_a_window(store: Store):
+    assert [_admitted(store, "login:ada", at(minutes=m)) for m in (0, 10, 59)] == [0, 0, 0]
+    assert _admitted(store, "login:ada", at(minutes=59.5)) == 30  # the first leaves
+    assert _admitted(store, "login:ada", at(minutes=60)) == 0  # ... and it has left
+    assert _admitted(store, "login:ada", at(minutes=61)) == 9 * 60  # 10, 59, 60 in the window
+
+
+def test_rate_limit_window_slides_across_any_boundary(store: Store):
+    # the attempts just before an aligned minute and just after it are in one window
+    boundary = BASE - timedelta(seconds=BASE.timestamp() % 60) + timedelta(minutes=1)
+    for _ in range(5):
+        assert _admitted(store, "k", boundary - timedelta(seconds=1), 60, 5) == 0
+    assert _admitted(store, "k", boundary, 60, 5) == 59
+    assert _admitted(store, "k", boundary + timedelta(seconds=58), 60, 5) == 1
+    assert _admitted(store, "k", boundary + timedelta(seconds=59), 60, 5) == 0
+    # the refused attempts were not counted: only the one just admitted is in the window now
+    later = boundary + timedelta(seconds=100)
+    assert [_admitted(store, "k", later, 60, 5) for _ in range(5)] == [0, 0, 0, 0, 19]
 
 
 def test_rate_limit_keys_are_independent_and_clearable(store: Store):
-    assert store.hit_rate_limit("a", BASE, 60) == 1
-    assert store.hit_rate_limit("a", BASE, 60) == 2
-    assert store.hit_rate_limit("b", BASE, 60) == 1
+    assert _admitted(store, "a", BASE, 60, 2) == 0
+    assert _admitted(store, "a", BASE, 60, 2) == 0
+    assert _admitted(store, "a", BASE, 60, 2) == 60
+    assert _admitted(store, "b", BASE, 60, 2) == 0
     store.clear_rate_limit("a")
-    assert store.hit_rate_limit("a", BASE, 60) == 1
-    assert store.hit_rate_limit("b", BASE, 60) == 2
-    store.clear_rate_limit("never-used")
+    assert _admitted(store, "a", BASE, 60, 2) == 0
 
 
 # -- profiles -------------------------------------------------------------------------------
@@ -343,6 +354,35 @@ def test_finished_verification_code_mail_forgets_the_code(store: Store):
     assert store.get_notification(note.notification_id).payload == {}
 
 
+def test_outbox_summary_counts_due_waiting_and_failed(store: Store):
+    empty = store.outbox_summary(BASE, 5)
+    assert (empty.due, empty.waiting, empty.failed, empty.recent_failures) == (0, 0, 0, [])
+    due = [make_notification(due=at(minutes=-m)) for m in (1, 2)]
+    later = make_notification(due=at(minutes=5))
+    failing = [make_notification(due=at(minutes=-9)) for _ in range(3)]
+    sent = make_notification(due=at(minutes=-9))
+    store.add_notifications([*due, later, *failing, sent])
+    assert len(store.claim_notifications(at(minutes=-8), 10, 60)) == 4  # failing + sent
+    store.finish_notifications(
+        [
+            DeliveryOutcome(n.notification_id, "failed", None, f"550 no {i}")
+            for i, n in enumerate(failing)
+        ]
+        + [DeliveryOutcome(sent.notification_id, "sent")]
+    )
+    summary = store.outbox_summary(BASE, 2)
+    assert (summary.due, summary.waiting, summary.failed) == (2, 1, 3)
+    newest = sorted(failing, key=lambda n: n.notification_id, reverse=True)[:2]
+    assert [n.notification_id for n in summary.recent_failures] == [
+        n.notification_id for n in newest
+    ]
+    assert all(n.status == "failed" and n.last_error for n in summary.recent_failures)
+    # a claim leases the due ones: they wait (under the lease) until it runs out
+    store.claim_notifications(BASE, 10, 60)
+    leased = store.outbox_summary(BASE, 0)
+    assert (leased.due, leased.waiting, leased.failed, leased.recent_failures) == (0, 3, 3, [])
+
+
 def test_notification_without_times_is_due_at_once(store: Store):
     note = make_notification()
     note.created_at = note.next_attempt_at = None
@@ -362,10 +402,40 @@ def test_subscription_save_lookup_and_status(store: Store):
     assert store.get_subscription("user-1") == sub
     assert store.get_subscription_by_token("token-1") == sub
     assert store.get_notification(note.notification_id) is not None
-    store.set_subscription_status("user-1", SubscriptionStatus.CONFIRMED)
-    assert store.get_subscription_by_token("token-1").status == SubscriptionStatus.CONFIRMED
     assert store.get_subscription("nobody") is None
     assert store.get_subscription_by_token("nope") is None
+
+
+def test_confirm_takes_the_current_confirm_token_only(store: Store):
+    sub = make_subscription("user-1", "token-1")
+    store.save_subscription(sub, None)
+    assert store.confirm_subscription("user-1", "token-1") is None  # the unsubscribe token
+    assert store.confirm_subscription("user-1", "user-1.other") is None
+    assert store.confirm_subscription("nobody", sub.confirm_token) is None
+    assert store.get_subscription("user-1").status == SubscriptionStatus.PENDING_CONFIRMATION
+    confirmed = store.confirm_subscription("user-1", sub.confirm_token)
+    assert confirmed == replace(sub, status=SubscriptionStatus.CONFIRMED)
+    assert store.confirm_subscription("user-1", sub.confirm_token) == confirmed  # twice: same
+    assert store.get_subscription_by_token("token-1") == confirmed
+
+
+def test_an_ended_subscription_cannot_be_confirmed_by_an_old_link(store: Store):
+    sub = make_subscription("user-1", "token-1")
+    store.save_subscription(sub, None)
+    store.confirm_subscription("user-1", sub.confirm_token)
+    ended = store.end_subscription("user-1")
+    assert ended == replace(sub, status=SubscriptionStatus.UNSUBSCRIBED, confirm_token=None)
+    assert store.get_subscription("user-1") == ended
+    assert store.confirm_subscription("user-1", sub.confirm_token) is None
+    assert store.get_subscription("user-1").status == SubscriptionStatus.UNSUBSCRIBED
+    assert store.end_subscription("nobody") is None
+    # subscribing again makes a new confirmation link; the old one still confirms nothing
+    again = replace(
+        ended, status=SubscriptionStatus.PENDING_CONFIRMATION, confirm_token="user-1.new"
+    )
+    store.save_subscription(again, None)
+    assert store.confirm_subscription("user-1", sub.confirm_token) is None
+    assert store.confirm_subscription("user-1", "user-1.new").status == SubscriptionStatus.CONFIRMED
 
 
 def test_subscription_is_replaced_with_a_new_token(store: Store):

@@ -32,14 +32,13 @@ from moto_server import REGION, dynamodb_store, endpoint_url
 from skillsession.adapters.store import dynamodb as dynamodb_module
 from skillsession.adapters.store.dynamodb import DynamoStore, TransactionCancelled
 from skillsession.adapters.store.dynamodb_items import encode, lock_key, slot_key
-from skillsession.adapters.store.dynamodb_schema import INDEXES, TTL_ATTRIBUTE
+from skillsession.adapters.store.dynamodb_schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     BookingStatus,
     DeliveryOutcome,
     Role,
     SlotStatus,
-    SubscriptionStatus,
 )
 from skillsession.ports import Store
 
@@ -191,7 +190,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     measure("get_user_and_code_by_email", lambda: store.get_user_and_code_by_email(user.email))
     measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
     measure("confirm_user", lambda: store.confirm_user(user.user_id))
-    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60))
+    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60, 5))
     measure("clear_rate_limit", lambda: store.clear_rate_limit("login:ada"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
@@ -292,6 +291,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.finish_notifications([DeliveryOutcome(note.notification_id, "sent")]),
     )
     measure("get_notification", lambda: store.get_notification(notes[0].notification_id))
+    measure("outbox_backlog", lambda: store.outbox_backlog(100))
     subscription = make_subscription(student.user_id, "token-1")
     measure(
         "save_subscription",
@@ -300,9 +300,11 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     measure("get_subscription", lambda: store.get_subscription(student.user_id))
     measure("get_subscription_by_token", lambda: store.get_subscription_by_token("token-1"))
     measure(
-        "set_subscription_status",
-        lambda: store.set_subscription_status(student.user_id, SubscriptionStatus.CONFIRMED),
+        "confirm_subscription",
+        lambda: store.confirm_subscription(student.user_id, subscription.confirm_token),
     )
+    measure("end_subscription", lambda: store.end_subscription(student.user_id))
+    measure("outbox_summary", lambda: store.outbox_summary(at(days=1), 5))
     others = [make_user() for _ in range(2)]
     profiles = [make_profile(u.user_id, skills=["Go"]) for u in others]
     bulk_window, bulk_slots = make_window(others[0].user_id, at(days=3), at(days=3, hours=2))
@@ -328,10 +330,12 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     # the LOCK came with the profile: the overlap check and the transaction
     assert table["create_availability"] == Counter(Query=1, TransactWriteItems=1)
     assert table["slots_for_tutor"] == Counter(Query=1)
+    assert table["outbox_backlog"] == Counter(Query=SHARDS)  # the scheduled job, once a run
     assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
     assert table["booking_list_version"] == Counter()
     assert table["profiles_version"] == table["slot_answer_versions"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
+    assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per Store method (this scenario):")
         for label, ops in table.items():
@@ -434,9 +438,9 @@ def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: DynamoStor
     )
     answers = [conflict]
     dynamo.client.meta.events.register(
-        "before-send.dynamodb.UpdateItem", lambda **_: answers.pop(0) if answers else None
+        "before-send.dynamodb.PutItem", lambda **_: answers.pop(0) if answers else None
     )
-    assert dynamo.hit_rate_limit("k", BASE, 60) == 1
+    assert dynamo.hit_rate_limit("k", BASE, 60, 5).admitted
     assert answers == []
 
 

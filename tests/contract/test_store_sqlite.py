@@ -39,7 +39,6 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     Role,
     SlotStatus,
-    SubscriptionStatus,
 )
 from skillsession.domain.skills import skill_key
 
@@ -94,8 +93,15 @@ def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
 
 
 def _downgrade(db: SqliteStore, version: int) -> None:
-    """Make `db` the file an older schema would have left: v2 had every table but the list
-    version ones, v1 neither slot_versions."""
+    """Make `db` the file an older schema would have left: v3 had neither the failed
+    notifications' index nor the subscriptions' confirm_token, v2 not the list version tables
+    either, v1 neither slot_versions."""
+    db.db.execute("DROP INDEX notifications_failed")
+    db.db.execute("ALTER TABLE subscriptions DROP COLUMN confirm_token")
+    if version == 3:
+        db.db.execute(f"PRAGMA user_version = {version}")
+        db.close()
+        return
     db.db.execute("DROP TABLE list_versions")
     db.db.execute("DROP TABLE list_version_counter")
     if version < 2:
@@ -111,12 +117,33 @@ def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
     _downgrade(db, 1)
     upgraded = SqliteStore(db.path)
     upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
     assert upgraded.get_slot(slots[0].slot_id) == slots[0]
     assert upgraded.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.slot_version("tutor") == 1
     assert upgraded.booking_list_version("tutor") == 1
+    upgraded.close()
+
+
+def test_migrate_upgrades_a_version_3_database(db: SqliteStore):
+    """v3 (before bounded outbox tries and split subscription tokens): the upgrade adds the
+    confirm_token column and the failed index, keeping subscriptions and notifications."""
+    sub = make_subscription("user-1", "token-1")
+    note = make_notification("user-1")
+    db.save_subscription(sub, note)
+    db.claim_notifications(at(minutes=1), 10, 60)
+    db.finish_notifications([DeliveryOutcome(note.notification_id, "failed", None, "550")])
+    _downgrade(db, 3)
+    upgraded = SqliteStore(db.path)
+    upgraded.migrate()
+    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.get_subscription("user-1") == replace(sub, confirm_token=None)
+    assert upgraded.outbox_summary(at(minutes=1), 5).failed == 1
+    plan = upgraded.db.execute(
+        "EXPLAIN QUERY PLAN SELECT count(*) FROM notifications WHERE status = 'failed'"
+    ).fetchall()
+    assert "notifications_failed" in str(plan)
     upgraded.close()
 
 
@@ -280,8 +307,8 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
     store.get_verification_code(user.user_id)
     store.record_code_failure(user.user_id)
     store.confirm_user(user.user_id)
-    store.hit_rate_limit("k", BASE, 60)
-    store.hit_rate_limit("k", at(minutes=5), 60)
+    store.hit_rate_limit("k", BASE, 60, 5)
+    store.hit_rate_limit("k", at(minutes=5), 60, 5)
     store.clear_rate_limit("k")
     tutor = make_profile(skills=["Go", "Rust"])
     student = make_profile(role=Role.STUDENT)
@@ -332,7 +359,8 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
     store.save_subscription(make_subscription(user.user_id, "tok"), make_notification())
     store.get_subscription(user.user_id)
     store.get_subscription_by_token("tok")
-    store.set_subscription_status(user.user_id, SubscriptionStatus.CONFIRMED)
+    store.confirm_subscription(user.user_id, "user.confirm")
+    store.end_subscription(user.user_id)
     spare, _ = publish(store, tutor.user_id, at(days=5))
     store.delete_availability(spare.availability_id)
 

@@ -91,6 +91,8 @@ class Api:
     def subscribe(self) -> None:
         assert self.get("/subscribe-email-notifications").status_code == 200
         message = self.mailbox.wait_for(self.email, "confirm your subscription")
-        link = re.search(r"(/confirm-subscription\?token=\S+)", message.get_content()).group(1)
-        r = self.http.get(link)
+        text = message.get_body(("plain",)).get_content()
+        link = re.search(r"(/confirm-subscription\?token=\S+)", text).group(1)
+        assert "<form" in self.http.get(link).text  # the page; its button posts back
+        r = self.http.post(link)
         assert r.json()["subscription_status"] == "confirmed", r.text

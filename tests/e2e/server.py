@@ -115,6 +115,7 @@ class Server:
         self.workers = workers
         self.process: subprocess.Popen | None = None
         self.log_path = data_dir / "server.log"
+        self.start_seconds = 30.0  # how long start() waits for /health
 
     @property
     def base_url(self) -> str:
@@ -132,7 +133,7 @@ class Server:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: kill() takes the workers too
         )
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.start_seconds
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
@@ -183,9 +184,9 @@ def demo_login(base_url: str, email: str) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def small_demo(data_dir: Path, workers: int) -> Iterator[Server]:
+def small_demo(data_dir: Path, workers: int, **env: str) -> Iterator[Server]:
     """A served demo data set of one tutor and two students over three days."""
-    srv = Server(data_dir, workers=workers)
+    srv = Server(data_dir, workers=workers, **env)
     run_cli(data_dir, "demo-data", "--tutors", "1", "--students", "2", "--days", "3", env=srv.env)
     srv.start()
     try:

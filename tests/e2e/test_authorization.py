@@ -15,6 +15,8 @@ import pytest
 
 from e2e.api_client import Api
 from route_table_pins import ROUTES
+from skillsession.adapters.auth.local import LocalTokens, load_or_create_secret_key
+from skillsession.bootstrap import _derive
 
 DAY = (datetime.now(ZoneInfo("UTC")).date() + timedelta(days=5)).isoformat()
 
@@ -154,6 +156,12 @@ def forge(claims: dict, key: bytes | str = b"x" * 64, alg: str = "HS256") -> str
     return jwt.encode(claims, key, algorithm=alg)
 
 
+def server_tokens(server, clock=time.time) -> LocalTokens:
+    """Tokens signed with the server's own key (derived from its data dir's secret.key)."""
+    secret = load_or_create_secret_key(server.data_dir, None)
+    return LocalTokens(_derive(secret, "tokens"), clock=clock)
+
+
 def test_bad_tokens_are_all_401(world, server):
     good = world["student"].token
     header, payload, signature = good.split(".")
@@ -167,18 +175,31 @@ def test_bad_tokens_are_all_401(world, server):
         ]
     )
     none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').decode().rstrip("=")
+    student = world["student"]
+    # the right key: a fresh token passes (so the key is the server's), one two hours old not
+    fresh, _ = server_tokens(server).issue(student.user_id, student.email)
+    two_hours_ago = server_tokens(server, clock=lambda: time.time() - 7200)
+    expired, _ = two_hours_ago.issue(student.user_id, student.email, ttl=3600)
+    assert (
+        Api(server.base_url, world["anon"].mailbox, token=fresh)
+        .get("/get-student-bookings")
+        .status_code
+        == 200
+    )
     tokens = {
-        "wrong signature": forge(claims),
-        "tampered claims": tampered,
-        "alg none": f"{none_header}.{payload}.",
-        "expired": forge({**claims, "exp": int(time.time()) - 10}),
-        "garbage": "a.b.c",
-        "empty": "",
+        "wrong signature": (forge(claims), "invalid_token"),
+        "expired, wrong signature": (
+            forge({**claims, "exp": int(time.time()) - 10}),
+            "invalid_token",  # the signature is checked before anything it signs
+        ),
+        "expired": (expired, "token_expired"),
+        "tampered claims": (tampered, "invalid_token"),
+        "alg none": (f"{none_header}.{payload}.", "invalid_token"),
+        "garbage": ("a.b.c", "invalid_token"),
+        "empty": ("", "missing_token"),
     }
-    for name, bad in tokens.items():
+    for name, (bad, code) in tokens.items():
         api = Api(server.base_url, world["anon"].mailbox, token=bad)
         r = api.get("/get-student-bookings")
         assert r.status_code == 401, (name, r.text)
-        assert r.json()["error"]["code"] in ("invalid_token", "token_expired", "missing_token"), (
-            name
-        )
+        assert r.json()["error"]["code"] == code, (name, r.text)

@@ -11,14 +11,13 @@ import pytest
 
 from e2e.server import demo_login as login
 from e2e.server import run_cli, small_demo
+from e2e.workers import WORKER_ID_ON, from_every_worker
 from skillsession.demo import student_email, tutor_email
-
-ASKS = 8  # answers per look, each on a new connection (workers take turns accepting)
 
 
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory):
-    with small_demo(tmp_path_factory.mktemp("list-cache"), workers=2) as srv:
+    with small_demo(tmp_path_factory.mktemp("list-cache"), workers=2, **WORKER_ID_ON) as srv:
         yield srv
 
 
@@ -37,9 +36,13 @@ def test_changes_show_at_once_on_every_worker(two_workers):
         return r.json()
 
     def look(path: str, headers: dict, **params) -> list[dict]:
-        """ASKS answers on new connections: all the same (whichever worker, hit or miss)."""
+        """Answers on new connections until both workers gave some: all the same (whichever
+        worker, hit or miss)."""
         answers = {
-            httpx.get(f"{base}{path}", params=params, headers=headers).content for _ in range(ASKS)
+            r.content
+            for r in from_every_worker(
+                lambda: httpx.get(f"{base}{path}", params=params, headers=headers), workers=2
+            )
         }
         assert len(answers) == 1
         return httpx.Response(200, content=answers.pop()).json()["bookings"]

@@ -188,3 +188,85 @@ def test_one_student_many_slots_at_once_never_passes_the_limits(busy_server):
     assert [a.status_code for a in answers] == [201, 409], [a.text for a in answers]
     check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
     assert check.returncode == 0, check.stdout
+
+
+def test_accept_reject_cancel_and_the_expiry_job_race(busy_server):
+    """Last in this module: its expiry run (days ahead) expires every free slot. Requests for
+    six slots; then, all at once, the tutor accepts or rejects each while its
+    student cancels it, and the expiry job runs as if a day later (a separate process, as the
+    scheduled job is): per booking the acknowledged answers agree with its final state, and
+    `check` finds nothing."""
+    import subprocess
+    from datetime import UTC, datetime, timedelta
+
+    from e2e.server import BIN
+
+    base = busy_server.base_url
+    tutor = login(base, tutor_email(2))
+    me = httpx.post(f"{base}/get-user-profiles-and-teacher-search", json={}, headers=tutor).json()
+    tutor_id = me["profile"]["user_id"]
+    slots = httpx.post(f"{base}/get-teacher-slots", json={"tutor_id": tutor_id}, headers=tutor)
+    chosen = [s["slot_id"] for s in slots.json()["slots"][:6]]
+    students = [login(base, student_email(i)) for i in range(1, len(chosen) + 1)]
+    bookings = []
+    for slot_id, headers in zip(chosen, students, strict=True):
+        made = httpx.post(
+            f"{base}/create-booking-request", json={"slot_id": slot_id}, headers=headers
+        )
+        assert made.status_code == 201, made.text
+        bookings.append((made.json()["booking"]["booking_id"], headers))
+
+    later = (datetime.now(UTC) + timedelta(days=5)).isoformat()
+    barrier = threading.Barrier(2 * len(bookings) + 1)
+
+    def tutor_answers(index, booking_id):
+        barrier.wait()
+        action = "accept" if index % 2 == 0 else "reject"
+        return httpx.post(
+            f"{base}/process-booking-response",
+            json={"booking_id": booking_id, "action": action},
+            headers=tutor,
+            timeout=60,
+        )
+
+    def student_cancels(booking_id, headers):
+        barrier.wait()
+        return httpx.post(
+            f"{base}/cancel-booking", json={"booking_id": booking_id}, headers=headers, timeout=60
+        )
+
+    def job():
+        barrier.wait()
+        return subprocess.run(
+            [str(BIN), "expire-slots", "--now", later],
+            env=busy_server.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(2 * len(bookings) + 1) as pool:
+        answers = [pool.submit(tutor_answers, i, b) for i, (b, _) in enumerate(bookings)]
+        cancels = [pool.submit(student_cancels, b, h) for b, h in bookings]
+        expiry = pool.submit(job)
+        answers = [f.result() for f in answers]
+        cancels = [f.result() for f in cancels]
+        assert expiry.result().returncode == 0, expiry.result().stderr
+
+    for index, ((booking_id, headers), answer, cancel) in enumerate(
+        zip(bookings, answers, cancels, strict=True)
+    ):
+        assert answer.status_code in (200, 409) and cancel.status_code in (200, 409)
+        mine = httpx.get(f"{base}/get-student-bookings", headers=headers).json()["bookings"]
+        [final] = [b["booking_status"] for b in mine if b["booking_id"] == booking_id]
+        answered = "accepted" if index % 2 == 0 else "rejected"
+        if cancel.status_code == 200:
+            assert final == "cancelled", (answer.status_code, final)
+            assert answer.status_code == 409 or answered == "accepted"  # an accepted one may go
+        elif answer.status_code == 200:
+            assert final in ({answered, "completed"} if answered == "accepted" else {answered})
+        else:
+            assert final == "expired", (answer.status_code, cancel.status_code, final)
+
+    check = run_cli(busy_server.data_dir, "check", env=busy_server.env, check=False)
+    assert check.returncode == 0, check.stdout

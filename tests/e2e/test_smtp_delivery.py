@@ -3,7 +3,9 @@ nothing and fails no request, a refused address does not block the others."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+import sqlite3
 import time
 
 import httpx
@@ -53,6 +55,24 @@ def wait_code(smtp, to, timeout=30.0):
     raise AssertionError(f"no code mailed to {to}")
 
 
+def wait_outbox(srv, address, done, timeout=30.0) -> tuple[int, str, str | None]:
+    """(attempts, status, last_error) of the newest notification to `address`, read from the
+    server's store once `done(row)` holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.closing(sqlite3.connect(srv.data_dir / "skillsession.db")) as db:
+            row = db.execute(
+                "SELECT n.attempts, n.status, n.last_error FROM notifications n "
+                "JOIN users u ON u.user_id = n.recipient_id WHERE u.email = ? "
+                "ORDER BY n.created_at DESC, n.notification_id DESC LIMIT 1",
+                (address,),
+            ).fetchone()
+        if row is not None and done(row):
+            return row
+        time.sleep(0.05)
+    raise AssertionError(f"the outbox row for {address} stayed {row}")
+
+
 def test_signup_code_arrives_over_smtp(smtp, smtp_app):
     base = smtp_app.base_url
     assert httpx.get(f"{base}/health").json()["backends"]["mail"] == "smtp"
@@ -85,6 +105,8 @@ def test_a_refused_address_does_not_block_the_others(smtp, smtp_app):
     )
     wait_code(smtp, after)
     assert code_in(smtp.messages, REFUSED) is None
+    attempts, status, last_error = wait_outbox(smtp_app, REFUSED, lambda row: row[1] != "pending")
+    assert (attempts, status) == (1, "failed") and "550" in last_error  # given up at once
 
 
 def test_mail_outage_loses_nothing(tmp_path):
@@ -97,7 +119,9 @@ def test_mail_outage_loses_nothing(tmp_path):
         address = "during-outage@example.test"
         r = httpx.post(f"{srv.base_url}/auth/signup", json={"email": address, "password": PASSWORD})
         assert r.status_code == 201  # the request never fails because of mail
-        time.sleep(1.0)
+        # a claimed row counts its attempt before the send; its error comes once it failed
+        attempts, status, _ = wait_outbox(srv, address, lambda row: row[2] is not None)
+        assert attempts >= 1 and status == "pending"  # tried, failed, kept for a retry
         outage.start()
         code = wait_code(outage, address, timeout=30)
         assert len(code) == 6

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -31,5 +32,31 @@ def test_bounded_soak():
     assert result.returncode == 0, (summary, result.stderr[-3000:])
     assert summary["kills"] == 3, summary
     assert summary["acknowledged"] > 0 and summary["mails_sent"] > 0
-    for key in ("violations", "5xx", "durability_violations", "mails_lost", "mails_still_pending"):
+    for key in (
+        "violations",
+        "5xx",
+        "durability_violations",
+        "state_violations",
+        "mails_lost",
+        "mails_still_pending",
+        "mails_failed",
+    ):
         assert summary.get(key, 0) == 0, (key, summary)
+    assert "state_violations" in summary and "mails_failed" in summary  # both were counted
+
+
+def soak_module():
+    spec = importlib.util.spec_from_file_location("soak_run", SOAK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_soak_sees_an_acknowledged_change_undone():
+    undone = soak_module().undone
+    assert not undone({"pending", "accepted"}, "accepted")
+    assert not undone({"accepted", "pending"}, "completed")  # answers may come in any order
+    assert not undone({"pending"}, "expired")
+    assert undone({"pending", "accepted"}, "pending")  # an accept reverted
+    assert undone({"accepted"}, "rejected")
+    assert undone({"cancelled"}, "accepted")

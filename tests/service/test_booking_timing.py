@@ -115,7 +115,7 @@ def test_booking_mail_only_for_confirmed_subscribers(deps, clock, tutor, student
     deps.mailer.sent.clear()
     bookings.request(deps, student, slot.slot_id, None, None)
     assert outbox.deliver_all(deps).skipped == 1  # subscribed, not yet confirmed
-    subscriptions.confirm(deps, subscription.token)
+    subscriptions.confirm(deps, subscription.confirm_token)
     other = one_slot(deps, tutor, start="12:00", end="13:00")
     bookings.request(deps, student, other.slot_id, None, None)
     assert outbox.deliver_all(deps).sent == 1

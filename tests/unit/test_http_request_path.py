@@ -1,14 +1,15 @@
 """The cheap request path keeps the old behaviour: exact-path dispatch, the one-step bearer
-dependency, the OpenAPI bearer scheme, and the serve defaults (asyncio loop, TCP_NODELAY)."""
+dependency, the OpenAPI bearer scheme, the pieces `serve` hands uvicorn (the fair asyncio loop,
+TCP_NODELAY); their effect on a real server: tests/e2e/test_serve_options.py."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
 from skillsession import cli
 from skillsession.domain.errors import Unauthorized
@@ -113,45 +114,12 @@ def test_openapi_keeps_the_bearer_scheme(app):
     assert "security" not in schema["paths"]["/health"]["get"]
 
 
-def serve_options(tmp_path, monkeypatch, *args: str) -> dict:
-    """The uvicorn settings `serve` runs with (on a free port, not run)."""
-    import uvicorn
-    from uvicorn.supervisors import Multiprocess
-
-    seen = {}
-
-    def record(runner, *_, **__):
-        config = runner.config
-        seen.update(workers=config.workers, http=config.http, loop=config.loop, app=config.app)
-        runner.started = True
-
-    # serve sets SKILLSESSION_PUBLIC_URL for its workers: restored (unset) after the test
-    monkeypatch.setenv("SKILLSESSION_PUBLIC_URL", "")
-    monkeypatch.delenv("SKILLSESSION_PUBLIC_URL")
-    monkeypatch.setattr(uvicorn.Server, "run", record)
-    monkeypatch.setattr(Multiprocess, "run", record)
-    result = CliRunner().invoke(
-        cli.app, ["serve", "--data-dir", str(tmp_path), "--port", "0", *args]
-    )
-    assert result.exit_code == 0, result.output
-    return seen
-
-
-def test_serve_defaults_asyncio_a_worker_per_core_and_nodelay(tmp_path, monkeypatch):
-    seen = serve_options(tmp_path, monkeypatch)
-    assert seen["workers"] == cli.default_workers() >= 1
-    assert seen["http"] == "skillsession.cli:HttpToolsNoDelay"
-    assert seen["loop"] == (
-        "asyncio" if seen["workers"] == 1 else "skillsession.cli:AsyncioFairAccept"
-    )
-    one = serve_options(tmp_path, monkeypatch, "--workers", "1")
-    assert (one["workers"], one["loop"]) == (1, "asyncio")
-    two = serve_options(tmp_path, monkeypatch, "--workers", "2")
-    assert (two["workers"], two["loop"]) == (2, "skillsession.cli:AsyncioFairAccept")
-    uv = serve_options(tmp_path, monkeypatch, "--workers", "2", "--loop", "uvloop")
-    assert uv["loop"] == "uvloop"
-    bad = CliRunner().invoke(cli.app, ["serve", "--data-dir", str(tmp_path), "--loop", "x"])
-    assert bad.exit_code != 0
+def test_the_worker_id_header_only_when_asked(app, tmp_path, monkeypatch):
+    # what `serve` does with its options is seen on a real server: tests/e2e/test_serve_options.py
+    assert "x-worker-id" not in request(app, "GET", "/nope").headers
+    monkeypatch.setenv("SKILLSESSION_WORKER_ID_HEADER", "true")
+    asked = create_app(run_jobs=False)
+    assert request(asked, "GET", "/nope").headers["x-worker-id"] == str(os.getpid())
 
 
 def test_default_workers_is_bounded(monkeypatch):

@@ -1,5 +1,6 @@
 """AWS Lambda entry point of the scheduled job: expire due slots and requests, then deliver the
-notification outbox. Returns the counts (visible in the invocation result and logs).
+notification outbox, then report the outbox backlog (pending notifications, the oldest one's
+age) to the metrics port (CloudWatch, watched by the template's alarms). Returns the counts (visible in the invocation result and logs).
 
 It does not migrate: the table exists (CloudFormation, or `skillsession migrate`), and the
 function's policy allows data calls only, not DescribeTimeToLive or CreateTable. Mail is
@@ -22,7 +23,7 @@ def _remaining_ms(context: Any) -> int:
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     global _deps
-    from skillsession.service import expiry, outbox
+    from skillsession.service import backlog, expiry, outbox
 
     if _deps is None:
         from skillsession import bootstrap
@@ -32,7 +33,10 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     report = outbox.deliver_all(
         _deps, rounds=MAX_BATCHES, keep_going=lambda: _remaining_ms(context) > RESERVE_MS
     )
+    waiting = backlog.report(_deps)
     return {
+        "outbox_pending": waiting.pending,
+        "outbox_oldest_age_seconds": int(waiting.oldest_age_seconds),
         "slots_expired": result.slots_expired,
         "bookings_expired": result.bookings_expired,
         "bookings_completed": result.bookings_completed,

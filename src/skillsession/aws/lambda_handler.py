@@ -28,6 +28,7 @@ Cognito verifier trusts them instead of verifying the token again.
 from __future__ import annotations
 
 import gc
+import json
 import os
 from typing import Any
 
@@ -60,10 +61,36 @@ def authorizer_claims(event: dict[str, Any]) -> dict[str, Any] | None:
     return dict(claims) if isinstance(claims, dict) and claims.get("sub") else None
 
 
+def malformed_body(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A 400 answer for a body marked base64 that is not (API Gateway's never is; a direct
+    invocation may be), which Mangum would raise on, failing the invocation."""
+    body = event.get("body")
+    if not event.get("isBase64Encoded") or not body:
+        return None
+    import base64
+    import binascii
+
+    try:
+        base64.b64decode(body)
+    except (binascii.Error, ValueError, TypeError):
+        from skillsession.http.responses import error_body
+
+        return {
+            "statusCode": 400,
+            "headers": {"content-type": "application/json"},
+            "body": json.dumps(error_body("bad_request", "the body is not valid base64", {})),
+            "isBase64Encoded": False,
+        }
+    return None
+
+
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _handler
     if _handler is None:
         _handler = _build()
+    refused = malformed_body(event)
+    if refused is not None:
+        return refused
     claims = authorizer_claims(event)
     if claims is None:
         return _handler(event, context)

@@ -68,6 +68,17 @@ class Busy(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+class Unavailable(Busy):
+    """A backend is overloaded or did not answer in time, even after retries (503). Nothing is
+    half written: the change was not made, or (`details["outcome"] == "unknown"`) it was made
+    whole or not at all; repeating the request (with its Idempotency-Key) is safe."""
+
+    code = "unavailable"
+
+    def __init__(self, message: str, *, retry_after: int = 1, **kwargs: Any):
+        super().__init__(message, retry_after=retry_after, **kwargs)
+
+
 class SlotUnavailable(Conflict):
     code = "slot_unavailable"
 

@@ -140,8 +140,11 @@ class Subscription:
     user_id: str
     email: str
     status: SubscriptionStatus
-    token: str  # opaque, used in confirm and unsubscribe links
+    token: str  # opaque, the unsubscribe link's (never changes: old unsubscribe links work)
     created_at: datetime
+    # opaque, the confirmation link's: made when a subscription is asked for, dropped when it
+    # ends, so an old confirmation link cannot subscribe again an address that unsubscribed
+    confirm_token: str | None = None
 
 
 @dataclass
@@ -173,6 +176,18 @@ class DeliveryOutcome:
     status: str
     next_attempt_at: datetime | None = None
     error: str | None = None
+
+
+@dataclass
+class OutboxSummary:
+    """How the outbox stands at one instant: `due` (pending, due now), `waiting` (pending, due
+    later: retries in backoff or under a lease), `failed` (given up), and a few of the most
+    recent failed ones (with their `last_error`), newest first."""
+
+    due: int = 0
+    waiting: int = 0
+    failed: int = 0
+    recent_failures: list[Notification] = field(default_factory=list)
 
 
 @dataclass

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from skillsession.domain import text
 from skillsession.domain import time as tz_time
 from skillsession.domain.errors import Conflict, ValidationFailed
 from skillsession.domain.model import Profile, Role
@@ -22,6 +23,8 @@ STUDENT_FIELDS = (
 TUTOR_FIELDS = ("teaching_skills", "experience_years", "experience_description")
 ROLE_FIELDS = {Role.STUDENT: STUDENT_FIELDS, Role.TUTOR: TUTOR_FIELDS}
 EDITABLE_FIELDS = COMMON_FIELDS + STUDENT_FIELDS + TUTOR_FIELDS
+# one-line fields (names reach e-mail headers); `experience_description` is free text
+LINE_FIELDS = frozenset(EDITABLE_FIELDS) - {"experience_description", "start_year", "end_year"}
 
 
 def merge(
@@ -49,6 +52,7 @@ def merge(
     values = {
         k: v for k, v in changes.items() if k in COMMON_FIELDS + ROLE_FIELDS[role] and v is not None
     }
+    _check_text(values)
     if "teaching_skills" in values:
         values["teaching_skills"] = parse_skills(values["teaching_skills"])
     if "time_zone" in values:
@@ -60,6 +64,20 @@ def merge(
             "end_year is before start_year", details={"end_year": "< start_year"}
         )
     return profile
+
+
+def _check_text(values: dict[str, Any]) -> None:
+    """The schemas refuse these already; this holds for every other caller too."""
+    for name, value in values.items():
+        if name == "experience_description":
+            if isinstance(value, str) and (problem := text.text_problem(value)):
+                raise ValidationFailed(f"{name} {problem}", details={name: problem})
+            continue
+        if name not in LINE_FIELDS:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                text.require_line(item, name)
 
 
 def _other(role: Role) -> Role:

@@ -122,7 +122,11 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
             allow_methods=["GET", "POST", "PUT"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
-    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        GuardMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        worker_id_header=settings.worker_id_header,
+    )
     return app
 
 

@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from skillsession.domain import errors
 from skillsession.http.responses import OrjsonResponse, error_response
@@ -78,7 +79,21 @@ async def _validation_error(request: Request, exc: RequestValidationError):
 async def _http_error(request: Request, exc: StarletteHTTPException):
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-    return error_response(exc.status_code, code, message, headers=getattr(exc, "headers", None))
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed(request)}
+    return error_response(exc.status_code, code, message, headers=headers)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's,
+    e.g. GET alone where GET and POST are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def _unexpected(request: Request, exc: Exception):

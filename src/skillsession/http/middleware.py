@@ -12,6 +12,10 @@ from skillsession.http.responses import error_body
 from skillsession.logs import access
 
 RAW_BODY_PATHS = frozenset({"/save-profile-img"})
+# the e-mail links' pages (http/pages.py: their own CSP); their buttons and RFC 8058 one-click
+# post forms (`List-Unsubscribe=One-Click`), which the routes do not read
+LINK_PAGES = ("/confirm-subscription", "/unsubscribe")
+FORM = b"application/x-www-form-urlencoded"
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -22,9 +26,9 @@ API_ONLY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 ]
-# the docs (their own scripts and styles), the media files and the web client (`/` and
-# `/app/`, with their own CSP: http/web.py) do without the API-only headers
-PAGE_PREFIXES = ("/docs", "/media/", "/app/")
+# the docs (their own scripts and styles), the media files, the mail links' pages and the web
+# client (`/` and `/app/`, with their own CSP: http/web.py) do without the API-only headers
+PAGE_PREFIXES = ("/docs", "/media/", "/app/", *LINK_PAGES)
 API_HEADERS = SECURITY_HEADERS + API_ONLY_HEADERS
 
 
@@ -33,9 +37,10 @@ class BodyTooLarge(Exception):
 
 
 class GuardMiddleware:
-    def __init__(self, app, max_body_bytes: int):
+    def __init__(self, app, max_body_bytes: int, worker_id_header: bool = False):
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.worker_id_header = worker_id_header
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -47,6 +52,8 @@ class GuardMiddleware:
         path = scope["path"]
         page = path == "/" or path.startswith(PAGE_PREFIXES)
         extra = (SECURITY_HEADERS if page else API_HEADERS) + [(b"x-request-id", request_id)]
+        if self.worker_id_header:  # per request: the process that answers, after any fork
+            extra.append((b"x-worker-id", str(os.getpid()).encode()))
         started = False
         status = 0
         began = time.perf_counter()
@@ -82,7 +89,8 @@ class GuardMiddleware:
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
         if has_body and scope["method"] in ("POST", "PUT", "PATCH") and path not in RAW_BODY_PATHS:
             content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
-            if content_type != b"application/json" and not content_type.endswith(b"+json"):
+            json_body = content_type == b"application/json" or content_type.endswith(b"+json")
+            if not json_body and not (content_type == FORM and path in LINK_PAGES):
                 return await reject(415, "unsupported_media_type", "send application/json")
 
         if length is None and b"transfer-encoding" in headers:

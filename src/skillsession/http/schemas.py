@@ -24,7 +24,9 @@ from typing import (
 from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
+from skillsession.domain import text
 from skillsession.domain import time as tz_time
+from skillsession.domain.accounts import MAX_EMAIL_LENGTH, email_address
 from skillsession.domain.errors import ValidationFailed
 
 REF_TEMPLATE = "#/components/schemas/{model}"  # where FastAPI puts the models it sees
@@ -55,6 +57,23 @@ Day = Annotated[
 ]
 
 Text = str | None
+
+# Request fields: the domain's rules, applied while the body is parsed (422 with the field named)
+Email = Annotated[
+    str,
+    Field(max_length=MAX_EMAIL_LENGTH, pattern=EMAIL, description="one bare e-mail address"),
+    AfterValidator(email_address),
+]
+
+
+def line(max_length: int, **field: Any) -> Any:
+    """A one-line text field: no control characters (it may reach an e-mail header)."""
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(text.check_line)]
+
+
+def free_text(max_length: int, **field: Any) -> Any:
+    """A free-text field: line breaks and tabs allowed, no other control characters."""
+    return Annotated[str, Field(max_length=max_length, **field), AfterValidator(text.check_text)]
 
 
 class ErrorBody(TypedDict):

@@ -44,11 +44,11 @@ def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
 
 
 def _limit(deps: Deps, key: str, now: datetime, max_hits: int) -> None:
-    """Count one attempt against `key`; 429 once more than `max_hits` fall in the window."""
+    """Count one attempt against `key`; 429 while `max_hits` were admitted in the last window."""
     window = deps.settings.login_window_seconds
-    if deps.store.hit_rate_limit(key, now, window) > max_hits:
-        retry_after = window - int(now.timestamp()) % window
-        raise RateLimited("too many attempts, try again later", retry_after=retry_after)
+    admission = deps.store.hit_rate_limit(key, now, window, max_hits)
+    if not admission.admitted:
+        raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
 
 
 def signup(deps: Deps, email: str, password: str) -> User:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skillsession.ports import Clock, Mailer, MediaStore, Store, TokenVerifier
+from skillsession.ports import Clock, Mailer, MediaStore, Metrics, Store, TokenVerifier
 
 if TYPE_CHECKING:
     from skillsession.settings import Settings
@@ -41,6 +41,7 @@ class Deps:
     passwords: PasswordHasher | None = None
     code_secret: bytes = b""
     clock: Clock = field(default_factory=SystemClock)
+    metrics: Metrics | None = None  # operational gauges (AWS shape: CloudWatch)
     # per-process caches of the layers above (e.g. rendered answers), by name: they live as long
     # as these ports, so a cache never outlives the store its entries were checked against
     caches: dict[str, Any] = field(default_factory=dict)

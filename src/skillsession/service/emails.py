@@ -1,14 +1,21 @@
-"""What each notification says. Rendered at delivery time from the outbox entry."""
+"""What each notification says. Rendered at delivery time from the outbox entry.
+
+Recipients are the stored, normalised addresses only (the account's, the subscription's),
+written as bare addresses; names appear in the text, never in an address header.
+"""
 
 from __future__ import annotations
 
+from email.headerregistry import Address
 from email.message import EmailMessage
-from urllib.parse import quote
 
-from skillsession.adapters.mail.message import booking_ics, build_message
 from skillsession.domain import time as tz_time
+from skillsession.domain.accounts import email_address
 from skillsession.domain.model import Booking, Notification, Profile, SubscriptionStatus
+from skillsession.service import links
 from skillsession.service.deps import Deps
+from skillsession.service.email_render import Action, Content, html_part, text_part, when_text
+from skillsession.service.mail_message import booking_ics, build_message
 
 BOOKING_SUBJECTS = {
     "booking_requested": "New booking request from {other}",
@@ -18,17 +25,27 @@ BOOKING_SUBJECTS = {
     "booking_expired": "Your booking request to {other} expired",
 }
 BOOKING_TEXT = {
-    "booking_requested": "{other} asks to book your session on {when}.\n\n"
-    "Accept or reject it in the app.",
-    "booking_accepted": "Your session with {other} on {when} is booked.",
+    "booking_requested": "{other} asks to book a session with you on {when}.",
+    "booking_accepted": "Your session with {other} on {when} is booked. "
+    "The calendar invitation is attached.",
     "booking_rejected": "{other} could not take your session on {when}. The slot is free again.",
-    "booking_cancelled": "The session with {other} on {when} was cancelled. The slot is free again.",
+    "booking_cancelled": "The session with {other} on {when} was cancelled. "
+    "The slot is free again.",
     "booking_expired": "Your request for {when} with {other} expired before it was answered.",
+}
+BOOKING_ACTIONS = {  # (button, web client route)
+    "booking_requested": ("Answer the request", "requests"),
+    "booking_accepted": ("See your bookings", "bookings"),
+    "booking_rejected": ("Find another slot", "bookings"),
+    "booking_cancelled": ("See your bookings", "bookings"),
+    "booking_expired": ("See your bookings", "bookings"),
 }
 CALENDAR = {
     "booking_accepted": ("REQUEST", "CONFIRMED"),
     "booking_cancelled": ("CANCEL", "CANCELLED"),
 }
+SUBSCRIPTION_SUBJECT = "Confirm your subscription to SkillSession booking e-mails"
+WHY_SUBSCRIBED = "You get this e-mail because you subscribed to SkillSession booking e-mails."
 
 
 def render(deps: Deps, notification: Notification) -> EmailMessage | None:
@@ -42,36 +59,60 @@ def render(deps: Deps, notification: Notification) -> EmailMessage | None:
     return None
 
 
-def _message(deps: Deps, notification: Notification, to: str, subject: str, text: str, **extra):
+def _message(
+    deps: Deps, notification: Notification, to: str, subject: str, content: Content, **extra
+) -> EmailMessage:
     return build_message(
-        to=to,
+        to=str(Address(addr_spec=email_address(to))),  # one bare, normalised address
         sender=deps.settings.mail_from,
         subject=subject,
-        text=text,
+        text=text_part(content),
+        html=html_part(content, subject),
         message_id=notification.notification_id,
         **extra,
     )
 
 
+def _first_name(deps: Deps, user_id: str) -> str | None:
+    profile = deps.store.get_profile(user_id)
+    return profile.first_name if profile else None
+
+
 def _verification(deps: Deps, notification: Notification) -> EmailMessage:
     code = notification.payload["code"]
-    text = (
-        f"Your SkillSession verification code is {code}.\n\n"
-        "It expires in 24 hours. If you did not sign up, ignore this e-mail."
+    content = Content(
+        first_name=None,  # no profile yet at sign-up
+        paragraphs=[
+            f"Your SkillSession verification code is {code}.",
+            "It expires in 24 hours. If you did not sign up, ignore this e-mail.",
+        ],
     )
-    return _message(deps, notification, notification.payload["email"], f"Your code: {code}", text)
+    subject = f"Your SkillSession code: {code}"
+    return _message(deps, notification, notification.payload["email"], subject, content)
 
 
 def _subscription_confirmation(deps: Deps, notification: Notification) -> EmailMessage | None:
     subscription = deps.store.get_subscription(notification.recipient_id)
-    if subscription is None or subscription.status != SubscriptionStatus.PENDING_CONFIRMATION:
+    if (
+        subscription is None
+        or subscription.status != SubscriptionStatus.PENDING_CONFIRMATION
+        or subscription.confirm_token is None
+    ):
         return None
-    link = f"{deps.settings.public_url}/confirm-subscription?token={quote(subscription.token)}"
-    text = (
-        "You asked to receive SkillSession booking notifications.\n\n"
-        f"Confirm your subscription: {link}\n\nIf this was not you, ignore this e-mail."
+    public = deps.settings.public_url
+    content = Content(
+        first_name=_first_name(deps, notification.recipient_id),
+        paragraphs=[
+            "You asked to receive SkillSession booking e-mails: requests, answers, "
+            "cancellations, each with the time in your zone.",
+            "If this was not you, ignore this e-mail and nothing will be sent.",
+        ],
+        action=Action(
+            "Confirm your subscription",
+            links.confirm_subscription(public, subscription.confirm_token),
+        ),
     )
-    return _message(deps, notification, subscription.email, "Confirm your subscription", text)
+    return _message(deps, notification, subscription.email, SUBSCRIPTION_SUBJECT, content)
 
 
 def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
@@ -81,6 +122,7 @@ def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
     booking = deps.store.get_booking(notification.payload["booking_id"])
     if booking is None:
         return None
+    kind = notification.kind
     profiles = deps.store.get_profiles([booking.tutor_id, booking.student_id])
     recipient = profiles.get(notification.recipient_id)
     other_id = (
@@ -89,36 +131,45 @@ def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
     other = profiles.get(other_id)
     other_name = other.display_name if other else "your tutoring partner"
     tz = tz_time.zone(recipient.time_zone if recipient else "UTC")
-    fields = tz_time.local_fields(booking.start, booking.end, tz)
-    when = f"{fields['date']} {fields['start_time']}–{fields['end_time']} ({fields['time_zone']})"
-    text = BOOKING_TEXT[notification.kind].format(other=other_name, when=when)
+    when = when_text(booking.start, booking.end, tz, deps.now())
+    public = deps.settings.public_url
+    unsubscribe = links.unsubscribe(public, subscription.token)
+    quotes = []
+    if kind == "booking_requested" and booking.message:
+        quotes.append((f"{other_name} wrote", booking.message))
     if reason := notification.payload.get("reason"):
-        text += f"\n\nReason given: {reason}"
-    unsubscribe = f"{deps.settings.public_url}/unsubscribe?token={quote(subscription.token)}"
-    text += f"\n\n--\nStop these e-mails: {unsubscribe}\n"
+        quotes.append(("Reason given", reason))
+    label, route = BOOKING_ACTIONS[kind]
+    content = Content(
+        first_name=recipient.first_name if recipient else None,
+        paragraphs=[BOOKING_TEXT[kind].format(other=other_name, when=when)],
+        quotes=quotes,
+        action=Action(label, links.web(public, route)),
+        footer=[WHY_SUBSCRIBED],
+        unsubscribe_url=unsubscribe,
+    )
     attachments = []
-    if notification.kind in CALENDAR:
-        method = CALENDAR[notification.kind][0]
+    if kind in CALENDAR:
+        method = CALENDAR[kind][0]
         attachments.append(
-            (
-                "booking.ics",
-                f"text/calendar; method={method}",
-                _ics(booking, profiles, notification),
-            )
+            ("booking.ics", f"text/calendar; method={method}", _ics(booking, profiles, kind))
         )
     return _message(
         deps,
         notification,
         subscription.email,
-        BOOKING_SUBJECTS[notification.kind].format(other=other_name),
-        text,
+        BOOKING_SUBJECTS[kind].format(other=other_name),
+        content,
         attachments=attachments,
-        headers={"List-Unsubscribe": f"<{unsubscribe}>"},
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe}>",  # RFC 2369, written raw
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",  # RFC 8058
+        },
     )
 
 
-def _ics(booking: Booking, profiles: dict[str, Profile], notification: Notification) -> bytes:
-    method, status = CALENDAR[notification.kind]
+def _ics(booking: Booking, profiles: dict[str, Profile], kind: str) -> bytes:
+    method, status = CALENDAR[kind]
     tutor = profiles.get(booking.tutor_id)
     student = profiles.get(booking.student_id)
     return booking_ics(

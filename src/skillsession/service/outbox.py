@@ -1,4 +1,10 @@
-"""Delivering the outbox: claim due notifications, render, send, record, retry with backoff."""
+"""Delivering the outbox: claim due notifications, render, send, record, retry with backoff.
+
+A notification gets `settings.outbox_max_attempts` tries. Each failed try that will be retried
+is logged at warning with the time of the next one; the last, or a permanent failure, marks it
+`failed` with its error and is logged at error. A notification that cannot even be rendered
+fails the same way, and none of this holds up the others of the batch.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from skillsession.domain import time as tz_time
 from skillsession.domain.model import DeliveryOutcome, Notification
 from skillsession.ports import MailError
 from skillsession.service import emails
@@ -14,9 +21,9 @@ from skillsession.service.deps import Deps
 
 log = logging.getLogger("skillsession.outbox")
 
-MAX_ATTEMPTS = 12
 BASE_DELAY_SECONDS = 5
 MAX_DELAY_SECONDS = 3600
+ERROR_CHARS = 500
 
 
 @dataclass
@@ -61,23 +68,63 @@ def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
 
 def _deliver(deps: Deps, notification: Notification) -> DeliveryOutcome:
     """Render and send one notification; what became of it."""
-    nid = notification.notification_id
+    nid, tries = notification.notification_id, notification.attempts
+    if tries > deps.settings.outbox_max_attempts:  # claimed again and again, never finished
+        return _give_up(nid, notification, f"claimed {tries - 1} times without an outcome")
     try:
         message = emails.render(deps, notification)
-        if message is None:
-            return DeliveryOutcome(nid, "skipped")
+    except Exception as exc:  # a rendering bug must not stop the other notifications
+        return _failed_try(deps, notification, f"cannot render: {exc!r}", exc)
+    if message is None:
+        return DeliveryOutcome(nid, "skipped")
+    try:
         deps.mailer.send(message)
     except MailError as exc:
-        if exc.permanent or notification.attempts >= MAX_ATTEMPTS:
-            log.warning("notification %s failed for good: %s", nid, exc)
-            return DeliveryOutcome(nid, "failed", None, str(exc)[:500])
-        retry_at = deps.now() + backoff(notification.attempts)
-        return DeliveryOutcome(nid, "pending", retry_at, str(exc)[:500])
-    except Exception as exc:  # a rendering bug must not stop the other notifications
-        log.exception("notification %s could not be rendered", nid)
-        retry_at = deps.now() + backoff(notification.attempts)
-        return DeliveryOutcome(nid, "pending", retry_at, repr(exc)[:500])
+        if exc.permanent:
+            return _give_up(nid, notification, str(exc)[:ERROR_CHARS])
+        return _failed_try(deps, notification, str(exc))
+    except Exception as exc:  # a mailer's bug: the same bounded tries
+        return _failed_try(deps, notification, f"cannot send: {exc!r}", exc)
     return DeliveryOutcome(nid, "sent")
+
+
+def _failed_try(
+    deps: Deps, notification: Notification, error: str, exc: Exception | None = None
+) -> DeliveryOutcome:
+    """Retried later, or given up after the last try."""
+    error = error[:ERROR_CHARS]
+    if notification.attempts >= deps.settings.outbox_max_attempts:
+        return _give_up(notification.notification_id, notification, error, exc)
+    return _retry(deps, notification, error)
+
+
+def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcome:
+    retry_at = deps.now() + backoff(notification.attempts)
+    log.warning(
+        "notification %s (%s) not delivered, try %d of %d; next try at %s: %s",
+        notification.notification_id,
+        notification.kind,
+        notification.attempts,
+        deps.settings.outbox_max_attempts,
+        tz_time.iso(retry_at),
+        error,
+    )
+    return DeliveryOutcome(notification.notification_id, "pending", retry_at, error)
+
+
+def _give_up(
+    nid: str, notification: Notification, error: str, exc: Exception | None = None
+) -> DeliveryOutcome:
+    """Marked failed, logged at error (with the traceback of a rendering bug, once)."""
+    log.error(
+        "notification %s (%s) failed for good after %d tries: %s",
+        nid,
+        notification.kind,
+        notification.attempts,
+        error,
+        exc_info=exc,
+    )
+    return DeliveryOutcome(nid, "failed", None, error)
 
 
 def deliver_all(
@@ -95,3 +142,8 @@ def deliver_all(
         if report.handled == 0:
             break
     return total
+
+
+def summary(deps: Deps, recent_failures: int = 10):
+    """How the outbox stands now (`Store.outbox_summary`)."""
+    return deps.store.outbox_summary(deps.now(), recent_failures)

@@ -1,14 +1,25 @@
-"""E-mail subscriptions to booking notifications (the original's SNS e-mail subscriptions)."""
+"""E-mail subscriptions to booking notifications (the original's SNS e-mail subscriptions).
+
+Two links, two single-purpose tokens: the confirmation link carries the subscription's
+`confirm_token` (`<user_id>.<random>`, made when a subscription is asked for and dropped when it
+ends, so an old confirmation mail cannot subscribe again an address that unsubscribed later);
+the unsubscribe link carries `token`, which never changes (unsubscribing twice does no harm,
+and old mails' links keep working, as RFC 8058 wants). A GET on either link only shows what a
+POST would do; the POST acts (mail scanners follow GET links).
+"""
 
 from __future__ import annotations
 
 import secrets
 
+from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import NotFound
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import Notification, Subscription, SubscriptionStatus
 from skillsession.ports import Identity
 from skillsession.service.deps import Deps
+
+GONE = "this link is no longer valid"
 
 
 def subscribe(deps: Deps, identity: Identity) -> Subscription:
@@ -18,12 +29,16 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
     if existing is not None and existing.status == SubscriptionStatus.CONFIRMED:
         return existing
     now = deps.now()
+    pending = existing is not None and existing.status == SubscriptionStatus.PENDING_CONFIRMATION
     subscription = Subscription(
         user_id=identity.user_id,
-        email=identity.email.lower(),
+        email=normalise_email(identity.email),
         status=SubscriptionStatus.PENDING_CONFIRMATION,
         token=existing.token if existing else secrets.token_urlsafe(32),
         created_at=existing.created_at if existing else now,
+        # a second request while one is open keeps its link: both mails work
+        confirm_token=(existing.confirm_token if pending and existing.confirm_token else None)
+        or _confirm_token(identity.user_id),
     )
     notification = Notification(
         notification_id=new_id(),
@@ -37,11 +52,15 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
     return subscription
 
 
+def _confirm_token(user_id: str) -> str:
+    return f"{user_id}.{secrets.token_urlsafe(24)}"
+
+
 def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
     """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
     it mails its own confirmation link, and the status comes from it."""
     existing = deps.store.get_subscription(identity.user_id)
-    email = identity.email.lower()
+    email = normalise_email(identity.email)
     status = SubscriptionStatus(deps.mailer.subscribe(email))
     subscription = Subscription(
         user_id=identity.user_id,
@@ -54,24 +73,46 @@ def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
     return subscription
 
 
-def _by_token(deps: Deps, token: str) -> Subscription:
-    subscription = deps.store.get_subscription_by_token(token) if token else None
-    if subscription is None:
-        raise NotFound("unknown or withdrawn link", code="subscription_not_found")
-    return subscription
+def _gone() -> NotFound:
+    return NotFound(GONE, code="subscription_not_found")
+
+
+def confirmation(deps: Deps, token: str) -> Subscription:
+    """What a confirmation link would confirm (the GET page); 404 for a link that no longer
+    confirms anything."""
+    user_id = token.rpartition(".")[0]
+    found = deps.store.get_subscription(user_id) if user_id else None
+    if (
+        found is None
+        or found.confirm_token is None
+        or not secrets.compare_digest(found.confirm_token, token)
+        or found.status == SubscriptionStatus.UNSUBSCRIBED
+    ):
+        raise _gone()
+    return found
 
 
 def confirm(deps: Deps, token: str) -> Subscription:
-    subscription = _by_token(deps, token)
-    deps.store.set_subscription_status(subscription.user_id, SubscriptionStatus.CONFIRMED)
-    subscription.status = SubscriptionStatus.CONFIRMED
-    return subscription
+    user_id = token.rpartition(".")[0]
+    confirmed = deps.store.confirm_subscription(user_id, token) if user_id else None
+    if confirmed is None:
+        raise _gone()
+    return confirmed
+
+
+def unsubscription(deps: Deps, token: str) -> Subscription:
+    """What an unsubscribe link would end (the GET page); 404 for an unknown link."""
+    found = deps.store.get_subscription_by_token(token) if token else None
+    if found is None:
+        raise _gone()
+    return found
 
 
 def unsubscribe(deps: Deps, token: str) -> Subscription:
-    subscription = _by_token(deps, token)
+    subscription = unsubscription(deps, token)
     if hasattr(deps.mailer, "unsubscribe"):
         deps.mailer.unsubscribe(subscription.email)
-    deps.store.set_subscription_status(subscription.user_id, SubscriptionStatus.UNSUBSCRIBED)
-    subscription.status = SubscriptionStatus.UNSUBSCRIBED
-    return subscription
+    ended = deps.store.end_subscription(subscription.user_id)
+    if ended is None:
+        raise _gone()
+    return ended

@@ -105,8 +105,11 @@ def _throttled(code: str) -> bool:
 
 
 def _copy(message: EmailMessage) -> EmailMessage:
-    from email import message_from_bytes, policy
+    """A copy through bytes, parsed back with the message's own policy: the builder's keeps
+    `List-Unsubscribe` raw (the default policy would re-encode it as RFC 2047 words)."""
+    from email import message_from_bytes
 
-    copy = message_from_bytes(message.as_bytes(policy=policy.SMTP), policy=policy.default)
+    own = message.policy
+    copy = message_from_bytes(message.as_bytes(policy=own.clone(linesep="\r\n")), policy=own)
     assert isinstance(copy, EmailMessage)
     return copy

@@ -43,7 +43,7 @@ from skillsession.adapters.store.dynamodb_items import (
 )
 from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE, ensure_table
 from skillsession.domain.bookings import PER_TUTOR, TOTAL, PendingLimits, too_many_pending
-from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
+from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable, Unavailable
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
     AccountStatus,
@@ -53,6 +53,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -61,12 +62,14 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 MAX_TRANSACTION_ITEMS = 100
 BATCH_WRITE_ITEMS = 25
 BATCH_GET_KEYS = 100
-CONFLICT_RETRIES = 5  # our own retries of TransactionConflict (botocore retries throttling)
+CONFLICT_RETRIES = 5  # retries of a transaction cancelled only by conflicts or throttling
+CALL_ATTEMPTS = 6  # attempts of one call refused by throttling, a conflict or a timeout
 OPTIMISTIC_RETRIES = 8  # read-then-conditional-write loops that lost a race
 LEASE_SECONDS = 60  # how long a multi-transaction create_availability may hold a tutor
 RETRYABLE_REASONS = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -80,6 +83,47 @@ def _backoff(attempt: int, base: float = 0.02, cap: float = 1.0) -> None:
 
 def _error_code(exc: Exception) -> str:
     return getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+
+
+# Refusals: DynamoDB did not apply the request (throttled, or it met a running transaction).
+REFUSED = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+}
+# No answer, or a server error: the request may or may not have been applied.
+UNKNOWN_OUTCOME = {"InternalServerError", "ServiceUnavailable", "RequestTimeout"}
+READS = {"get_item", "query", "batch_get_item", "scan", "describe_table", "describe_time_to_live"}
+
+
+def _repeatable(operation: str, kwargs: dict[str, Any]) -> bool:
+    """Whether applying this call twice leaves what applying it once does: reads, batch puts
+    and deletes, and unconditional puts, deletes and SET/REMOVE updates. A conditional write
+    may have been applied and would then fail its own condition; an ADD would count twice."""
+    if operation in READS or operation == "batch_write_item":
+        return True
+    if operation not in ("put_item", "delete_item", "update_item"):
+        return False  # transactions, table changes
+    update = kwargs.get("UpdateExpression", "")
+    return (
+        "ConditionExpression" not in kwargs and " ADD " not in f" {update} " and "+" not in update
+    )
+
+
+def _classify(exc: Exception, not_sent: tuple[type, ...], no_answer: tuple[type, ...]) -> str:
+    """`refused` (not applied), `unknown` (maybe applied) or `other` (an answer to pass on)."""
+    if isinstance(exc, not_sent):
+        return "refused"
+    if isinstance(exc, no_answer):
+        return "unknown"
+    code = _error_code(exc)
+    if code in REFUSED:
+        return "refused"
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    if code in UNKNOWN_OUTCOME or status >= 500:
+        return "unknown"
+    return "other"
 
 
 class TransactionCancelled(Conflict):
@@ -184,17 +228,30 @@ class DynamoStore:
         table: str,
         region: str | None = None,
         endpoint_url: str | None = None,
-        max_attempts: int = 8,
+        max_attempts: int = CALL_ATTEMPTS,
     ):
         from botocore.config import Config
-        from botocore.exceptions import ClientError
+        from botocore.exceptions import (
+            ClientError,
+            ConnectionClosedError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            ReadTimeoutError,
+        )
 
         self.table = table
         self.region = region
         self.endpoint_url = endpoint_url
+        self.max_attempts = max_attempts
         self._client_error = ClientError
+        self._not_sent = (ConnectTimeoutError, EndpointConnectionError)
+        self._no_answer = (ReadTimeoutError, ConnectionClosedError)
+        # botocore's own retries are off: its standard mode repeats every call after a timeout
+        # or a 5xx, writes included, though a conditional write may have been applied (its
+        # repeat then fails its own condition: a booking made would answer "slot unavailable")
+        # and an ADD counts twice. `_call` knows which calls may be repeated.
         config = Config(
-            retries={"mode": "standard", "max_attempts": max_attempts},
+            retries={"mode": "standard", "total_max_attempts": 1},
             max_pool_connections=50,
             connect_timeout=5,
             read_timeout=30,
@@ -242,19 +299,33 @@ class DynamoStore:
 
     # -- calls ------------------------------------------------------------------------------
     def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call. botocore retries throttling and 5xx (standard mode); a single-item
-        write that meets a running transaction (TransactionConflict) is retried here."""
+        """One API call, repeated with backoff and full jitter (up to `max_attempts`) when
+        DynamoDB refused it (throttling, a running transaction, no connection made) and, when
+        the call is `_repeatable`, also after a timeout or a server error. Otherwise, or when
+        the attempts run out: `Unavailable` (503 with Retry-After); each call is atomic, so
+        nothing is half written."""
         method = getattr(self.client, operation)
-        for attempt in itertools.count():
+        for attempt in itertools.count(1):
             try:
                 return method(**kwargs)
-            except self._client_error as exc:
-                if (
-                    _error_code(exc) != "TransactionConflictException"
-                    or attempt >= CONFLICT_RETRIES
-                ):
+            except Exception as exc:
+                kind = _classify(exc, self._not_sent, self._no_answer)
+                if kind == "other":
                     raise
-                _backoff(attempt)
+                if kind == "unknown" and not _repeatable(operation, kwargs):
+                    raise Unavailable(
+                        "the database did not confirm the change; it was made whole or not at "
+                        "all: repeat the request",
+                        code="store_unavailable",
+                        details={"outcome": "unknown"},
+                    ) from exc
+                if attempt >= self.max_attempts:
+                    raise Unavailable(
+                        "the database is busy: try again shortly",
+                        code="store_unavailable",
+                        details={"outcome": "not_applied"},
+                    ) from exc
+                _backoff(attempt - 1)
         raise AssertionError("unreachable")
 
     def _transact(self, ops: list[dict[str, Any]]) -> None:
@@ -271,9 +342,15 @@ class DynamoStore:
                     raise
                 reasons = exc.response.get("CancellationReasons") or []
                 codes = {r.get("Code", "None") for r in reasons} - {"None"}
-                if codes and codes <= RETRYABLE_REASONS and attempt < CONFLICT_RETRIES:
-                    _backoff(attempt)
-                    continue
+                if codes and codes <= RETRYABLE_REASONS:
+                    if attempt < CONFLICT_RETRIES:
+                        _backoff(attempt)
+                        continue
+                    raise Unavailable(  # not a domain conflict: no condition failed
+                        "the database is busy: try again shortly",
+                        code="store_unavailable",
+                        details={"outcome": "not_applied"},
+                    ) from exc
                 raise TransactionCancelled(reasons) from exc
 
     def _op(self, kind: str, body: dict[str, Any], condition: str | None, e: Expr | None):
@@ -546,26 +623,42 @@ class DynamoStore:
         confirmed = e.update({"status": AccountStatus.CONFIRMED.value})
         return self._update(key, confirmed, e, "attribute_exists(PK)")
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """One UpdateItem on the key's counter item, which counts each window in an attribute
-        of its own (`h<window>`, the previous window's dropped as a new one starts); the item
-        goes by TTL an hour after its last window, or by `clear_rate_limit`."""
-        window = ts(now) // window_seconds
-        hits = f"h{window}"
-        e = Expr()
-        answer = self._call(
-            "update_item",
-            TableName=self.table,
-            Key=encode(items.rate_key(key)),
-            UpdateExpression=e.update(
-                {TTL_ATTRIBUTE: (window + 1) * window_seconds + items.RATE_TTL_SECONDS},
-                remove=[f"h{window - 1}"],
-                add={hits: 1},
-            ),
-            ReturnValues="UPDATED_NEW",
-            **e.args(),
-        )
-        return int(answer["Attributes"][hits]["N"])
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        """The key's item keeps its admitted attempts (`hits`) and a version (`v`). One
+        conditional PutItem guesses that the key has none (a success clears it); if it has,
+        the failed condition returns the item, and a second PutItem on its version follows
+        (again on a race). The item goes by TTL an hour after its window, or by `clear_rate_limit`."""
+        second = ts(now)
+        found: Item = {}
+        for attempt in range(OPTIMISTIC_RETRIES):
+            admission = admit(found.get("hits", ()), second, window_seconds, limit)
+            if not admission.admitted:
+                return admission
+            version = found.get("v")
+            item = {
+                **items.rate_key(key),
+                "hits": list(admission.hits),
+                "v": (version or 0) + 1,
+                TTL_ATTRIBUTE: second + window_seconds + items.RATE_TTL_SECONDS,
+            }
+            e = Expr()
+            v = e.n("v")
+            condition = f"attribute_not_exists({v})" if version is None else f"{v} = {e.v(version)}"
+            try:
+                self._call(
+                    "put_item",
+                    **self._put(item, condition, e)["Put"],
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+                return admission
+            except self._client_error as exc:
+                if _error_code(exc) != "ConditionalCheckFailedException":
+                    raise
+                if attempt:
+                    _backoff(attempt)  # lost a race with another attempt on this key
+                found = decode(exc.response.get("Item")) or {}
+        # attempts on one key racing this hard: refuse this one rather than count it twice
+        return Admission(admission.hits, 1)
 
     def clear_rate_limit(self, key: str) -> None:
         self._call("delete_item", TableName=self.table, Key=encode(items.rate_key(key)))
@@ -1388,6 +1481,61 @@ class DynamoStore:
         found = self._get(items.note_key(notification_id))
         return items.notification(found) if found else None
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Counting Queries on the outbox's GSI3 partitions (pending entries split at `now`,
+        failed ones), and the newest failed entries of each shard."""
+        cutoff = pad(ts(now) + 1)
+        summary = OutboxSummary()
+        failures: list[Item] = []
+        for number in range(SHARDS):
+            e = Expr()
+            pk = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            summary.due += self._count(f"{pk} AND {e.n('GSI3SK')} < {e.v(cutoff)}", e)
+            e = Expr()
+            pk = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            summary.waiting += self._count(f"{pk} AND {e.n('GSI3SK')} >= {e.v(cutoff)}", e)
+            e = Expr()
+            failed = f"{e.n('GSI3PK')} = {e.v(f'OUTBOXFAILED#{number}')}"
+            summary.failed += self._count(failed, e)
+            if recent_failures > 0:
+                newest = self._query(
+                    failed, e, index="GSI3", page_size=recent_failures, forward=False
+                )
+                failures += itertools.islice(newest, recent_failures)
+        failures.sort(key=lambda i: i["notification_id"], reverse=True)
+        summary.recent_failures = [items.notification(i) for i in failures[:recent_failures]]
+        return summary
+
+    def _count(self, key_condition: str, e: Expr) -> int:
+        """How many GSI3 entries match (Select=COUNT, page after page)."""
+        args: dict[str, Any] = {
+            "TableName": self.table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": key_condition,
+            "Select": "COUNT",
+            **e.args(),
+        }
+        total = 0
+        while True:
+            page = self._call("query", **args)
+            total += page.get("Count", 0)
+            if not page.get("LastEvaluatedKey"):
+                return total
+            args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        """Every shard of the outbox index, only `created_at` read (a GSI: a moment behind)."""
+        count, oldest = 0, None
+        for number in range(SHARDS):
+            e = Expr()
+            condition = f"{e.n('GSI3PK')} = {e.v(f'OUTBOX#{number}')}"
+            entries = self._query(condition, e, index="GSI3", projection=e.n("created_at"))
+            for entry in itertools.islice(entries, limit - count):
+                count += 1
+                created = entry.get("created_at")
+                oldest = created if oldest is None or created < oldest else oldest
+        return count, datetime.fromtimestamp(oldest, UTC) if oldest is not None else None
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         found = self._get(items.subscription_key(user_id))
         return items.subscription(found) if found else None
@@ -1406,15 +1554,26 @@ class DynamoStore:
             ops.append(self._put(items.note_item(notification, datetime.now(UTC))))
         self._transact(ops)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        """One UpdateItem, conditioned on the token and a status other than unsubscribed."""
         e = Expr()
-        op = self._update(
-            items.subscription_key(user_id),
-            e.update({"status": status.value}),
-            e,
-            "attribute_exists(PK)",
+        condition = (
+            f"{e.n('confirm_token')} = {e.v(confirm_token)} "
+            f"AND {e.n('status')} <> {e.v(SubscriptionStatus.UNSUBSCRIBED.value)}"
         )
-        self._try_update(op)
+        update = e.update({"status": SubscriptionStatus.CONFIRMED.value})
+        op = self._update(items.subscription_key(user_id), update, e, condition)
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        e = Expr()
+        update = e.update(
+            {"status": SubscriptionStatus.UNSUBSCRIBED.value}, remove=["confirm_token"]
+        )
+        op = self._update(items.subscription_key(user_id), update, e, "attribute_exists(PK)")
+        answer = self._try_update(op, ReturnValues="ALL_NEW")
+        return items.subscription(decode(answer["Attributes"])) if answer else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(

@@ -208,6 +208,8 @@ def booking_due_keys(booking_id: str, status: BookingStatus, start: datetime, en
 
 
 def outbox_keys(notification_id: str, status: str, next_attempt_at: int | None) -> Item:
+    if status == "failed":  # kept findable for the operator (`outbox_summary`), newest last
+        return {"GSI3PK": f"OUTBOXFAILED#{shard(notification_id)}", "GSI3SK": notification_id}
     if status != "pending" or next_attempt_at is None:
         return {}
     return {
@@ -457,6 +459,7 @@ def subscription_item(s: Subscription) -> Item:
         "status": s.status.value,
         "token": s.token,
         "created_at": ts(s.created_at),
+        "confirm_token": s.confirm_token,
         "GSI2PK": f"SUBTOKEN#{s.token}",
         "GSI2SK": "SUB",
     }
@@ -469,4 +472,5 @@ def subscription(i: Item) -> Subscription:
         SubscriptionStatus(i["status"]),
         i["token"],
         dt(i.get("created_at")),
+        i.get("confirm_token"),
     )

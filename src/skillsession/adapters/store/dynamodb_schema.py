@@ -32,6 +32,7 @@ GSIs (projection ALL; each key exists only on the items that need it — sparse)
           DUEPENDING#<shard> <start>#<booking_id>   pending bookings, for expiry
           DUEACCEPTED#<shard> <end>#<booking_id>    accepted bookings, for completion
           OUTBOX#<shard>     <next_attempt_at>#<id> pending notifications, for claiming
+          OUTBOXFAILED#<shard> <id>                 failed notifications, for the operator
     GSI4  FREE#<tutor>       <start>#<slot_id>      a tutor's available slots (search, listing)
 
 Instants are unix seconds: numbers in attributes, 12-digit zero-padded strings in sort keys.

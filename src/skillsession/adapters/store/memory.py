@@ -24,6 +24,7 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
@@ -32,6 +33,7 @@ from skillsession.domain.model import (
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 
@@ -58,7 +60,7 @@ class MemoryStore:
         self._lock = threading.RLock()
         self.users: dict[str, User] = {}
         self.codes: dict[str, VerificationCode] = {}
-        self.rate_limits: dict[tuple[str, int], int] = {}  # (key, window) -> hits
+        self.rate_limits: dict[str, tuple[int, ...]] = {}  # key -> admitted attempts (unix s)
         self.profiles: dict[str, Profile] = {}
         self.windows: dict[str, Availability] = {}
         self.slots: dict[str, Slot] = {}
@@ -127,17 +129,16 @@ class MemoryStore:
         self.codes.pop(user_id, None)
 
     @_atomic
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        window = int(now.timestamp()) // window_seconds
-        for old in [k for k in self.rate_limits if k[0] == key and k[1] < window]:
-            del self.rate_limits[old]
-        self.rate_limits[key, window] = self.rate_limits.get((key, window), 0) + 1
-        return self.rate_limits[key, window]
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        admission = admit(
+            self.rate_limits.get(key, ()), int(now.timestamp()), window_seconds, limit
+        )
+        self.rate_limits[key] = admission.hits
+        return admission
 
     @_atomic
     def clear_rate_limit(self, key: str) -> None:
-        for old in [k for k in self.rate_limits if k[0] == key]:
-            del self.rate_limits[old]
+        self.rate_limits.pop(key, None)
 
     # -- profiles ---------------------------------------------------------------------------
     @_atomic
@@ -505,6 +506,28 @@ class MemoryStore:
         return self.notifications.get(notification_id)
 
     @_atomic
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        summary = OutboxSummary()
+        failed = []
+        for n in self.notifications.values():
+            if n.status == "failed":
+                failed.append(n)
+            elif n.status == "pending" and n.next_attempt_at is not None:
+                if n.next_attempt_at <= now:
+                    summary.due += 1
+                else:
+                    summary.waiting += 1
+        summary.failed = len(failed)
+        failed.sort(key=lambda n: n.notification_id, reverse=True)
+        summary.recent_failures = [copy.deepcopy(n) for n in failed[:recent_failures]]
+        return summary
+
+    @_atomic
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        waiting = [n for n in self.notifications.values() if n.status == "pending"][:limit]
+        return len(waiting), min((n.created_at for n in waiting if n.created_at), default=None)
+
+    @_atomic
     def get_subscription(self, user_id: str) -> Subscription | None:
         return self.subscriptions.get(user_id)
 
@@ -521,9 +544,25 @@ class MemoryStore:
             self._notify(notification)
 
     @_atomic
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
-        if user_id in self.subscriptions:
-            self.subscriptions[user_id].status = status
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if (
+            found is None
+            or found.confirm_token is None
+            or found.confirm_token != confirm_token
+            or found.status == SubscriptionStatus.UNSUBSCRIBED
+        ):
+            return None
+        found.status = SubscriptionStatus.CONFIRMED
+        return copy.deepcopy(found)
+
+    @_atomic
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        found = self.subscriptions.get(user_id)
+        if found is None:
+            return None
+        found.status, found.confirm_token = SubscriptionStatus.UNSUBSCRIBED, None
+        return copy.deepcopy(found)
 
     # -- bulk path and consistency check ----------------------------------------------------
     @_atomic

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urlparse
@@ -29,19 +29,22 @@ from skillsession.domain.model import (
     DeliveryOutcome,
     ExpiryResult,
     Notification,
+    OutboxSummary,
     Profile,
     Slot,
     SlotStatus,
     Subscription,
-    SubscriptionStatus,
     User,
     VerificationCode,
 )
+from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
-# and v2 databases upgrade by running it)
-SCHEMA_VERSION = 3
+# and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
+# (added by `_add_columns` to tables made before)
+SCHEMA_VERSION = 4
+ADDED_COLUMNS = {"subscriptions": {"confirm_token": "TEXT"}}
 SCHEMA_FILE = "sqlite_schema.sql"
 
 INSERT_USER = insert_sql("users", rows.USER_COLUMNS)
@@ -172,11 +175,13 @@ class SqliteStore:
             if version < SCHEMA_VERSION:
                 for statement in schema_statements(script):
                     db.execute(statement)
+                _add_columns(db)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
-    def backup(self, target: str | Path) -> None:
+    def backup(self, target: str | Path) -> datetime:
         """A consistent copy of the live database (SQLite's online backup API: safe while the
-        service runs; the copy is one transaction's view)."""
+        service runs; the copy is one transaction's view). Returns an instant taken just before
+        that transaction began: every change committed before it is in the copy."""
         target = Path(target)
         private_dir(target.parent)
         partial = target.with_name(target.name + ".partial")
@@ -186,11 +191,13 @@ class SqliteStore:
         try:
             # one step: a single read transaction (WAL lets writers go on meanwhile); stepping
             # in chunks would restart on every write from another connection
+            began = datetime.now(UTC)
             self.db.backup(destination, pages=-1)
             destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         finally:
             destination.close()
         os.replace(partial, target)
+        return began
 
     def close(self) -> None:
         with self._lock:
@@ -248,16 +255,25 @@ class SqliteStore:
             db.execute("UPDATE users SET status = 'confirmed' WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int) -> int:
-        window = ts(now) // window_seconds
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        # a row per second with admitted attempts (`window` holds that second, `hits` how many)
+        second = ts(now)
         with self._tx() as db:
-            # earlier windows of this key are over: drop them so the table stays small
-            db.execute("DELETE FROM rate_limits WHERE key = ? AND window < ?", (key, window))
-            return db.execute(
-                "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
-                "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1 RETURNING hits",
-                (key, window),
-            ).fetchall()[0][0]
+            db.execute(
+                "DELETE FROM rate_limits WHERE key = ? AND window <= ?",
+                (key, second - window_seconds),
+            )
+            rows = db.execute("SELECT window, hits FROM rate_limits WHERE key = ?", (key,))
+            admission = admit(
+                [at for at, n in rows for _ in range(n)], second, window_seconds, limit
+            )
+            if admission.admitted:
+                db.execute(
+                    "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
+                    "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1",
+                    (key, second),
+                )
+            return admission
 
     def clear_rate_limit(self, key: str) -> None:
         with self._tx() as db:
@@ -713,6 +729,30 @@ class SqliteStore:
         )
         return rows.notification(row) if row else None
 
+    def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
+        """Three counts over the partial indexes of pending and failed entries."""
+        due, waiting = self._one(
+            "SELECT count(*) FILTER (WHERE next_attempt_at <= ?), "
+            "count(*) FILTER (WHERE next_attempt_at > ?) FROM notifications "
+            "WHERE status = 'pending' AND next_attempt_at IS NOT NULL",
+            (ts(now), ts(now)),
+        )
+        (failed,) = self._one("SELECT count(*) FROM notifications WHERE status = 'failed'")
+        recent = self.db.execute(
+            f"SELECT {rows.NOTIFICATION_COLUMNS} FROM notifications WHERE status = 'failed' "
+            "ORDER BY notification_id DESC LIMIT ?",
+            (recent_failures,),
+        ).fetchall()
+        return OutboxSummary(due, waiting, failed, [rows.notification(r) for r in recent])
+
+    def outbox_backlog(self, limit: int) -> tuple[int, datetime | None]:
+        count, oldest = self._one(
+            "SELECT count(*), min(created_at) FROM (SELECT created_at FROM notifications "
+            "WHERE status = 'pending' LIMIT ?)",
+            (limit,),
+        )
+        return count, rows.dt(oldest) if oldest is not None else None
+
     def get_subscription(self, user_id: str) -> Subscription | None:
         row = self._one(
             f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE user_id = ?", (user_id,)
@@ -732,17 +772,31 @@ class SqliteStore:
             db.execute(
                 insert_sql("subscriptions", rows.SUBSCRIPTION_COLUMNS)
                 + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
-                "status = excluded.status, token = excluded.token, created_at = excluded.created_at",
+                "status = excluded.status, token = excluded.token, created_at = excluded.created_at, "
+                "confirm_token = excluded.confirm_token",
                 rows.subscription_params(subscription),
             )
             if notification is not None:
                 self._notify(db, notification)
 
-    def set_subscription_status(self, user_id: str, status: SubscriptionStatus) -> None:
+    def confirm_subscription(self, user_id: str, confirm_token: str) -> Subscription | None:
         with self._tx() as db:
-            db.execute(
-                "UPDATE subscriptions SET status = ? WHERE user_id = ?", (status.value, user_id)
-            )
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'confirmed' WHERE user_id = ? "
+                "AND confirm_token = ? AND status != 'unsubscribed' "
+                f"RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id, confirm_token),
+            ).fetchone()
+        return rows.subscription(row) if row else None
+
+    def end_subscription(self, user_id: str) -> Subscription | None:
+        with self._tx() as db:
+            row = db.execute(
+                "UPDATE subscriptions SET status = 'unsubscribed', confirm_token = NULL "
+                f"WHERE user_id = ? RETURNING {rows.SUBSCRIPTION_COLUMNS}",
+                (user_id,),
+            ).fetchone()
+        return rows.subscription(row) if row else None
 
     # -- bulk path and consistency check ----------------------------------------------------
     def bulk_insert(
@@ -780,6 +834,15 @@ class SqliteStore:
             for (ident,) in self.db.execute(sql).fetchmany(100):
                 problems.append(f"{label}: {ident}")
         return problems
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """Columns added since a table was first made (CREATE TABLE IF NOT EXISTS keeps old ones)."""
+    for table, columns in ADDED_COLUMNS.items():
+        present = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        for name, kind in columns.items():
+            if name not in present:
+                db.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
 
 
 def database_path(url: str) -> Path:

@@ -248,15 +248,15 @@ def notification(row) -> Notification:
     )
 
 
-SUBSCRIPTION_COLUMNS = "user_id, email, status, token, created_at"
+SUBSCRIPTION_COLUMNS = "user_id, email, status, token, created_at, confirm_token"
 
 
 def subscription_params(s: Subscription) -> tuple:
-    return (s.user_id, s.email, s.status.value, s.token, ts(s.created_at))
+    return (s.user_id, s.email, s.status.value, s.token, ts(s.created_at), s.confirm_token)
 
 
 def subscription(row) -> Subscription:
-    return Subscription(row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]))
+    return Subscription(row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]), row[5])
 
 
 def insert_sql(table: str, columns: str, verb: str = "INSERT") -> str:

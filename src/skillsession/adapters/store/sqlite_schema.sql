@@ -19,7 +19,8 @@ CREATE TABLE IF NOT EXISTS verification_codes (
     failed_attempts INTEGER NOT NULL DEFAULT 0
 );
 
--- fixed windows: `window` is floor(unix seconds / window length)
+-- admitted attempts (domain/rate_limits.py): `window` is the unix second of some, `hits` how
+-- many (rows of the older fixed-window layout hold small numbers there and age out at once)
 CREATE TABLE IF NOT EXISTS rate_limits (
     key    TEXT NOT NULL,
     window INTEGER NOT NULL,
@@ -150,11 +151,14 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(next_attempt_at)
     WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS notifications_failed ON notifications(notification_id)
+    WHERE status = 'failed';
 
 CREATE TABLE IF NOT EXISTS subscriptions (
     user_id    TEXT PRIMARY KEY,
     email      TEXT NOT NULL,
     status     TEXT NOT NULL,
-    token      TEXT NOT NULL UNIQUE,
-    created_at INTEGER NOT NULL
+    token      TEXT NOT NULL UNIQUE,  -- the unsubscribe link's
+    created_at INTEGER NOT NULL,
+    confirm_token TEXT  -- the confirmation link's, while one is open (v4)
 );

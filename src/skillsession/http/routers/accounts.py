@@ -15,17 +15,17 @@ router = APIRouter(prefix="/auth", tags=["accounts"])
 
 
 class Credentials(BaseModel):
-    email: str = Field(max_length=254, pattern=S.EMAIL)
+    email: S.Email
     password: str = Field(max_length=1024)
 
 
 class CodeBody(BaseModel):
-    email: str = Field(max_length=254, pattern=S.EMAIL)
+    email: S.Email
     code: str = Field(max_length=12)
 
 
 class EmailBody(BaseModel):
-    email: str = Field(max_length=254, pattern=S.EMAIL)
+    email: S.Email
 
 
 @router.post(

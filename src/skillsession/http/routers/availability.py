@@ -133,7 +133,7 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 
 class SlotsBody(BaseModel):
     tutor_id: str | None = Field(None, max_length=64)
-    tutor_email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
+    tutor_email: S.Email | None = None
     from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     status: str | None = Field(None, max_length=20, description="available (default); own: all")

@@ -28,7 +28,7 @@ def _one(answer: service.BookingAnswer) -> dict:
 
 class BookingRequestBody(BaseModel):
     slot_id: str = Field(max_length=64)
-    message: str | None = Field(None, max_length=2000)
+    message: S.free_text(2000) | None = None
 
 
 def create_booking_request(
@@ -60,7 +60,7 @@ CREATE_BOOKING_REQUEST.add_to(router)
 class ResponseBody(BaseModel):
     booking_id: str = Field(max_length=64)
     action: Literal["accept", "reject"]
-    reason: str | None = Field(None, max_length=1000)
+    reason: S.free_text(1000) | None = None
 
 
 @router.post(
@@ -79,7 +79,7 @@ async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: 
 
 class CancelBody(BaseModel):
     booking_id: str = Field(max_length=64)
-    reason: str | None = Field(None, max_length=1000)
+    reason: S.free_text(1000) | None = None
 
 
 @router.post(

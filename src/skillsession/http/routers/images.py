@@ -97,7 +97,7 @@ async def save_profile_img(request: Request, deps: AppDeps, identity: CurrentUse
 async def get_profile_img_url(
     deps: AppDeps,
     identity: CurrentUser,
-    email: Annotated[str | None, Query(max_length=254, pattern=S.EMAIL)] = None,
+    email: Annotated[S.Email | None, Query()] = None,
     user_id: Annotated[str | None, Query(max_length=64)] = None,
 ):
     url = media.profile_image_url(deps, identity, email, user_id)

@@ -22,29 +22,27 @@ from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["profiles"], dependencies=AUTHENTICATED)
 
-Name = Annotated[str, Field(max_length=100)]
-Course = Annotated[str, Field(max_length=100)]
+Name = S.line(100)
+Course = S.line(100)
 
 
 class ProfileBody(BaseModel):
     role: Role | None = None
-    email: str | None = Field(
-        None, max_length=254, pattern=S.EMAIL, description="optional; must be the caller's"
-    )
+    email: S.Email | None = Field(None, description="optional; must be the caller's")
     first_name: Name | None = None
     last_name: Name | None = None
-    mobile_number: str | None = Field(None, max_length=40)
+    mobile_number: S.line(40) | None = None
     time_zone: str | None = Field(None, max_length=64, description="IANA zone, default UTC")
-    university_name: str | None = Field(None, max_length=200)
-    program_name: str | None = Field(None, max_length=200)
+    university_name: S.line(200) | None = None
+    program_name: S.line(200) | None = None
     enrolled_courses: list[Course] | None = Field(None, max_length=50)
     start_year: int | None = Field(None, ge=1900, le=2200)
     end_year: int | None = Field(None, ge=1900, le=2200)
-    teaching_skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(
+    teaching_skills: list[Name] | S.line(2000) | None = Field(
         None, description="a list, or one comma-separated string"
     )
     experience_years: int | None = Field(None, ge=0, le=80)
-    experience_description: str | None = Field(None, max_length=4000)
+    experience_description: S.free_text(4000) | None = None
 
 
 @router.post(
@@ -66,7 +64,7 @@ async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentU
 
 
 class LookupOrSearch(BaseModel):
-    email: str | None = Field(None, max_length=254, pattern=S.EMAIL)
+    email: S.Email | None = None
     user_id: str | None = Field(None, max_length=64)
     skill: str | None = Field(None, max_length=60)
     skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(None, max_length=10)

@@ -9,7 +9,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from icalendar import Calendar
 
-from skillsession.adapters.mail.message import booking_ics, build_message, format_message_id
+from skillsession.service.mail_message import booking_ics, build_message, format_message_id
 
 PARIS_WINTER = timezone(timedelta(hours=1))
 

@@ -1,6 +1,9 @@
 """Pure helpers that build outgoing mail: the RFC 5322 message and the iCalendar attachment.
 
-No I/O here; the Mailer adapters only deliver what these build.
+No I/O here; the Mailer adapters only deliver what these build, serialised with the message's
+own policy (`MAIL_POLICY`). That policy writes the URL headers of RFC 2369 and RFC 8058
+(`List-Unsubscribe`, `List-Unsubscribe-Post`) exactly as given: the standard library would fold
+a long `<https://...>` into RFC 2047 encoded words, which no mail client recognises there.
 """
 
 from __future__ import annotations
@@ -8,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
+from email import policy as email_policy
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
@@ -20,6 +25,37 @@ _ICS_METHODS = frozenset({"REQUEST", "CANCEL", "PUBLISH"})
 _ICS_STATUSES = frozenset({"CONFIRMED", "CANCELLED", "TENTATIVE"})
 # Headers the builder owns; overriding them through `headers` would produce a broken message.
 _RESERVED_HEADERS = frozenset({"content-type", "content-transfer-encoding", "mime-version"})
+_RAW_HEADERS = ("list-unsubscribe", "list-unsubscribe-post", "list-id", "list-help")
+_RAW_VALUE = re.compile(r"[\x21-\x7e]+(?: [\x21-\x7e]+)*")  # printable ASCII, single spaces
+RFC5322_MAX_LINE = 998
+
+
+class RawHeader(UnstructuredHeader):
+    """A header written as given, never folded or encoded: printable ASCII only, one line."""
+
+    @classmethod
+    def parse(cls, value, kwds):
+        value = " ".join(str(value).split())  # unfold a parsed (folded) value
+        if not _RAW_VALUE.fullmatch(value):
+            raise ValueError(f"{kwds.get('name', 'header')} must be one line of printable ASCII")
+        super().parse(value, kwds)
+
+    def fold(self, *, policy):
+        line = f"{self.name}: {self}"
+        if len(line) > RFC5322_MAX_LINE:
+            raise ValueError(f"{self.name} is longer than one header line may be")
+        return line + policy.linesep
+
+
+def _registry() -> HeaderRegistry:
+    registry = HeaderRegistry()
+    for name in _RAW_HEADERS:
+        registry.map_to_type(name, RawHeader)
+    return registry
+
+
+# email.policy.default, but the list headers above stay raw
+MAIL_POLICY = email_policy.default.clone(header_factory=_registry())
 
 
 def format_message_id(message_id: str) -> str:
@@ -50,7 +86,7 @@ def build_message(
     `message_id` (e.g. the notification id) makes redelivery recognisable as the same message.
     `date` defaults to now (UTC).
     """
-    msg = EmailMessage()
+    msg = EmailMessage(policy=MAIL_POLICY)
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject

@@ -1,0 +1,1 @@
+"""Metrics adapters (the `Metrics` port): CloudWatch in the AWS shape."""
