@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install install-test clean soak bench build-ApiFunction build-ExpiryFunction
+.PHONY: run test lint format install install-test clean soak bench bench-web screenshots build-ApiFunction build-ExpiryFunction
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ clean:
 
 bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
 	$(BIN)/python bench/run.py
+	$(MAKE) bench-web
+
+bench-web: install-test  ## the web client in headless Chromium: first view bytes, time to usable pages -> bench/web-results.md
+	$(BIN)/python bench/web.py
+
+screenshots: install-test  ## the web client's main pages, phone and desktop -> docs/screenshots/*.png
+	$(BIN)/python docs/make_screenshots.py
 
 # `sam build` runs these (BuildMethod: makefile) with ARTIFACTS_DIR set: the package and its
 # dependencies as wheels for the Lambda runtime (Python 3.12 on arm64, Amazon Linux 2023: glibc

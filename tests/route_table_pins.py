@@ -58,3 +58,13 @@ OPERATION_IDS = {
     ("GET", "/get-student-bookings"): "getStudentBookings",
     ("GET", "/subscribe-email-notifications"): "subscribeEmailNotifications",
 }
+
+# Routes outside the OpenAPI document (not API operations: pages and their static files), all
+# public: (method or "MOUNT", path). The web client's page and assets: http/web.py.
+PAGES = {
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
+    ("MOUNT", "/docs/assets"),
+    ("GET", "/"),
+    ("MOUNT", "/app"),
+}

@@ -50,8 +50,9 @@ def browser() -> Iterator:
             pytest.fail("no Chromium on a CI machine: .ci/run should have installed it")
         _skipped_for_browser.append("browser")
         pytest.skip("no Chromium found (apt-get install chromium): browser tests skipped")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=15_000)  # a wait, not a speed limit: CI machines are shared
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield chromium
@@ -75,3 +76,79 @@ def pytest_terminal_summary(terminalreporter) -> None:
             yellow=True,
             bold=True,
         )
+
+
+# --- the web client's tests: one real server per shape, pages that fail on any error ---
+
+TUTOR_ZONE = "Europe/Berlin"
+STUDENT_ZONE = "America/Halifax"
+
+
+@pytest.fixture(scope="session")
+def web_server(request, tmp_path_factory) -> Iterator:
+    """The real `skillsession serve` serving the client at `/`: the embedded shape, or (with
+    the indirect parameter "dynamodb") the AWS shape's store and media, DynamoDB and S3 on moto.
+    `media_origins`: where else the page may load images from (S3's presigned URLs)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from e2e.server import shape_server
+
+    shape = getattr(request, "param", "sqlite")
+    srv = shape_server(tmp_path_factory.mktemp(f"web-{shape}"), shape).start()
+    media = urlsplit(srv.env.get("SKILLSESSION_MEDIA", ""))
+    endpoint = parse_qs(media.query).get("endpoint_url", [""])[-1]
+    srv.media_origins = (endpoint,) if endpoint else ()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def open_page(browser, web_server) -> Iterator:
+    """`open_page(viewport=..., zone=...)`: a page in its own context (own storage), in that
+    time zone and locale. Any page error, console error (a CSP violation is one) or request to
+    another origin fails the test at its end."""
+    contexts, problems = [], []
+
+    def opener(viewport=DESKTOP, zone=STUDENT_ZONE, **options):
+        context = browser.new_context(
+            viewport=viewport,
+            timezone_id=zone,
+            locale="en-GB",
+            base_url=web_server.base_url,
+            accept_downloads=True,
+            **options,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on(
+            "console",
+            lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None,
+        )
+        page.on(
+            "request",
+            lambda r: (
+                None
+                if r.url.startswith(
+                    (web_server.base_url, "blob:", "data:", *web_server.media_origins)
+                )
+                else problems.append(f"request to another origin: {r.url}")
+            ),
+        )
+        return page
+
+    opener.problems = problems
+    opener.allowed = []  # what a test causes on purpose, e.g. "ERR_CONNECTION_RESET"
+    yield opener
+    for context in contexts:
+        context.close()
+    unexpected = [p for p in problems if not _expected(p, opener.allowed)]
+    assert not unexpected, unexpected
+
+
+def _expected(problem: str, allowed: list[str]) -> bool:
+    """Console errors a test causes on purpose: the browser logs every 4xx answer."""
+    if any(text in problem for text in allowed):
+        return True
+    return "Failed to load resource: the server responded with a status of 4" in problem

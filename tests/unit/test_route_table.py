@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import re
 
-from route_table_pins import OPERATION_IDS, ROUTES
+from starlette.routing import Mount
+
+from route_table_pins import OPERATION_IDS, PAGES, ROUTES
 from skillsession.http.app import create_app
 
 
@@ -21,6 +23,17 @@ def test_every_route_is_pinned_with_its_guard():
     for route, operation in operations():
         seen[route] = not operation.get("security")
     assert seen == ROUTES
+
+
+def test_every_route_outside_the_document_is_pinned():
+    """Pages and static files are not API operations; they are pinned here instead."""
+    outside = set()
+    for route in create_app().routes:
+        if isinstance(route, Mount):
+            outside.add(("MOUNT", route.path))
+        elif not getattr(route, "include_in_schema", True):
+            outside |= {(method, route.path) for method in route.methods - {"HEAD"}}
+    assert outside == PAGES
 
 
 LOWER_CAMEL_CASE = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")

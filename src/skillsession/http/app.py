@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.routing import Route
 
 from skillsession import logs
-from skillsession.http import docs, errors
+from skillsession.http import docs, errors, web
 from skillsession.http.background import running_jobs
 from skillsession.http.fast import FastDispatch, FastRoutes
 from skillsession.http.middleware import GuardMiddleware
@@ -105,6 +105,7 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
         # (the routers carry no prefix or dependencies that an include would add).
         app.router.routes.extend(router.routes)
     docs.install(app)
+    web.install(app, settings.media_url)
     app.router.middleware_stack = StaticPaths(app.router)
     errors.install(app)
     # the thin dispatch sits right inside CORS and GuardMiddleware (added later, so outside it)

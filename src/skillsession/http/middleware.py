@@ -26,8 +26,9 @@ API_ONLY_HEADERS = [
     (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
     (b"cache-control", b"no-store"),
 ]
-# the docs (their own scripts and styles) and the media files do without the API-only headers
-PAGE_PREFIXES = ("/docs", "/media/", *LINK_PAGES)
+# the docs (their own scripts and styles), the media files, the mail links' pages and the web
+# client (`/` and `/app/`, with their own CSP: http/web.py) do without the API-only headers
+PAGE_PREFIXES = ("/docs", "/media/", "/app/", *LINK_PAGES)
 API_HEADERS = SECURITY_HEADERS + API_ONLY_HEADERS
 
 
@@ -49,9 +50,8 @@ class GuardMiddleware:
         request_id = headers.get(b"x-request-id", b"")[:64] or os.urandom(16).hex().encode()
         scope.setdefault("state", {})["request_id"] = request_id.decode("latin-1")
         path = scope["path"]
-        extra = (SECURITY_HEADERS if path.startswith(PAGE_PREFIXES) else API_HEADERS) + [
-            (b"x-request-id", request_id)
-        ]
+        page = path == "/" or path.startswith(PAGE_PREFIXES)
+        extra = (SECURITY_HEADERS if page else API_HEADERS) + [(b"x-request-id", request_id)]
         if self.worker_id_header:  # per request: the process that answers, after any fork
             extra.append((b"x-worker-id", str(os.getpid()).encode()))
         started = False

@@ -1,0 +1,171 @@
+// My bookings (by state, with cancel and .ics) and the requests inbox (accept / reject).
+
+import { get, post } from "../api.js";
+import { empty, h, replace } from "../dom.js";
+import { busy, field, formError } from "../forms.js";
+import { app } from "../main.js";
+import { bookingIcs, download } from "../ics.js";
+import { countdown, dayLabel, span, viewerZone } from "../time.js";
+
+export const STATES = { pending: "Pending", accepted: "Accepted", rejected: "Rejected", cancelled: "Cancelled", expired: "Expired", completed: "Completed" };
+const stateText = (b) => STATES[b.booking_status] || b.booking_status;
+const isTutor = () => app.profile?.role === "tutor";
+const other = (b) => (isTutor() ? b.student : b.tutor);
+const started = (b) => new Date(b.start).getTime() <= Date.now();
+
+export async function listBookings(query = {}) {
+  const path = isTutor() ? "/get-teacher-bookings" : "/get-student-bookings";
+  return get(path, { limit: 200, ...query });
+}
+
+export function stateBadge(b) {
+  return h("p", { class: `state state-${b.booking_status}` }, stateText(b));
+}
+
+export function bookingItem(b, { onChange } = {}) {
+  const li = h("li", { class: "card booking", "data-booking": b.booking_id });
+  const draw = (booking) => replace(li, ...bookingBody(booking, (changed) => {
+    draw(changed);
+    onChange?.(changed);
+  }));
+  draw(b);
+  return li;
+}
+
+function bookingBody(b, changed) {
+  const person = other(b);
+  const titleId = `booking-${b.booking_id}`;
+  const body = [
+    h("h3", { id: titleId }, span(b.start, b.end)),
+    stateBadge(b),
+    h("p", { class: "meta" }, `${dayLabel(b.start)} · ${viewerZone}`),
+    person ? h("p", {}, `${isTutor() ? "Student" : "Tutor"}: ${person.name || person.email}`) : null,
+    b.booking_status === "accepted" && !started(b) ? h("p", { class: "countdown" }, `Starts ${countdown(b.start)}`) : null,
+    b.message ? h("p", { class: "quote" }, h("span", { class: "label" }, "Message: "), b.message) : null,
+    b.reason ? h("p", { class: "quote" }, h("span", { class: "label" }, "Reason: "), b.reason) : null,
+  ];
+  const actions = h("div", { class: "actions" });
+  if (b.booking_status === "accepted") {
+    const ics = h("button", { type: "button", class: "secondary", "aria-describedby": titleId }, "Download .ics");
+    ics.addEventListener("click", () => {
+      const name = person?.name || "SkillSession";
+      download(`skillsession-${b.start.slice(0, 10)}.ics`, bookingIcs(b, `Tutoring session with ${name}`, b.message || ""));
+    });
+    actions.append(ics);
+  }
+  const cancellable = (b.booking_status === "pending" || b.booking_status === "accepted") && !started(b);
+  if (cancellable) {
+    const open = h("button", { type: "button", class: "danger", "aria-expanded": "false", "aria-describedby": titleId }, "Cancel booking");
+    const form = cancelForm(b, changed, () => {
+      form.hidden = true;
+      open.setAttribute("aria-expanded", "false");
+      open.focus();
+    });
+    form.hidden = true;
+    open.addEventListener("click", () => {
+      form.hidden = !form.hidden;
+      open.setAttribute("aria-expanded", String(!form.hidden));
+      if (!form.hidden) form.querySelector("textarea").focus();
+    });
+    actions.append(open);
+    body.push(actions, form);
+  } else if (actions.childNodes.length) {
+    body.push(actions);
+  }
+  return body;
+}
+
+function cancelForm(b, changed, close) {
+  const confirm = h("button", { type: "submit", class: "danger" }, "Confirm cancellation");
+  const keep = h("button", { type: "button", class: "secondary", onclick: close }, "Keep it");
+  const who = isTutor() ? "the student" : "the tutor";
+  const form = h("form", { novalidate: true, class: "inline-form", "aria-label": "Cancel this booking" },
+    field("Reason", "reason", { type: "textarea", rows: 2, maxlength: 1000, hint: `Optional; ${who} sees it.` }),
+    formError(),
+    h("div", { class: "actions" }, confirm, keep),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = new FormData(form).get("reason").trim();
+    busy(confirm, form, async () => {
+      const answer = await post("/cancel-booking", { booking_id: b.booking_id, reason: reason || undefined });
+      changed({ ...b, ...answer.booking, student: b.student, tutor: b.tutor });
+    });
+  });
+  return form;
+}
+
+export async function bookings(page) {
+  const answer = await listBookings();
+  const all = answer.bookings;
+  const now = Date.now();
+  const pending = all.filter((b) => b.booking_status === "pending");
+  const upcoming = all.filter((b) => b.booking_status === "accepted" && new Date(b.end).getTime() > now);
+  const history = all.filter((b) => !pending.includes(b) && !upcoming.includes(b)).reverse();
+  const section = (id, title, items, none) => h("section", { "aria-labelledby": id },
+    h("h2", { id }, title),
+    items.length ? h("ul", { class: "list" }, items.map((b) => bookingItem(b))) : empty(none));
+  replace(page,
+    h("h1", {}, "My bookings"),
+    h("p", { class: "zone" }, `Times are in your time zone, ${viewerZone}.`),
+    section("upcoming-title", "Upcoming", upcoming, isTutor() ? "No accepted sessions ahead. Accepted requests show here." : "No accepted sessions ahead."),
+    section("pending-title", isTutor() ? "Waiting for your answer" : "Waiting for the tutor", pending,
+      isTutor() ? "No requests to answer." : h("span", {}, "No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), " to book a session.")),
+    section("history-title", "History", history, "Nothing here yet: past, rejected and cancelled bookings show here."),
+    answer.next_cursor ? h("p", { class: "hint" }, "Showing the first 200 bookings.") : null,
+  );
+}
+
+export async function requests(page) {
+  const answer = await get("/get-pending-booking-slots", { limit: 200 });
+  const items = answer.bookings;
+  if (!isTutor()) {
+    replace(page, h("h1", {}, "Requests"),
+      h("p", { class: "zone" }, `Your requests waiting for a tutor's answer. Times are in your time zone, ${viewerZone}.`),
+      items.length ? h("ul", { class: "list" }, items.map((b) => bookingItem(b))) : empty("No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), "."));
+    return;
+  }
+  replace(page,
+    h("h1", {}, "Requests"),
+    h("p", { class: "zone" }, `Students waiting for your answer. Times are in your time zone, ${viewerZone}.`),
+    items.length ? h("ul", { class: "list" }, items.map(requestItem)) : empty("No requests to answer. Students' requests for your free slots show here."),
+  );
+}
+
+function requestItem(b) {
+  const li = h("li", { class: "card booking", "data-booking": b.booking_id });
+  const titleId = `request-${b.booking_id}`;
+  const student = b.student || {};
+  const accept = h("button", { type: "button", class: "primary", "aria-describedby": titleId }, "Accept");
+  const reject = h("button", { type: "button", class: "danger", "aria-describedby": titleId }, "Reject");
+  const form = h("form", { novalidate: true, class: "inline-form", "aria-label": `Answer ${student.name || "the student"}` },
+    field("Reason", "reason", { type: "textarea", rows: 2, maxlength: 1000, hint: "Optional; sent to the student with your answer." }),
+    formError(),
+    h("div", { class: "actions" }, accept, reject),
+  );
+  form.addEventListener("submit", (e) => e.preventDefault());
+  const answer = (action, button) => busy(button, form, async () => {
+    const reason = new FormData(form).get("reason").trim();
+    const result = await post("/process-booking-response", { booking_id: b.booking_id, action, reason: reason || undefined });
+    const done = { ...b, ...result.booking, student: b.student, tutor: b.tutor };
+    replace(li, h("h3", { id: titleId }, span(done.start, done.end)), stateBadge(done),
+      h("p", { role: "status", tabindex: "-1" }, action === "accept"
+        ? `You accepted ${student.name || "the request"}. It is in My bookings.`
+        : `You rejected ${student.name || "the request"}. The slot is free again.`));
+    li.querySelector("[role=status]").focus();
+  });
+  accept.addEventListener("click", () => answer("accept", accept));
+  reject.addEventListener("click", () => answer("reject", reject));
+  append(li,
+    h("h3", { id: titleId }, span(b.start, b.end)),
+    stateBadge(b),
+    h("p", {}, `Student: ${student.name || ""} `, student.email ? h("a", { href: `mailto:${student.email}` }, student.email) : null),
+    b.message ? h("p", { class: "quote" }, h("span", { class: "label" }, "Message: "), b.message) : empty("No message."),
+    form,
+  );
+  return li;
+}
+
+function append(el, ...children) {
+  for (const c of children) if (c) el.append(c);
+}
