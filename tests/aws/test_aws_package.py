@@ -108,7 +108,7 @@ for name in events:
         statuses[name] = lambda_handler.handler(json.load(file), None)["statusCode"]
 counts = expiry_handler.handler({"source": "aws.scheduler"}, None)
 from datetime import datetime, timedelta, timezone
-from skillsession.adapters.mail.message import booking_ics
+from skillsession.service.mail_message import booking_ics
 start = datetime(2030, 1, 1, tzinfo=timezone.utc)
 ics = booking_ics(uid="u", start=start, end=start + timedelta(hours=1), summary="s",
     description="d", organizer_email="t@example.com", attendee_emails=["s@example.com"],
