@@ -70,7 +70,7 @@ def _deliver(deps: Deps, notification: Notification) -> DeliveryOutcome:
     """Render and send one notification; what became of it."""
     nid, tries = notification.notification_id, notification.attempts
     if tries > deps.settings.outbox_max_attempts:  # claimed again and again, never finished
-        return _give_up(nid, notification, f"claimed {tries - 1} times without an outcome")
+        return _give_up(notification, f"claimed {tries - 1} times without an outcome")
     try:
         message = emails.render(deps, notification)
     except Exception as exc:  # a rendering bug must not stop the other notifications
@@ -81,7 +81,7 @@ def _deliver(deps: Deps, notification: Notification) -> DeliveryOutcome:
         deps.mailer.send(message)
     except MailError as exc:
         if exc.permanent:
-            return _give_up(nid, notification, str(exc)[:ERROR_CHARS])
+            return _give_up(notification, str(exc))
         return _failed_try(deps, notification, str(exc))
     except Exception as exc:  # a mailer's bug: the same bounded tries
         return _failed_try(deps, notification, f"cannot send: {exc!r}", exc)
@@ -92,10 +92,9 @@ def _failed_try(
     deps: Deps, notification: Notification, error: str, exc: Exception | None = None
 ) -> DeliveryOutcome:
     """Retried later, or given up after the last try."""
-    error = error[:ERROR_CHARS]
     if notification.attempts >= deps.settings.outbox_max_attempts:
-        return _give_up(notification.notification_id, notification, error, exc)
-    return _retry(deps, notification, error)
+        return _give_up(notification, error, exc)
+    return _retry(deps, notification, error[:ERROR_CHARS])
 
 
 def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcome:
@@ -113,18 +112,19 @@ def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcom
 
 
 def _give_up(
-    nid: str, notification: Notification, error: str, exc: Exception | None = None
+    notification: Notification, error: str, exc: Exception | None = None
 ) -> DeliveryOutcome:
     """Marked failed, logged at error (with the traceback of a rendering bug, once)."""
+    error = error[:ERROR_CHARS]
     log.error(
         "notification %s (%s) failed for good after %d tries: %s",
-        nid,
+        notification.notification_id,
         notification.kind,
         notification.attempts,
         error,
         exc_info=exc,
     )
-    return DeliveryOutcome(nid, "failed", None, error)
+    return DeliveryOutcome(notification.notification_id, "failed", None, error)
 
 
 def deliver_all(
