@@ -56,6 +56,11 @@ def _confirm_token(user_id: str) -> str:
     return f"{user_id}.{secrets.token_urlsafe(24)}"
 
 
+def _confirm_token_user(token: str) -> str:
+    """The user id a `_confirm_token` names ("" when it names none)."""
+    return token.rpartition(".")[0]
+
+
 def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
     """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
     it mails its own confirmation link, and the status comes from it."""
@@ -80,7 +85,7 @@ def _gone() -> NotFound:
 def confirmation(deps: Deps, token: str) -> Subscription:
     """What a confirmation link would confirm (the GET page); 404 for a link that no longer
     confirms anything."""
-    user_id = token.rpartition(".")[0]
+    user_id = _confirm_token_user(token)
     found = deps.store.get_subscription(user_id) if user_id else None
     if (
         found is None
@@ -93,7 +98,7 @@ def confirmation(deps: Deps, token: str) -> Subscription:
 
 
 def confirm(deps: Deps, token: str) -> Subscription:
-    user_id = token.rpartition(".")[0]
+    user_id = _confirm_token_user(token)
     confirmed = deps.store.confirm_subscription(user_id, token) if user_id else None
     if confirmed is None:
         raise _gone()
