@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from skillsession import bootstrap, demo
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import SlotStatus
@@ -110,7 +110,7 @@ class Seeder:
         profile = self.deps.store.get_profile(tutor.user_id)
         back = max(days) + 1
         past_deps = replace(self.deps, clock=FixedClock(now - timedelta(days=back)))
-        today = now.astimezone(tz_time.zone(profile.time_zone)).date()
+        today = now.astimezone(local_time.zone(profile.time_zone)).date()
         windows = [
             WindowRequest(
                 date=(today - timedelta(days=d)).isoformat(),

@@ -205,7 +205,7 @@ def expire_slots(
     data_dir: DataDir = None,
 ):
     """Run the expiry job once."""
-    from skillsession.domain.time import parse_instant
+    from skillsession.domain.local_time import parse_instant
     from skillsession.service import expiry
 
     deps = _deps(data_dir)

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import availability as rules
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
@@ -103,9 +103,9 @@ def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListi
     tz = viewer_zone(deps, identity, query.time_zone, tutor.time_zone)
     status = _status_filter(query.status or SlotStatus.AVAILABLE.value, tutor, identity)
     today = deps.now().astimezone(tz).date()
-    first = tz_time.parse_date(query.from_date, "from_date") if query.from_date else today
+    first = local_time.parse_date(query.from_date, "from_date") if query.from_date else today
     last = (
-        tz_time.parse_date(query.to_date, "to_date")
+        local_time.parse_date(query.to_date, "to_date")
         if query.to_date
         else first + timedelta(days=DEFAULT_RANGE_DAYS)
     )
@@ -124,7 +124,7 @@ def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListi
     if query.cursor:
         (start_iso,) = paging.decode(query.cursor, 1)
         try:  # a cursor is checked for what it holds, not only for its form
-            after = tz_time.parse_instant(start_iso, "cursor")
+            after = local_time.parse_instant(start_iso, "cursor")
         except ValidationFailed as exc:
             raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return SlotListing(tutor.user_id, first, last, status, tz, limit, after)
@@ -134,16 +134,16 @@ def read_slots(deps: Deps, listing: SlotListing) -> SlotPage:
     """The listing's page of slots, ordered by start; `available` ones only if not started
     yet. A tutor's slots never start at the same instant (windows do not overlap), so a
     page's cursor is the start of its last slot."""
-    start = tz_time.day_start(listing.first, listing.zone)
+    start = local_time.day_start(listing.first, listing.zone)
     if listing.after is not None:
         start = max(start, listing.after + timedelta(seconds=1))  # instants are whole seconds
     if listing.status == SlotStatus.AVAILABLE:
-        start = max(start, tz_time.after(deps.now()))  # available: not started yet
-    end = tz_time.day_start(listing.last + timedelta(days=1), listing.zone)
+        start = max(start, local_time.after(deps.now()))  # available: not started yet
+    end = local_time.day_start(listing.last + timedelta(days=1), listing.zone)
     found = deps.store.slots_for_tutor(
         listing.tutor_id, start, end, listing.status, listing.limit + 1
     )
-    slots, next_cursor = paging.page(found, listing.limit, lambda s: [tz_time.iso(s.start)])
+    slots, next_cursor = paging.page(found, listing.limit, lambda s: [local_time.iso(s.start)])
     return SlotPage(slots, next_cursor)
 
 
@@ -159,7 +159,7 @@ def resolved_until(query: SlotQuery, listing: SlotListing) -> datetime | None:
     without `from_date` starts on the viewer's today, so until that day ends. None: always."""
     if query.from_date:
         return None
-    return tz_time.day_start(listing.first + timedelta(days=1), listing.zone)
+    return local_time.day_start(listing.first + timedelta(days=1), listing.zone)
 
 
 def slot_version(deps: Deps, listing: SlotListing) -> int | None:

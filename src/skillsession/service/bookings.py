@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import bookings as rules
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.errors import Conflict, NotFound, ValidationFailed
 from skillsession.domain.model import Booking, BookingStatus, Profile, Role
 from skillsession.ports import Identity
@@ -51,7 +51,7 @@ def request(
             code="idempotency_key_reused",
             details={"Idempotency-Key": "reused with different parameters"},
         )
-    return BookingAnswer(stored, tz_time.zone(student.time_zone))
+    return BookingAnswer(stored, local_time.zone(student.time_zone))
 
 
 def _load(deps: Deps, booking_id: str) -> Booking:
@@ -177,14 +177,16 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     nothing but the caller's profile (done by the caller)."""
     limit = paging.check_limit(query.limit)
     status = _status(query.status)
-    tz = tz_time.zone(profile.time_zone)
+    tz = local_time.zone(profile.time_zone)
     start_from = (
-        tz_time.day_start(tz_time.parse_date(query.from_date, "from_date"), tz)
+        local_time.day_start(local_time.parse_date(query.from_date, "from_date"), tz)
         if query.from_date
         else None
     )
     start_before = (
-        tz_time.day_start(tz_time.parse_date(query.to_date, "to_date") + timedelta(days=1), tz)
+        local_time.day_start(
+            local_time.parse_date(query.to_date, "to_date") + timedelta(days=1), tz
+        )
         if query.to_date
         else None
     )
@@ -192,7 +194,7 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     if query.cursor:
         start_iso, booking_id = paging.decode(query.cursor, 2)
         try:  # a cursor is checked for what it holds, not only for its form
-            after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+            after = (local_time.parse_instant(start_iso, "cursor"), booking_id)
         except ValidationFailed as exc:
             raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return BookingListing(
@@ -216,7 +218,7 @@ def read_list(deps: Deps, listing: BookingListing) -> BookingList:
         listing.after,
     )
     items, next_cursor = paging.page(
-        found, listing.limit, lambda b: [tz_time.iso(b.start), b.booking_id]
+        found, listing.limit, lambda b: [local_time.iso(b.start), b.booking_id]
     )
     ids = {b.tutor_id for b in items} | {b.student_id for b in items}
     return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, listing.zone)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.accounts import email_address
 from skillsession.domain.model import Booking, Notification, Profile, SubscriptionStatus
 from skillsession.service import links
@@ -130,7 +130,7 @@ def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
     )
     other = profiles.get(other_id)
     other_name = other.display_name if other else "your tutoring partner"
-    tz = tz_time.zone(recipient.time_zone if recipient else "UTC")
+    tz = local_time.zone(recipient.time_zone if recipient else "UTC")
     when = when_text(booking.start, booking.end, tz, deps.now())
     public = deps.settings.public_url
     unsubscribe = links.unsubscribe(public, subscription.token)

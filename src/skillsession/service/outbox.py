@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.model import DeliveryOutcome, Notification
 from skillsession.ports import MailError
 from skillsession.service import emails
@@ -105,7 +105,7 @@ def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcom
         notification.kind,
         notification.attempts,
         deps.settings.outbox_max_attempts,
-        tz_time.iso(retry_at),
+        local_time.iso(retry_at),
         error,
     )
     return DeliveryOutcome(notification.notification_id, "pending", retry_at, error)

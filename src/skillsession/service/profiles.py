@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from skillsession.domain import local_time
 from skillsession.domain import profiles as rules
-from skillsession.domain import time as tz_time
 from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Profile, Role
@@ -59,9 +59,9 @@ def check_profile(profile: Profile | None, role: Role | None = None) -> Profile:
 def viewer_zone(deps: Deps, identity: Identity, explicit: str | None, fallback: str) -> ZoneInfo:
     """The zone a viewer reads times in: the one asked for, else their own, else `fallback`."""
     if explicit:
-        return tz_time.zone(explicit)
+        return local_time.zone(explicit)
     viewer = deps.store.get_profile(identity.user_id)
-    return tz_time.zone(viewer.time_zone if viewer else fallback)
+    return local_time.zone(viewer.time_zone if viewer else fallback)
 
 
 def find_target(
@@ -121,11 +121,11 @@ def resolve_search(
     between = None
     if available_from or available_to:
         viewer = deps.store.get_profile(identity.user_id)
-        tz = tz_time.zone(viewer.time_zone if viewer else "UTC")
+        tz = local_time.zone(viewer.time_zone if viewer else "UTC")
         today = deps.now().astimezone(tz).date()
-        first = tz_time.parse_date(available_from, "available_from") if available_from else today
+        first = local_time.parse_date(available_from, "available_from") if available_from else today
         last = (
-            tz_time.parse_date(available_to, "available_to")
+            local_time.parse_date(available_to, "available_to")
             if available_to
             else first + timedelta(days=30)
         )
@@ -134,8 +134,8 @@ def resolve_search(
                 "available_to is before available_from",
                 details={"available_to": "< available_from"},
             )
-        start = max(tz_time.day_start(first, tz), tz_time.after(deps.now()))
-        between = (start, tz_time.day_start(last + timedelta(days=1), tz))
+        start = max(local_time.day_start(first, tz), local_time.after(deps.now()))
+        between = (start, local_time.day_start(last + timedelta(days=1), tz))
     after = paging.decode(cursor, 1)[0] if cursor else None
     return TutorSearch(tuple(dict.fromkeys(keys)), between, limit, after)
 
