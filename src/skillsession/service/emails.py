@@ -74,7 +74,7 @@ def _message(
 
 
 def _first_name(deps: Deps, user_id: str) -> str | None:
-    profile = deps.store.get_profile(user_id)
+    profile = deps.stores.profiles.get_profile(user_id)
     return profile.first_name if profile else None
 
 
@@ -92,7 +92,7 @@ def _verification(deps: Deps, notification: Notification) -> EmailMessage:
 
 
 def _subscription_confirmation(deps: Deps, notification: Notification) -> EmailMessage | None:
-    subscription = deps.store.get_subscription(notification.recipient_id)
+    subscription = deps.stores.outbox.get_subscription(notification.recipient_id)
     if (
         subscription is None
         or subscription.status != SubscriptionStatus.PENDING_CONFIRMATION
@@ -116,14 +116,14 @@ def _subscription_confirmation(deps: Deps, notification: Notification) -> EmailM
 
 
 def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
-    subscription = deps.store.get_subscription(notification.recipient_id)
+    subscription = deps.stores.outbox.get_subscription(notification.recipient_id)
     if subscription is None or subscription.status != SubscriptionStatus.CONFIRMED:
         return None  # booking e-mails go to confirmed subscribers only
-    booking = deps.store.get_booking(notification.payload["booking_id"])
+    booking = deps.stores.bookings.get_booking(notification.payload["booking_id"])
     if booking is None:
         return None
     kind = notification.kind
-    profiles = deps.store.get_profiles([booking.tutor_id, booking.student_id])
+    profiles = deps.stores.profiles.get_profiles([booking.tutor_id, booking.student_id])
     recipient = profiles.get(notification.recipient_id)
     other_id = (
         booking.student_id if notification.recipient_id == booking.tutor_id else booking.tutor_id
