@@ -29,7 +29,12 @@ from factories import (
 
 import store_peek
 from skillsession.adapters.store.sqlite import open_file, open_store
-from skillsession.adapters.store.sqlite.admin import SCHEMA_VERSION
+from skillsession.adapters.store.sqlite.admin import (
+    ORPHAN_BOOKINGS,
+    PROBLEMS_PER_KIND,
+    SCHEMA_VERSION,
+    SLOTS_AND_BOOKINGS,
+)
 from skillsession.adapters.store.sqlite.db import (
     AUTOCHECKPOINT_PAGES,
     AUTOCHECKPOINT_PAGES_WITH_UPKEEP,
@@ -312,6 +317,39 @@ def test_consistency_check_reports_each_kind_of_damage(db: Stores):
     )
 
 
+def test_consistency_check_names_each_problem_once_and_bounds_each_kind(db: Stores):
+    """The scan hands each slot with its bookings to the invariants: an accepted booking on a
+    pending slot, and two live bookings on one slot (past the schema's guard), come out as the
+    `check` command prints them; a kind with many problems is cut at PROBLEMS_PER_KIND."""
+    _, slots = publish(db, "tutor", at(days=1), hours=PROBLEMS_PER_KIND + 20)
+    accepted = request(db, slots[0])
+    pending = frozenset({BookingStatus.PENDING})
+    db.bookings.transition_booking(
+        accepted.booking_id, pending, BookingStatus.ACCEPTED, SlotStatus.BOOKED, BASE, None,
+        None, True,
+    )  # fmt: skip
+    request(db, slots[1])
+    conn = db.admin.database.conn
+    conn.execute("UPDATE slots SET slot_status = 'pending' WHERE slot_id = ?", (slots[0].slot_id,))
+    conn.execute("DROP INDEX one_live_booking_per_slot")
+    conn.execute(
+        "UPDATE slots SET slot_status = 'available' WHERE slot_id = ?", (slots[1].slot_id,)
+    )
+    request(db, slots[1], "student-2")  # a second pending booking of slot 1
+    assert sorted(db.admin.check_consistency()) == sorted(
+        [
+            f"accepted booking whose slot is not booked: {accepted.booking_id}",
+            f"pending slot without a pending booking: {slots[0].slot_id}",
+            f"slot with more than one live booking: {slots[1].slot_id}",
+        ]
+    )
+    lone = [(s.slot_id,) for s in slots[2:]]
+    conn.executemany("UPDATE slots SET slot_status = 'pending' WHERE slot_id = ?", lone)
+    problems = db.admin.check_consistency()
+    assert sum(p.startswith("pending slot without") for p in problems) == PROBLEMS_PER_KIND
+    assert len(problems) == PROBLEMS_PER_KIND + 2
+
+
 # -- query plans ----------------------------------------------------------------------------
 def exercise_every_access_pattern(store: Stores) -> None:
     """Call every request-path method once (with and without its optional filters)."""
@@ -444,6 +482,10 @@ def test_plans_use_the_intended_indexes(db: Stores):
     assert version == "SEARCH slot_versions USING PRIMARY KEY (tutor_id=?)"
     lists = plan("SELECT max(version) FROM list_versions WHERE owner IN ('u', '')")
     assert lists == "SEARCH list_versions USING PRIMARY KEY (owner=?)"
+    # the consistency scan streams: slots in primary-key order, no sort, bookings by index
+    scan = plan(SLOTS_AND_BOOKINGS.format(suspects="'pending', 'booked'"))
+    assert scan == ("SCAN s | SEARCH b USING INDEX bookings_by_slot (slot_id=?) LEFT-JOIN"), scan
+    assert "SEARCH s USING PRIMARY KEY (slot_id=?)" in plan(ORPHAN_BOOKINGS)
 
 
 # -- concurrency ----------------------------------------------------------------------------
