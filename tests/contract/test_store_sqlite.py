@@ -3,6 +3,7 @@ threads and processes sharing one database file."""
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import sqlite3
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -47,6 +49,7 @@ from skillsession.domain.model import (
     SlotStatus,
 )
 from skillsession.domain.skills import skill_key
+from skillsession.ports import storage
 from skillsession.ports.storage import Stores
 
 
@@ -56,6 +59,48 @@ def db(tmp_path: Path) -> Iterator[Stores]:
     store.admin.migrate()
     yield store
     store.admin.close()
+
+
+# -- the package: one module per role over db.py -------------------------------------------
+ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "versions", "admin")
+
+
+def _project_imports(module: str) -> set[str]:
+    source = resources.files("skillsession.adapters.store.sqlite").joinpath(f"{module}.py")
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("skillsession"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("skillsession")}
+    return found
+
+
+def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
+    """No role module imports another (what they share is in db.py and rows.py), and nothing
+    in the package imports the service or the HTTP layer."""
+    shared = ("skillsession.adapters.store.sqlite.db.", "skillsession.adapters.store.sqlite.rows")
+    below = ("skillsession.domain.", "skillsession.ports.", "skillsession.adapters.private.")
+    for module in (*ROLE_MODULES, "db", "rows"):
+        for name in _project_imports(module):
+            assert name.startswith(shared + below), f"{module}.py imports {name}"
+
+
+def test_each_role_has_every_method_of_its_port(db: Stores):
+    ports = {
+        "accounts": storage.AccountStore,
+        "profiles": storage.ProfileStore,
+        "slots": storage.SlotStore,
+        "bookings": storage.BookingStore,
+        "outbox": storage.OutboxStore,
+        "versions": storage.AnswerVersions,
+        "admin": storage.StoreAdmin,
+    }
+    assert set(ports) == set(ROLE_MODULES)
+    for role, port in ports.items():
+        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        missing = {n for n in wanted if not callable(getattr(getattr(db, role), n, None))}
+        assert not missing, (role, missing)
 
 
 # -- URLs, schema, pragmas ------------------------------------------------------------------
