@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "skillsession", "password"}
@@ -55,8 +55,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "warning"  # "info" logs every request as a JSON line
     # per worker process: the bytes of rendered answers kept, get-teacher-slots, the three
-    # booking lists and tutor search together in one LRU (0: off; see http/answer_cache.py)
-    slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
+    # booking lists and tutor search together in one LRU (0: off; see service/answer_cache.py).
+    # SKILLSESSION_SLOT_CACHE_BYTES, its former name, is still read
+    answer_cache_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        validation_alias=AliasChoices(
+            "answer_cache_bytes",
+            "SKILLSESSION_ANSWER_CACHE_BYTES",
+            "slot_cache_bytes",
+            "SKILLSESSION_SLOT_CACHE_BYTES",
+        ),
+    )
     # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
     fast_routes: bool = True
     # debugging and tests: every answer names the worker process that gave it (X-Worker-Id: pid)

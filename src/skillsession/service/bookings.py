@@ -228,14 +228,6 @@ def read_list(deps: Deps, listing: BookingListing) -> BookingList:
     )
 
 
-def list_version(deps: Deps, user_id: str) -> int | None:
-    """The user's booking list version (see `AnswerVersions.booking_list_version`): while it does not
-    change, neither do the user's lists (`resolve_*` then `read_list`). None: answers are not
-    cacheable."""
-    versions = deps.stores.versions
-    return None if versions is None else versions.booking_list_version(user_id)
-
-
 def _status(value: str | None) -> BookingStatus | None:
     if value in (None, "", "all"):
         return None
