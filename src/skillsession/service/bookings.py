@@ -16,7 +16,6 @@ from skillsession.service.deps import Deps
 from skillsession.service.profiles import check_profile, require_profile, viewer_zone
 
 MAX_IDEMPOTENCY_KEY = 255
-MAX_REASON_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def _load(deps: Deps, booking_id: str) -> Booking:
 
 
 def _check_reason(reason: str | None) -> None:
-    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+    if reason is not None and len(reason) > rules.MAX_REASON_LENGTH:
         raise ValidationFailed("reason is too long", details={"reason": "too long"})
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from skillsession.domain.accounts import MAX_CODE_LENGTH, MAX_PASSWORD_LENGTH
 from skillsession.http import schemas as S
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
@@ -16,12 +17,12 @@ router = APIRouter(prefix="/auth", tags=["accounts"])
 
 class Credentials(BaseModel):
     email: S.Email
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
 class CodeBody(BaseModel):
     email: S.Email
-    code: str = Field(max_length=12)
+    code: str = Field(max_length=MAX_CODE_LENGTH)
 
 
 class EmailBody(BaseModel):
