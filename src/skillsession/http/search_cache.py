@@ -21,7 +21,6 @@ from datetime import datetime
 import orjson
 
 from skillsession.http import views
-from skillsession.ports.storage import AnswerVersions
 from skillsession.service import profiles as service
 from skillsession.service.deps import Deps
 
@@ -36,11 +35,7 @@ def tutor_search_json(deps: Deps, search: service.TutorSearch) -> bytes:
         cards = [views.tutor_card(t) for t in tutors]
         return orjson.dumps({"tutors": cards, "next_cursor": next_cursor}), None
 
-    # the version first, the profiles after: see the module docstring
     if search.between is not None:  # depends on slots and the time: no version covers it
         return render()[0]
-    return deps.answers.cached(deps, key, _profiles_version, render)
-
-
-def _profiles_version(versions: AnswerVersions) -> int:
-    return versions.profiles_version()
+    # the version first, the profiles after: see the module docstring
+    return deps.answers.cached(deps, key, lambda v: v.profiles_version(), render)

@@ -106,11 +106,6 @@ def _resolved(
         listing = service.resolve_slots(deps, identity, query)
         return listing, service.resolved_until(query, listing)
 
-    # the version first, the profiles after (as for every cached answer)
-    return deps.answers.cached(deps, key, _profiles_version, resolve, LISTING_COST)
-
-
-def _profiles_version(versions: AnswerVersions) -> int:
-    """While this does not change, `resolve_slots` resolves a query alike (up to
-    `resolved_until`): it reads nothing but profiles, the tutor's and the caller's."""
-    return versions.profiles_version()
+    # the version first, the profiles after (as for every cached answer): `resolve_slots` reads
+    # nothing but profiles, the tutor's and the caller's
+    return deps.answers.cached(deps, key, lambda v: v.profiles_version(), resolve, LISTING_COST)
