@@ -60,6 +60,12 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         SKILLSESSION_DATA_DIR=str(data_dir),
         SKILLSESSION_OUTBOX_INTERVAL_SECONDS="0.1",
         SKILLSESSION_EXPIRY_INTERVAL_SECONDS="0",
+        # every test's client calls from 127.0.0.1: the per-address limits of /auth/* are off
+        # unless a test turns them on (tests/e2e/test_auth_abuse.py)
+        SKILLSESSION_AUTH_CALLS_PER_ADDRESS="0",
+        SKILLSESSION_SIGNUPS_PER_ADDRESS="0",
+        # tests log dozens in at once on a loaded 2-core machine: they queue for a hash turn
+        SKILLSESSION_PASSWORD_HASH_WAIT_SECONDS="120",
     )
     env.update(extra)
     return env
