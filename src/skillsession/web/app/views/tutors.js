@@ -149,8 +149,16 @@ async function tutorPage(page, tutorId) {
   // a long page of slots comes in parts (the API answers at most 1000 at a time)
   let cursor = slotAnswer.next_cursor;
   const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Show more times");
+  const moreError = formError(); // a failed page of times is told beside the button
   more.addEventListener("click", () => busy(more, null, async () => {
-    const next = await post("/get-teacher-slots", { ...range, cursor });
+    moreError.replaceChildren();
+    let next;
+    try {
+      next = await post("/get-teacher-slots", { ...range, cursor });
+    } catch (err) {
+      if (!err.expired) moreError.append(h("p", {}, err.message));
+      return;
+    }
     addSlots(next.slots);
     cursor = next.next_cursor;
     more.hidden = !cursor;
@@ -220,7 +228,7 @@ async function tutorPage(page, tutorId) {
     h("section", { "aria-labelledby": "times-title" },
       h("h2", { id: "times-title" }, "Free times"),
       h("p", { class: "zone" }, zoneNote),
-      slots.length ? [days, more] : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
+      slots.length ? [days, more, moreError] : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
     ),
     panel,
   );
