@@ -348,3 +348,53 @@ def test_a_tutor_page_shows_more_than_one_answer_of_slots(open_page, web_server)
     expect(page.locator("button.slot")).to_have_count(3 + 11 * 96)  # api_users' three, too
     expect(error).to_be_hidden()
     expect(page.get_by_role("button", name="Show more times")).to_be_hidden()
+
+
+def test_my_bookings_come_a_page_at_a_time_and_history_a_span_at_a_time(open_page, web_server):
+    """The page follows the API's cursor: here every answer is made one booking long (the
+    page asks for 200), so three bookings ahead take three answers; history goes back in spans
+    of days, and a failed load is told beside its button."""
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Lute"))
+    ids = []
+    for slot in slots:
+        r = student.post("/create-booking-request", {"slot_id": slot["slot_id"]})
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["booking"]["booking_id"])
+    assert tutor.post(
+        "/process-booking-response", {"booking_id": ids[0], "action": "accept"}
+    ).is_success
+    assert student.post("/cancel-booking", {"booking_id": ids[2]}).is_success
+    page = open_page()
+    page.goto("/")
+    log_in(page, student.email)
+    expect(nav(page).get_by_role("link", name="My bookings")).to_be_visible()
+    page.route(
+        re.compile(r"/get-student-bookings\?"),
+        lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=1")),
+    )
+    nav(page).get_by_role("link", name="My bookings").click()
+    upcoming = page.get_by_role("region", name="Upcoming")
+    waiting = page.get_by_role("region", name="Waiting for the tutor")
+    history = page.get_by_role("region", name="History")
+    expect(upcoming.locator("li.booking")).to_have_count(1)
+    expect(waiting.locator("li.booking")).to_have_count(0)
+    later = page.get_by_role("button", name="Show later bookings")
+    later.click()
+    expect(waiting.locator("li.booking")).to_have_count(1)
+    expect(history.locator("li.booking")).to_have_count(0)
+    later.click()
+    expect(history.locator("li.booking").get_by_text("Cancelled", exact=True)).to_be_visible()
+    expect(later).to_be_hidden()
+    expect(page.locator("li.booking")).to_have_count(3)
+
+    page.route(re.compile(r"/get-student-bookings\?"), lambda route: route.abort("connectionreset"))
+    open_page.allowed.append("net::ERR_CONNECTION_RESET")
+    earlier = page.get_by_role("button", name="Show earlier bookings")
+    earlier.click()
+    error = history.get_by_role("alert").filter(has_text="Could not reach SkillSession")
+    expect(error).to_be_visible()
+    page.unroute(re.compile(r"/get-student-bookings\?"))
+    earlier.click()
+    expect(error).to_be_hidden()
+    expect(page.locator("li.booking")).to_have_count(3)
