@@ -350,10 +350,15 @@ def test_a_tutor_page_shows_more_than_one_answer_of_slots(open_page, web_server)
     expect(page.get_by_role("button", name="Show more times")).to_be_hidden()
 
 
-def test_my_bookings_come_a_page_at_a_time_and_history_a_span_at_a_time(open_page, web_server):
-    """The page follows the API's cursor: here every answer is made one booking long (the
-    page asks for 200), so three bookings ahead take three answers; history goes back in spans
-    of days, and a failed load is told beside its button."""
+def one_a_page(route) -> None:
+    """Every list answer one item long (the page asks for 200): paging with three items."""
+    route.continue_(url=route.request.url.replace("limit=200", "limit=1"))
+
+
+def test_requests_and_my_bookings_come_a_page_at_a_time(open_page, web_server):
+    """The pages follow the API's cursor: three requests take three answers, in the tutor's
+    inbox and in the student's bookings; history goes back in spans of days; a failed load is
+    told beside its button."""
     mailbox = Mailbox(web_server.data_dir / "mail")
     tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Lute"))
     ids = []
@@ -361,18 +366,29 @@ def test_my_bookings_come_a_page_at_a_time_and_history_a_span_at_a_time(open_pag
         r = student.post("/create-booking-request", {"slot_id": slot["slot_id"]})
         assert r.status_code == 201, r.text
         ids.append(r.json()["booking"]["booking_id"])
-    assert tutor.post(
-        "/process-booking-response", {"booking_id": ids[0], "action": "accept"}
-    ).is_success
+
+    inbox = open_page(zone=TUTOR_ZONE)
+    inbox.goto("/")
+    log_in(inbox, tutor.email)
+    expect(nav(inbox).get_by_role("link", name="Requests")).to_be_visible()
+    inbox.route(re.compile(r"/get-pending-booking-slots\?"), one_a_page)
+    nav(inbox).get_by_role("link", name="Requests").click()
+    expect(inbox.locator("li.booking")).to_have_count(1)
+    more = inbox.get_by_role("button", name="Show more requests")
+    more.click()
+    expect(inbox.locator("li.booking")).to_have_count(2)
+    more.click()
+    expect(inbox.locator("li.booking")).to_have_count(3)
+    expect(more).to_be_hidden()
+    inbox.locator("li.booking").first.get_by_role("button", name="Accept").click()
+    expect(inbox.locator("li.booking").first).to_contain_text("You accepted Student Tester")
     assert student.post("/cancel-booking", {"booking_id": ids[2]}).is_success
+
     page = open_page()
     page.goto("/")
     log_in(page, student.email)
     expect(nav(page).get_by_role("link", name="My bookings")).to_be_visible()
-    page.route(
-        re.compile(r"/get-student-bookings\?"),
-        lambda route: route.continue_(url=route.request.url.replace("limit=200", "limit=1")),
-    )
+    page.route(re.compile(r"/get-student-bookings\?"), one_a_page)
     nav(page).get_by_role("link", name="My bookings").click()
     upcoming = page.get_by_role("region", name="Upcoming")
     waiting = page.get_by_role("region", name="Waiting for the tutor")

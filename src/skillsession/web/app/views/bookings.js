@@ -170,18 +170,27 @@ export async function bookings(page) {
 }
 
 export async function requests(page) {
-  const answer = await get("/get-pending-booking-slots", { limit: 200 });
-  const items = answer.bookings;
-  if (!isTutor()) {
-    replace(page, h("h1", {}, "Requests"),
-      h("p", { class: "zone" }, `Your requests waiting for a tutor's answer. Times are in your time zone, ${viewerZone}.`),
-      items.length ? h("ul", { class: "list" }, items.map((b) => bookingItem(b))) : empty("No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), "."));
-    return;
-  }
+  const first = await get("/get-pending-booking-slots", { limit: 200 });
+  const tutor = isTutor();
+  const list = h("ul", { class: "list" }, first.bookings.map(tutor ? requestItem : (b) => bookingItem(b)));
+  let cursor = first.next_cursor;
+  const more = moreButton("Show more requests", async () => {
+    const next = await get("/get-pending-booking-slots", { limit: 200, cursor });
+    list.append(...next.bookings.map(tutor ? requestItem : (b) => bookingItem(b)));
+    cursor = next.next_cursor;
+    more.button.hidden = !cursor;
+  });
+  more.button.hidden = !cursor;
+  const none = tutor
+    ? empty("No requests to answer. Students' requests for your free slots show here.")
+    : empty("No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), ".");
   replace(page,
     h("h1", {}, "Requests"),
-    h("p", { class: "zone" }, `Students waiting for your answer. Times are in your time zone, ${viewerZone}.`),
-    items.length ? h("ul", { class: "list" }, items.map(requestItem)) : empty("No requests to answer. Students' requests for your free slots show here."),
+    h("p", { class: "zone" }, tutor
+      ? `Students waiting for your answer. Times are in your time zone, ${viewerZone}.`
+      : `Your requests waiting for a tutor's answer. Times are in your time zone, ${viewerZone}.`),
+    first.bookings.length ? list : none,
+    more.button, more.error,
   );
 }
 
