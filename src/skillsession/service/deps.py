@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from skillsession.ports import Clock, Mailer, MediaStore, Metrics, TokenVerifier
 from skillsession.ports.storage import Stores
+from skillsession.service.address_limits import AddressLimits
 from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Deps:
     code_secret: bytes = b""
     clock: Clock = field(default_factory=SystemClock)
     metrics: Metrics | None = None  # operational gauges (AWS shape: CloudWatch)
+    # /auth/* calls per client address, counted in this process (service/address_limits.py)
+    address_limits: AddressLimits = field(default_factory=AddressLimits)
     # the rendered answers this process keeps (service/answer_cache.py), sized by the settings
     # when not given: it lives as long as these ports, so it never outlives the store its
     # entries were checked against
