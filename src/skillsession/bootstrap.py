@@ -148,7 +148,10 @@ def build(settings: Settings | None = None) -> Deps:
         metrics=build_metrics(settings),
         verifier=tokens,
         issuer=tokens,
-        passwords=PasswordHasher(),
+        passwords=PasswordHasher(
+            at_once=settings.password_hashes_at_once,
+            wait_seconds=settings.password_hash_wait_seconds,
+        ),
         code_secret=_derive(secret, "codes"),
     )
 

@@ -99,6 +99,9 @@ def serve(
         http=f"{__name__}:HttpToolsNoDelay",
         loop=f"{__name__}:AsyncioFairAccept" if loop == "asyncio" and workers > 1 else loop,
         server_header=False,
+        # the client address is read in one place, http/client_address.py, from the operator's
+        # SKILLSESSION_TRUSTED_PROXIES; uvicorn's own handling would trust 127.0.0.1's headers
+        proxy_headers=False,
     )
     sock = config.bind_socket()  # here, so that `--port 0` is a free port we can name
     base = http_url(host, sock.getsockname()[1])

@@ -55,6 +55,8 @@ EXPECTED = {
     "health.json": 200,
     "openapi.json": 200,
     "docs.json": 200,
+    "web-client.json": 200,  # the web client's page at / (template.yaml: an open route)
+    "web-client-asset.json": 200,  # one of its files under /app/
     "get-teacher-bookings-unauthenticated.json": 401,  # no authorizer claims, no valid token
     # Cognito owns sign-up/sign-in in the AWS shape: /auth/* answer 409 external_auth (and
     # behind template.yaml's API, /auth/* is under the JWT authorizer's catch-all route)
@@ -436,6 +438,44 @@ def test_subscriptions(walk):
         "email": STUDENT_EMAIL,
         "subscription_status": "unsubscribed",
     }
+
+
+def test_the_web_client_is_served_with_its_csp_and_security_headers(walk):
+    """The same page and files as `skillsession serve` gives, through API Gateway's payload:
+    the page as text, the gzipped module as base64, each with the client's own strict CSP
+    (S3's origin for the photos' presigned URLs) and the security headers, not the API's."""
+    import base64
+    import gzip
+
+    from skillsession.http.web import WEB
+
+    s3_origin = endpoint_url()  # the media's presigned URLs point there (moto)
+    for name, file, content_type in [
+        ("web-client.json", WEB / "index.html", "text/html; charset=utf-8"),
+        ("web-client-asset.json", WEB / "app" / "main.js", "text/javascript; charset=utf-8"),
+    ]:
+        response = walk.responses[name]
+        headers = {k.lower(): v for k, v in response["headers"].items()}
+        assert headers["content-type"] == content_type, name
+        csp = headers["content-security-policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["default-src"] == "'self'", csp  # one policy, not the API's too
+        assert directives["img-src"] == f"'self' blob: {s3_origin}"
+        assert directives["require-trusted-types-for"] == "'script'"
+        assert "unsafe-inline" not in csp and directives["frame-ancestors"] == "'none'"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["cache-control"] == "no-cache"
+        body = response["body"]
+        if response["isBase64Encoded"]:
+            body = base64.b64decode(body)
+            if headers.get("content-encoding") == "gzip":
+                body = gzip.decompress(body)
+        else:
+            body = body.encode()
+        assert body == file.read_bytes(), name
+    assert walk.responses["web-client-asset.json"]["isBase64Encoded"]  # gzipped: binary
 
 
 def _import_entry(env: dict[str, str], probe: str) -> list:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from skillsession.ports import Clock, Mailer, MediaStore, Metrics, TokenVerifier
 from skillsession.ports.storage import Stores
+from skillsession.service.address_limits import AddressLimits
 
 if TYPE_CHECKING:
     from skillsession.settings import Settings
@@ -46,6 +47,8 @@ class Deps:
     # per-process caches of the layers above (e.g. rendered answers), by name: they live as long
     # as these ports, so a cache never outlives the store its entries were checked against
     caches: dict[str, Any] = field(default_factory=dict)
+    # /auth/* calls per client address, counted in this process (service/address_limits.py)
+    address_limits: AddressLimits = field(default_factory=AddressLimits)
 
     def now(self) -> datetime:
         return self.clock.now()
