@@ -7,6 +7,9 @@ ROUTES = {
     ("POST", "/auth/confirm"): True,
     ("POST", "/auth/login"): True,
     ("POST", "/auth/resend-code"): True,
+    ("POST", "/auth/forgot-password"): True,
+    ("POST", "/auth/reset-password"): True,
+    ("POST", "/auth/change-password"): False,
     ("GET", "/confirm-subscription"): True,
     ("POST", "/confirm-subscription"): True,
     ("GET", "/unsubscribe"): True,
@@ -36,6 +39,9 @@ OPERATION_IDS = {
     ("POST", "/auth/confirm"): "confirmSignup",
     ("POST", "/auth/login"): "login",
     ("POST", "/auth/resend-code"): "resendCode",
+    ("POST", "/auth/forgot-password"): "forgotPassword",
+    ("POST", "/auth/reset-password"): "resetPassword",
+    ("POST", "/auth/change-password"): "changePassword",
     # the links' GETs only show a page since issue 11 (mail scanners follow GET links); the
     # action, and its name, moved to the POST that the page's button sends
     ("GET", "/confirm-subscription"): "getConfirmSubscriptionPage",

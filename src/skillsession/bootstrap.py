@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from functools import partial
 from urllib.parse import urlparse
 
 from skillsession.adapters.private import private_dir
@@ -134,15 +135,22 @@ def build(settings: Settings | None = None) -> Deps:
     from skillsession.adapters.auth.local import (
         LocalTokens,
         PasswordHasher,
+        TokenFloors,
         load_or_create_secret_key,
     )
+    from skillsession.service.accounts import token_floor
 
     private_dir(settings.data_dir)
     secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
-    tokens = LocalTokens(_derive(secret, "tokens"), ttl_seconds=settings.token_ttl_seconds)
+    stores = build_store(settings)
+    tokens = LocalTokens(
+        _derive(secret, "tokens"),
+        ttl_seconds=settings.token_ttl_seconds,
+        floors=TokenFloors(partial(token_floor, stores.accounts)),
+    )
     return Deps(
         settings=settings,
-        stores=build_store(settings),
+        stores=stores,
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
         metrics=build_metrics(settings),

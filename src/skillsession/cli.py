@@ -215,7 +215,8 @@ def expire_slots(
     result = expiry.expire_slots(deps, parse_instant(now) if now else None)
     typer.echo(
         f"slots expired: {result.slots_expired}, requests expired: {result.bookings_expired}, "
-        f"bookings completed: {result.bookings_completed}"
+        f"bookings completed: {result.bookings_completed}, "
+        f"unconfirmed accounts deleted: {result.accounts_deleted}"
     )
 
 

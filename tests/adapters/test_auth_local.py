@@ -131,7 +131,7 @@ def test_issue_and_verify():
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "HS256"
     payload = jwt.decode(token, options={"verify_signature": False})
-    assert payload["exp"] - payload["iat"] == 120
+    assert payload["exp"] - int(payload["iat"]) == 120  # iat is sub-second (revocation)
     assert {"jti", "iss", "aud"} <= payload.keys()
 
 

@@ -52,7 +52,6 @@ ROLES = (
     storage.StoreAdmin,
 )
 TEST_ONLY = [
-    "get_user",
     "get_verification_code",
     "get_slot",
     "add_notifications",
@@ -207,7 +206,19 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     measure("get_verification_code", lambda: store.get_verification_code(user.user_id))
     measure("get_user_and_code_by_email", lambda: store.get_user_and_code_by_email(user.email))
     measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
+    measure(
+        "replace_unconfirmed_user",
+        lambda: store.replace_unconfirmed_user(
+            user, make_code(user.user_id, "hash-3"), make_notification(user.user_id)
+        ),
+    )
     measure("confirm_user", lambda: store.confirm_user(user.user_id))
+    measure("set_password", lambda: store.set_password(user.user_id, "h", BASE))
+    squatted = make_user("old@example.org")
+    store.create_user(squatted, make_code(squatted.user_id), make_notification())
+    assert measure(
+        "delete_unconfirmed_users", lambda: store.delete_unconfirmed_users(at(days=8), 5)
+    )
     measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60, 5))
     measure("clear_rate_limit", lambda: store.clear_rate_limit("login:ada"))
 
@@ -341,6 +352,12 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["request_booking"] == Counter(TransactWriteItems=1)
     assert table["transition_booking"] == Counter(GetItem=1, TransactWriteItems=1)
     assert table["create_user"] == Counter(TransactWriteItems=1)
+    # the token check's read (once per user and cache TTL, not per request)
+    assert table["get_user"] == Counter(GetItem=1)
+    assert table["replace_unconfirmed_user"] == Counter(TransactWriteItems=1)
+    assert table["set_password"] == Counter(TransactWriteItems=1)  # the e-mail known here
+    # one Query per shard, one transaction per deleted account: no Scan
+    assert table["delete_unconfirmed_users"] == Counter(Query=SHARDS, TransactWriteItems=1)
     assert table["get_slot"] == table["get_booking"] == Counter(GetItem=1)
     assert table["get_user_and_code_by_email"] == Counter(Query=1)
     assert table["get_profile_and_slot"] == Counter(BatchGetItem=1)

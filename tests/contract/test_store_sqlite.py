@@ -152,7 +152,13 @@ def test_migrate_sets_the_version_and_is_idempotent(db: Stores):
 def _downgrade(db: Stores, version: int) -> None:
     """Make `db` the file an older schema would have left: v3 had neither the failed
     notifications' index nor the subscriptions' confirm_token, v2 not the list version tables
-    either, v1 neither slot_versions."""
+    either, v1 neither slot_versions. v4 had no users.tokens_valid_after nor users_unconfirmed."""
+    db.admin.database.conn.execute("DROP INDEX users_unconfirmed")
+    db.admin.database.conn.execute("ALTER TABLE users DROP COLUMN tokens_valid_after")
+    if version == 4:
+        db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+        db.admin.close()
+        return
     db.admin.database.conn.execute("DROP INDEX notifications_failed")
     db.admin.database.conn.execute("ALTER TABLE subscriptions DROP COLUMN confirm_token")
     if version == 3:
@@ -177,7 +183,7 @@ def test_migrate_upgrades_a_version_1_database(db: Stores):
     assert (
         upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0]
         == SCHEMA_VERSION
-        == 4
+        == 5
     )
     assert store_peek.get_slot(upgraded, slots[0].slot_id) == slots[0]
     assert upgraded.versions.slot_version("tutor") == 0
@@ -207,6 +213,27 @@ def test_migrate_upgrades_a_version_3_database(db: Stores):
         "EXPLAIN QUERY PLAN SELECT count(*) FROM notifications WHERE status = 'failed'"
     ).fetchall()
     assert "notifications_failed" in str(plan)
+    upgraded.admin.close()
+
+
+def test_migrate_upgrades_a_version_4_database(db: Stores):
+    """v4 (before token revocation and the 7-day deletion): the upgrade adds the users'
+    tokens_valid_after (NULL: no floor) and the partial index the deletion reads."""
+    user = make_user("ann@example.org")
+    db.accounts.create_user(user, make_code(user.user_id), make_notification(user.user_id))
+    _downgrade(db, 4)
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    conn = upgraded.admin.database.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.accounts.get_user(user.user_id) == user
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT user_id FROM users "
+        "WHERE status = 'unconfirmed' AND created_at < 0 LIMIT 5"
+    ).fetchall()
+    assert "users_unconfirmed" in str(plan)
+    upgraded.accounts.set_password(user.user_id, "h", at(minutes=1))
+    assert upgraded.accounts.get_user(user.user_id).tokens_valid_after == at(minutes=1)
     upgraded.admin.close()
 
 

@@ -26,6 +26,10 @@ EMAIL_FIELDS = {
     ("POST", "/auth/login", "email"): {"json": {"password": PASSWORD}},
     ("POST", "/auth/confirm", "email"): {"json": {"code": "123456"}},
     ("POST", "/auth/resend-code", "email"): {"json": {}},
+    ("POST", "/auth/forgot-password", "email"): {"json": {}},
+    ("POST", "/auth/reset-password", "email"): {
+        "json": {"code": "123456", "new_password": PASSWORD}
+    },
     ("POST", "/save-user-details", "email"): {"json": {"role": "student"}, "auth": True},
     ("POST", "/get-user-profiles-and-teacher-search", "email"): {"json": {}, "auth": True},
     ("POST", "/get-teacher-slots", "tutor_email"): {"json": {}, "auth": True},

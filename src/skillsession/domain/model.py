@@ -54,6 +54,8 @@ class User:
     password_hash: str
     status: AccountStatus
     created_at: datetime
+    # tokens issued before this instant are refused (set by a password reset or change)
+    tokens_valid_after: datetime | None = None
 
 
 @dataclass
@@ -202,3 +204,4 @@ class ExpiryResult:
     slots_expired: int = 0
     bookings_expired: int = 0
     bookings_completed: int = 0
+    accounts_deleted: int = 0  # unconfirmed for 7 days

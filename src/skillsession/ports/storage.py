@@ -43,7 +43,28 @@ class AccountStore(Protocol):
 
         Raises `Conflict(code="email_taken")` if `user.email` (already normalised) exists."""
 
+    def get_user(self, user_id: str) -> User | None:
+        """The account (what the token check reads, through a short per-process cache)."""
+
     def get_user_by_email(self, email: str) -> User | None: ...
+
+    def replace_unconfirmed_user(
+        self, user: User, code: VerificationCode, notification: Notification
+    ) -> None:
+        """A sign-up again for an unconfirmed account: atomically, if the account `user.user_id`
+        with `user.email` is still unconfirmed, set its password hash and `created_at` from
+        `user`, replace its code with `code` and queue `notification`. Otherwise (confirmed
+        meanwhile, or gone) raise `Conflict(code="email_taken")` and write nothing."""
+
+    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+        """A password reset or change, atomically: the new hash, the account confirmed, its
+        code deleted, and `tokens_valid_after` stored (tokens issued before it are refused).
+        Raises `NotFound(code="user_not_found")` if the account is gone."""
+
+    def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
+        """Delete at most `limit` accounts still unconfirmed that were created (or signed up
+        again) before `created_before`, with their codes; return how many. Index-driven: the
+        cost follows what is deleted, not the number of accounts."""
 
     def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
         """The account whose (normalised) e-mail is `email` and its verification code (None

@@ -1,8 +1,10 @@
-"""Embedded-mode accounts: sign-up with a mailed code, confirmation, login, resend."""
+"""Embedded-mode accounts: sign-up with a mailed code, confirmation, login, resend; forgotten
+and changed passwords; the token floor that revokes a user's earlier tokens."""
 
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from skillsession.domain.accounts import (
@@ -14,10 +16,14 @@ from skillsession.domain.accounts import (
 from skillsession.domain.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
+from skillsession.ports import Identity
+from skillsession.ports.storage import AccountStore
 from skillsession.service.deps import Deps
 
 RESEND_MAX_PER_WINDOW = 5
 SIGNUP_WINDOW_SECONDS = 3600
+RESET_CODE_TTL_SECONDS = 3600  # a password-reset code: 1 h (a sign-up code: settings, 24 h)
+UNCONFIRMED_ACCOUNT_SECONDS = 7 * 24 * 3600  # then the expiry job deletes the account
 LOCAL = "local"  # the client address of a call that did not come over the network (None)
 
 
@@ -27,16 +33,27 @@ def _require_local(deps: Deps):
     return deps.issuer, deps.passwords
 
 
-def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
+def _code_for(
+    deps: Deps,
+    user_id: str,
+    email: str,
+    now: datetime,
+    kind: str = "verification_code",
+    ttl_seconds: int | None = None,
+):
+    """A fresh code and its e-mail. A user has one code at a time (the store keeps one per
+    user): a password-reset code replaces a pending sign-up code, which is harmless since
+    either proves the mailbox and a reset also confirms the account."""
     code = new_verification_code()
+    ttl_seconds = deps.settings.code_ttl_seconds if ttl_seconds is None else ttl_seconds
     record = VerificationCode(
         user_id=user_id,
         code_hash=hash_code(user_id, code, deps.code_secret),
-        expires_at=now + timedelta(seconds=deps.settings.code_ttl_seconds),
+        expires_at=now + timedelta(seconds=ttl_seconds),
     )
     notification = Notification(
         notification_id=new_id(),
-        kind="verification_code",
+        kind=kind,
         recipient_id=user_id,
         payload={"code": code, "email": email},
         created_at=now,
@@ -83,10 +100,22 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
     check_password(password)
     now = deps.now()
     _admit_call(deps, client, now, signs_up=True)
+    found = deps.stores.accounts.get_user_by_email(email)
+    if found is not None and found.status == AccountStatus.CONFIRMED:
+        raise Conflict("email already registered", code="email_taken")
+    password_hash = passwords.hash(password)
+    if found is not None:
+        # not confirmed yet: this sign-up replaces the password and mails a fresh code, so
+        # whoever reads the mailbox decides the password (an e-mail cannot be squatted); the
+        # 7 days before the job deletes the account count from now
+        user = replace(found, password_hash=password_hash, created_at=now)
+        code, notification = _code_for(deps, user.user_id, email, now)
+        deps.stores.accounts.replace_unconfirmed_user(user, code, notification)
+        return user
     user = User(
         user_id=new_id(),
         email=email,
-        password_hash=passwords.hash(password),
+        password_hash=password_hash,
         status=AccountStatus.UNCONFIRMED,
         created_at=now,
     )
@@ -101,13 +130,20 @@ def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> Non
     now = deps.now()
     _admit_call(deps, client, now)
     _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
-    invalid = BadRequest("wrong or expired code", code="invalid_code")
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
-    if user is None:
-        raise invalid
-    if user.status == AccountStatus.CONFIRMED:
+    if user is not None and user.status == AccountStatus.CONFIRMED:
         return
-    if record is None:
+    _check_code(deps, user, record, code, now)
+    deps.stores.accounts.confirm_user(user.user_id)
+
+
+def _check_code(
+    deps: Deps, user: User | None, record: VerificationCode | None, code: str, now: datetime
+) -> None:
+    """The mailed code (sign-up or reset) against the stored one: 400 `invalid_code`,
+    `code_locked` after `code_max_failures` wrong tries, `code_expired`."""
+    invalid = BadRequest("wrong or expired code", code="invalid_code")
+    if user is None or record is None:
         raise invalid
     if record.failed_attempts >= deps.settings.code_max_failures:
         raise BadRequest("too many wrong codes; ask for a new one", code="code_locked")
@@ -117,7 +153,6 @@ def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> Non
     if not hmac.compare_digest(expected, record.code_hash):
         deps.stores.accounts.record_code_failure(user.user_id)
         raise invalid
-    deps.stores.accounts.confirm_user(user.user_id)
 
 
 def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
@@ -160,3 +195,89 @@ def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
         return
     code, notification = _code_for(deps, user.user_id, email, now)
     deps.stores.accounts.replace_verification_code(code, notification)
+
+
+def forgot_password(deps: Deps, email: str, client: str | None = None) -> None:
+    """Mail a reset code (1 h, 5 tries). The same answer whether or not the account exists."""
+    _require_local(deps)
+    now = deps.now()
+    _admit_call(deps, client, now)
+    try:
+        email = normalise_email(email)
+    except Exception:
+        return
+    try:
+        _limit(deps, f"forgot:{email}", now, RESEND_MAX_PER_WINDOW)
+    except RateLimited:
+        return
+    user = deps.stores.accounts.get_user_by_email(email)
+    if user is None:
+        return
+    code, notification = _code_for(
+        deps, user.user_id, email, now, "password_reset_code", RESET_CODE_TTL_SECONDS
+    )
+    deps.stores.accounts.replace_verification_code(code, notification)
+
+
+def reset_password(
+    deps: Deps, email: str, code: str, new_password: str, client: str | None = None
+) -> None:
+    """Set a new password with the mailed code; this confirms an unconfirmed account and
+    revokes every token issued before."""
+    issuer, passwords = _require_local(deps)
+    email = normalise_email(email)
+    check_password(new_password)
+    now = deps.now()
+    _admit_call(deps, client, now)
+    _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
+    user, record = deps.stores.accounts.get_user_and_code_by_email(email)
+    _check_code(deps, user, record, code, now)
+    _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
+
+
+def change_password(
+    deps: Deps,
+    identity: Identity,
+    current_password: str,
+    new_password: str,
+    client: str | None = None,
+) -> None:
+    """403 `wrong_password` for a wrong current password (tries count as failed logins, per
+    e-mail and address); every token issued before, the caller's too, is revoked."""
+    issuer, passwords = _require_local(deps)
+    check_password(new_password)
+    now = deps.now()
+    _admit_call(deps, client, now)
+    key = f"login:{identity.email}:{client or LOCAL}"
+    _limit(deps, key, now, deps.settings.login_max_failures)
+    user = deps.stores.accounts.get_user(identity.user_id)
+    if user is None:
+        raise Unauthorized("the account no longer exists", code="token_revoked")
+    if not passwords.verify(user.password_hash, current_password):
+        raise Forbidden("the current password is wrong", code="wrong_password")
+    deps.stores.accounts.clear_rate_limit(key)
+    _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
+
+
+def _set_password(deps: Deps, issuer, user_id: str, password_hash: str) -> None:
+    valid_after = issuer.revocation_instant()
+    deps.stores.accounts.set_password(user_id, password_hash, valid_after)
+    issuer.revoked(user_id, valid_after)  # this process at once; the others within the TTL
+
+
+def token_floor(accounts: AccountStore, user_id: str) -> tuple[bool, datetime | None]:
+    """What the token check needs of an account (read through `TokenFloors`' short cache):
+    whether it exists, and its `tokens_valid_after`."""
+    user = accounts.get_user(user_id)
+    return (False, None) if user is None else (True, user.tokens_valid_after)
+
+
+def delete_unconfirmed(deps: Deps, now: datetime, batch: int) -> int:
+    """The expiry job's part: accounts unconfirmed for 7 days, deleted in batches."""
+    before = now - timedelta(seconds=UNCONFIRMED_ACCOUNT_SECONDS)
+    total = 0
+    while True:
+        deleted = deps.stores.accounts.delete_unconfirmed_users(before, batch)
+        total += deleted
+        if deleted < batch:
+            return total

@@ -23,6 +23,13 @@ class SystemClock:
 class TokenIssuer(TokenVerifier, Protocol):
     def issue(self, user_id: str, email: str, ttl: int | None = None) -> tuple[str, int]: ...
 
+    def revocation_instant(self) -> datetime:
+        """Now on the clock that stamps tokens (stored as a user's `tokens_valid_after`)."""
+
+    def revoked(self, user_id: str, valid_after: datetime | None) -> None:
+        """This process refuses the user's tokens issued before `valid_after` at once (None:
+        the account is gone, refuse them all); other processes within their cache's TTL."""
+
 
 class PasswordHasher(Protocol):
     def hash(self, password: str) -> str: ...

@@ -52,6 +52,8 @@ def render(deps: Deps, notification: Notification) -> EmailMessage | None:
     """The message to send, or None when there is nothing to send (not subscribed, gone)."""
     if notification.kind == "verification_code":
         return _verification(deps, notification)
+    if notification.kind == "password_reset_code":
+        return _reset_code(deps, notification)
     if notification.kind == "subscription_confirmation":
         return _subscription_confirmation(deps, notification)
     if notification.kind in BOOKING_SUBJECTS:
@@ -88,6 +90,20 @@ def _verification(deps: Deps, notification: Notification) -> EmailMessage:
         ],
     )
     subject = f"Your SkillSession code: {code}"
+    return _message(deps, notification, notification.payload["email"], subject, content)
+
+
+def _reset_code(deps: Deps, notification: Notification) -> EmailMessage:
+    code = notification.payload["code"]
+    content = Content(
+        first_name=_first_name(deps, notification.recipient_id),
+        paragraphs=[
+            f"Your SkillSession password reset code is {code}.",
+            "It expires in 1 hour. If you did not ask to reset your password, ignore this "
+            "e-mail: your password stays as it is.",
+        ],
+    )
+    subject = f"Your SkillSession password reset code: {code}"
     return _message(deps, notification, notification.payload["email"], subject, content)
 
 

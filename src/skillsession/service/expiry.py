@@ -6,6 +6,7 @@ from datetime import datetime
 
 from skillsession.domain.bookings import booking_notification
 from skillsession.domain.model import ExpiryResult
+from skillsession.service import accounts
 from skillsession.service.deps import Deps
 
 BATCH = 500
@@ -28,4 +29,7 @@ def expire_slots(deps: Deps, now: datetime | None = None) -> ExpiryResult:
         total.bookings_expired += result.bookings_expired
         total.bookings_completed += result.bookings_completed
         if max(result.slots_expired, result.bookings_expired, result.bookings_completed) < BATCH:
-            return total
+            break
+    if deps.issuer is not None:  # embedded accounts (Cognito keeps its own)
+        total.accounts_deleted = accounts.delete_unconfirmed(deps, now, BATCH)
+    return total

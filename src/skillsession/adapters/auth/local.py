@@ -9,6 +9,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -119,8 +120,57 @@ def _read_secret(path: Path, wait_seconds: float = 2.0) -> bytes:
 
 
 # -- tokens ---------------------------------------------------------------------------------
+FLOOR_TTL_SECONDS = 30.0
+GONE = float("inf")  # the floor of an account that does not exist: every token is refused
+
+
+class TokenFloors:
+    """Per user, the instant (unix seconds) before which its tokens are refused, as read from
+    the store by `load(user_id)` (the account's `tokens_valid_after`, None: no such account)
+    and kept here for `ttl_seconds`: the token check reads the store once per user and TTL,
+    never per request. The process that makes a change `set`s it at once; other processes
+    learn it within the TTL."""
+
+    def __init__(
+        self,
+        load: Callable[[str], tuple[bool, datetime | None]],
+        *,
+        ttl_seconds: float = FLOOR_TTL_SECONDS,
+        size: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._load = load
+        self._ttl = ttl_seconds
+        self._size = size
+        self._clock = clock
+        self._floors: dict[str, tuple[float, float]] = {}  # user id -> (floor, read at)
+
+    def floor(self, user_id: str) -> float:
+        now = self._clock()
+        hit = self._floors.get(user_id)
+        if hit is not None and now - hit[1] < self._ttl:
+            return hit[0]
+        exists, valid_after = self._load(user_id)
+        floor = GONE if not exists else valid_after.timestamp() if valid_after else 0.0
+        self._keep(user_id, floor, now)
+        return floor
+
+    def set(self, user_id: str, valid_after: datetime | None) -> None:
+        """What this process has just stored (None: the account is gone)."""
+        floor = GONE if valid_after is None else valid_after.timestamp()
+        self._keep(user_id, floor, self._clock())
+
+    def _keep(self, user_id: str, floor: float, now: float) -> None:
+        if len(self._floors) >= self._size:
+            self._floors.clear()  # rare; the next reads refill it
+        self._floors[user_id] = (floor, now)
+
+
 class LocalTokens:
-    """Issues and verifies HS256 JWTs. Verified tokens are cached (bounded LRU) until their exp."""
+    """Issues and verifies HS256 JWTs. Verified tokens are cached (bounded LRU) until their exp.
+
+    With `floors`, a token whose `iat` (sub-second) is before its user's floor, or of a user
+    that does not exist, is refused (401 `token_revoked`): a dict look-up per request."""
 
     def __init__(
         self,
@@ -131,26 +181,44 @@ class LocalTokens:
         *,
         cache_size: int = 10_000,
         clock: Callable[[], float] = time.time,
+        floors: TokenFloors | None = None,
     ):
         self._secret = secret
         self.issuer = issuer
         self.audience = audience
         self.ttl_seconds = ttl_seconds
         self._clock = clock
-        self._cache: OrderedDict[str, tuple[Identity, int]] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Identity, int, float]] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._floors = floors
+
+    def revocation_instant(self) -> datetime:
+        """Now on the clock that stamps tokens: stored as a user's `tokens_valid_after`, it
+        refuses every token issued before it."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def revoked(self, user_id: str, valid_after: datetime | None) -> None:
+        """This process refuses the user's earlier tokens at once (None: the user is gone)."""
+        if self._floors is not None:
+            self._floors.set(user_id, valid_after)
+
+    def _check_floor(self, identity: Identity, issued_at: float) -> Identity:
+        if self._floors is not None and issued_at < self._floors.floor(identity.user_id):
+            raise Unauthorized("the token was revoked; log in again", code="token_revoked")
+        return identity
 
     def issue(self, user_id: str, email: str, ttl: int | None = None) -> tuple[str, int]:
         """Return `(token, expires_in_seconds)`."""
         ttl = self.ttl_seconds if ttl is None else ttl
-        now = int(self._clock())
+        issued_at = round(self._clock(), 6)  # sub-second: compared with revocation instants
+        now = int(issued_at)
         claims = {
             "sub": user_id,
             "email": email,
             "iss": self.issuer,
             "aud": self.audience,
-            "iat": now,
+            "iat": issued_at,
             "exp": now + ttl,
             "jti": secrets.token_urlsafe(16),
         }
@@ -163,8 +231,11 @@ class LocalTokens:
             if hit is not None:
                 if now < hit[1]:
                     self._cache.move_to_end(token)
-                    return hit[0]
-                del self._cache[token]
+                else:
+                    del self._cache[token]
+                    hit = None
+        if hit is not None:
+            return self._check_floor(hit[0], hit[2])
         try:
             claims = jwt.decode(
                 token,
@@ -178,14 +249,16 @@ class LocalTokens:
             raise Unauthorized("token expired", code="token_expired") from None
         except (jwt.PyJWTError, ValueError, TypeError):
             raise Unauthorized("invalid token", code="invalid_token") from None
-        sub, email, exp = claims.get("sub"), claims.get("email"), claims["exp"]
+        sub, email, exp, iat = (claims.get(k) for k in ("sub", "email", "exp", "iat"))
         if not isinstance(sub, str) or not sub or not isinstance(email, str):
+            raise Unauthorized("invalid token", code="invalid_token")
+        if not isinstance(iat, int | float):
             raise Unauthorized("invalid token", code="invalid_token")
         if now >= exp:  # same clock as the cache
             raise Unauthorized("token expired", code="token_expired")
         identity = Identity(user_id=sub, email=email)
         with self._lock:
-            self._cache[token] = (identity, int(exp))
+            self._cache[token] = (identity, int(exp), float(iat))
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return identity
+        return self._check_floor(identity, float(iat))

@@ -623,10 +623,92 @@ class DynamoStore:
         # no such user: still drop the code, as the other stores do
         self._call("delete_item", TableName=self.table, Key=encode(items.legacy_code_key(user_id)))
 
-    def _confirm_op(self, key: Item):
+    def _confirm_op(self, key: Item, **more: Any):
+        """The account (or its guard copy) confirmed, with `more` attributes set; the sparse
+        7-day expiry entry removed (only the USER item has one)."""
         e = Expr()
-        confirmed = e.update({"status": AccountStatus.CONFIRMED.value})
+        confirmed = e.update(
+            {"status": AccountStatus.CONFIRMED.value, **more}, remove=items.UNCONFIRMED_KEYS
+        )
         return self._update(key, confirmed, e, "attribute_exists(PK)")
+
+    def replace_unconfirmed_user(
+        self, user: User, code: VerificationCode, notification: Notification
+    ) -> None:
+        """One transaction: the account and its guard copy updated only while unconfirmed (and
+        the guard still this account's), the expiry entry moved to the new `created_at`, the
+        code replaced, the mail queued."""
+        changes = {"password_hash": user.password_hash, "created_at": ts(user.created_at)}
+        unconfirmed = AccountStatus.UNCONFIRMED.value
+        ops = []
+        for key, more in (
+            (items.user_key(user.user_id), items.unconfirmed_keys(user.user_id, user.created_at)),
+            (items.email_key(user.email), {}),
+        ):
+            e = Expr()
+            condition = (
+                f"{e.n('status')} = {e.v(unconfirmed)} AND {e.n('user_id')} = {e.v(user.user_id)}"
+                f" AND {e.n('email')} = {e.v(user.email)}"
+            )
+            ops.append(self._update(key, e.update({**changes, **more}), e, condition))
+        where, *older = [items.code_key(user.email), items.legacy_code_key(user.user_id)]
+        ops += [
+            self._put(items.code_item(code, where)),
+            *[self._delete(k) for k in older],
+            self._put(items.note_item(notification, datetime.now(UTC))),
+        ]
+        try:
+            self._transact(ops)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.failed(1):
+                raise Conflict("email already registered", code="email_taken") from None
+            raise
+
+    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+        """One transaction, as `confirm_user`, with the new hash and the token floor (unix
+        microseconds) on the account and its guard copy."""
+        email = self._email_of(user_id)
+        if email is None:
+            raise NotFound("no such account", code="user_not_found")
+        more = {
+            "password_hash": password_hash,
+            "tokens_valid_after": items.micros(tokens_valid_after),
+        }
+        ops = [
+            self._confirm_op(items.user_key(user_id), **more),
+            self._confirm_op(items.email_key(email), **more),
+            *[self._delete(k) for k in self._code_keys(user_id)],
+        ]
+        try:
+            self._transact(ops)
+        except TransactionCancelled as cancelled:
+            if cancelled.failed(0) or cancelled.failed(1):
+                raise NotFound("no such account", code="user_not_found") from None
+            raise
+
+    def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
+        """The due accounts come from GSI3's sparse `UNCONFIRMED#<shard>` entries (oldest
+        first); each deletion (account, guard, codes) is one transaction that re-checks that
+        the account is still unconfirmed and still old (a sign-up again moves it on)."""
+        cutoff = ts(created_before)
+        deleted = 0
+        for entry in self._due("UNCONFIRMED", datetime.fromtimestamp(cutoff - 1, UTC), limit):
+            user_id, email = entry["user_id"], entry["email"]
+            e = Expr()
+            condition = (
+                f"{e.n('status')} = {e.v(AccountStatus.UNCONFIRMED.value)} "
+                f"AND {e.n('created_at')} < {e.v(cutoff)}"
+            )
+            g = Expr()
+            ops = [
+                self._delete(items.user_key(user_id), condition, e),
+                self._delete(items.email_key(email), f"{g.n('user_id')} = {g.v(user_id)}", g),
+                self._delete(items.code_key(email)),
+                self._delete(items.legacy_code_key(user_id)),
+            ]
+            if self._try_transact(ops):
+                deleted += 1
+        return deleted
 
     def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
         """The key's item keeps its admitted attempts (`hits`) and a version (`v`). One

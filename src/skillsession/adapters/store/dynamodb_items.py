@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -33,6 +33,7 @@ from skillsession.domain.profiles import EDITABLE_FIELDS
 from skillsession.domain.skills import skill_key
 
 Item = dict[str, Any]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 CODE_TTL_SECONDS = 7 * 86400  # a code stays readable a week past its expiry, then TTL drops it
 RATE_TTL_SECONDS = 3600
 SLOT_INDEX_KEYS = ("GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK")  # present only while available
@@ -219,21 +220,44 @@ def outbox_keys(notification_id: str, status: str, next_attempt_at: int | None) 
 
 
 # -- entities -------------------------------------------------------------------------------
-def user_item(u: User) -> Item:
-    return {
-        **user_key(u.user_id),
+UNCONFIRMED_KEYS = ("GSI3PK", "GSI3SK")
+
+
+def unconfirmed_keys(user_id: str, created_at: datetime) -> Item:
+    """The sparse expiry entry an unconfirmed account carries (on its USER item only): the
+    7-day deletion reads GSI3 `UNCONFIRMED#<shard>` oldest first."""
+    return {"GSI3PK": f"UNCONFIRMED#{shard(user_id)}", "GSI3SK": order_key(created_at, user_id)}
+
+
+def micros(instant: datetime) -> int:
+    delta = instant - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _account(u: User) -> Item:
+    item = {
         "user_id": u.user_id,
         "email": u.email,
         "password_hash": u.password_hash,
         "status": u.status.value,
         "created_at": ts(u.created_at),
     }
+    if u.tokens_valid_after is not None:  # unix microseconds (tokens' iat is sub-second)
+        item["tokens_valid_after"] = micros(u.tokens_valid_after)
+    return item
+
+
+def user_item(u: User) -> Item:
+    item = {**user_key(u.user_id), **_account(u)}
+    if u.status == AccountStatus.UNCONFIRMED:
+        item.update(unconfirmed_keys(u.user_id, u.created_at))
+    return item
 
 
 def email_guard_item(u: User) -> Item:
     """The unique-email guard, holding a copy of the account: a look-up by e-mail is one GetItem.
     `confirm_user` changes the status of both in one transaction."""
-    return {**user_item(u), **email_key(u.email)}
+    return {**email_key(u.email), **_account(u)}
 
 
 def has_user_copy(guard: Item) -> bool:
@@ -248,6 +272,9 @@ def user(i: Item) -> User:
         i["password_hash"],
         AccountStatus(i["status"]),
         dt(i.get("created_at")),
+        None
+        if i.get("tokens_valid_after") is None
+        else EPOCH + timedelta(microseconds=int(i["tokens_valid_after"])),
     )
 
 

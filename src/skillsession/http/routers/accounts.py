@@ -10,7 +10,7 @@ from skillsession.http import schemas as S
 from skillsession.http.client_address import ClientAddress
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
-from skillsession.http.security import AppDeps
+from skillsession.http.security import AppDeps, CurrentUser
 from skillsession.service import accounts
 
 router = APIRouter(prefix="/auth", tags=["accounts"])
@@ -28,6 +28,17 @@ class CodeBody(BaseModel):
 
 class EmailBody(BaseModel):
     email: S.Email
+
+
+class ResetBody(BaseModel):
+    email: S.Email
+    code: str = Field(max_length=MAX_CODE_LENGTH)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+
+
+class ChangeBody(BaseModel):
+    current_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
+    new_password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
 @router.post(
@@ -89,3 +100,47 @@ def login(body: Credentials, deps: AppDeps, client: ClientAddress):
 def resend_code(body: EmailBody, deps: AppDeps, client: ClientAddress):
     accounts.resend_code(deps, body.email, client)
     return OrjsonResponse({"status": "accepted"}, status_code=202)
+
+
+@router.post(
+    "/forgot-password",
+    operation_id="forgotPassword",
+    description="Mails a 6-digit password reset code (valid 1 hour, 5 wrong tries lock it). "
+    "The same 202 whether or not the account exists; 429 only for too many calls from the "
+    "client address.",
+    status_code=202,
+    summary="Mail a password reset code (same answer always)",
+    **documented(S.StatusOut, 202),
+)
+def forgot_password(body: EmailBody, deps: AppDeps, client: ClientAddress):
+    accounts.forgot_password(deps, body.email, client)
+    return OrjsonResponse({"status": "accepted"}, status_code=202)
+
+
+@router.post(
+    "/reset-password",
+    operation_id="resetPassword",
+    description="Sets the new password with the mailed reset code; confirms an unconfirmed "
+    "account; every token issued before is refused from then on (401 `token_revoked`). 400 "
+    "`invalid_code`, `code_expired` or `code_locked`; 422 for a password shorter than 10 "
+    "characters.",
+    summary="Set a new password with the mailed reset code",
+    **documented(S.StatusOut),
+)
+def reset_password(body: ResetBody, deps: AppDeps, client: ClientAddress):
+    accounts.reset_password(deps, body.email, body.code, body.new_password, client)
+    return OrjsonResponse({"status": "password_reset"})
+
+
+@router.post(
+    "/change-password",
+    operation_id="changePassword",
+    description="403 `wrong_password` for a wrong current password (429 after repeated "
+    "ones, as for logins); 422 for a new password shorter than 10 characters. Every token "
+    "issued before, the one of this call too, is refused from then on: log in again.",
+    summary="Change the password (revokes the tokens issued before)",
+    **documented(S.StatusOut),
+)
+def change_password(body: ChangeBody, deps: AppDeps, identity: CurrentUser, client: ClientAddress):
+    accounts.change_password(deps, identity, body.current_password, body.new_password, client)
+    return OrjsonResponse({"status": "password_changed"})

@@ -6,7 +6,7 @@ import copy
 from datetime import datetime
 
 from skillsession.adapters.store.memory.state import StateRole, atomic
-from skillsession.domain.errors import Conflict
+from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
 
@@ -21,8 +21,47 @@ class MemoryAccounts(StateRole):
         self.state.notify(notification)
 
     @atomic
+    def get_user(self, user_id: str) -> User | None:
+        return self.state.users.get(user_id)
+
+    @atomic
     def get_user_by_email(self, email: str) -> User | None:
         return self.state.user_by_email(email)
+
+    @atomic
+    def replace_unconfirmed_user(
+        self, user: User, code: VerificationCode, notification: Notification
+    ) -> None:
+        found = self.state.users.get(user.user_id)
+        if found is None or found.email != user.email or found.status != AccountStatus.UNCONFIRMED:
+            raise Conflict("email already registered", code="email_taken")
+        found.password_hash = user.password_hash
+        found.created_at = user.created_at
+        self.state.codes[user.user_id] = copy.deepcopy(code)
+        self.state.notify(notification)
+
+    @atomic
+    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+        found = self.state.users.get(user_id)
+        if found is None:
+            raise NotFound("no such account", code="user_not_found")
+        found.password_hash = password_hash
+        found.status = AccountStatus.CONFIRMED
+        found.tokens_valid_after = tokens_valid_after
+        self.state.codes.pop(user_id, None)
+
+    @atomic
+    def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
+        # a scan: the memory store is for tests and demos (the others use an index)
+        due = [
+            u.user_id
+            for u in self.state.users.values()
+            if u.status == AccountStatus.UNCONFIRMED and u.created_at < created_before
+        ][:limit]
+        for user_id in due:
+            del self.state.users[user_id]
+            self.state.codes.pop(user_id, None)
+        return len(due)
 
     @atomic
     def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:

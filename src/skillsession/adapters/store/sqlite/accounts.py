@@ -7,11 +7,12 @@ from datetime import datetime
 
 from skillsession.adapters.store.sqlite import rows
 from skillsession.adapters.store.sqlite.db import Database, notify
-from skillsession.domain.errors import Conflict
+from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
 
 USER_BY_EMAIL = f"SELECT {rows.USER_COLUMNS} FROM users WHERE email = ?"
+USER_BY_ID = f"SELECT {rows.USER_COLUMNS} FROM users WHERE user_id = ?"
 CODE_BY_USER = f"SELECT {rows.CODE_COLUMNS} FROM verification_codes WHERE user_id = ?"
 
 
@@ -28,9 +29,47 @@ class SqliteAccounts:
             db.execute(rows.INSERT_CODE, rows.code_params(code))
             notify(db, notification)
 
+    def get_user(self, user_id: str) -> User | None:
+        row = self._db.one(USER_BY_ID, (user_id,))
+        return rows.user(row) if row else None
+
     def get_user_by_email(self, email: str) -> User | None:
         row = self._db.one(USER_BY_EMAIL, (email,))
         return rows.user(row) if row else None
+
+    def replace_unconfirmed_user(
+        self, user: User, code: VerificationCode, notification: Notification
+    ) -> None:
+        with self._db.tx() as db:
+            changed = db.execute(
+                "UPDATE users SET password_hash = ?, created_at = ? "
+                "WHERE user_id = ? AND email = ? AND status = 'unconfirmed'",
+                (user.password_hash, rows.ts(user.created_at), user.user_id, user.email),
+            ).rowcount
+            if not changed:
+                raise Conflict("email already registered", code="email_taken")
+            db.execute(rows.INSERT_CODE, rows.code_params(code))
+            notify(db, notification)
+
+    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+        with self._db.tx() as db:
+            changed = db.execute(
+                "UPDATE users SET password_hash = ?, status = 'confirmed', tokens_valid_after = ? "
+                "WHERE user_id = ?",
+                (password_hash, rows.micros(tokens_valid_after), user_id),
+            ).rowcount
+            if not changed:
+                raise NotFound("no such account", code="user_not_found")
+            db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+
+    def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
+        # users_unconfirmed (partial index): only the due accounts are read; codes cascade
+        with self._db.tx() as db:
+            return db.execute(
+                "DELETE FROM users WHERE user_id IN (SELECT user_id FROM users "
+                "WHERE status = 'unconfirmed' AND created_at < ? LIMIT ?)",
+                (rows.ts(created_before), limit),
+            ).rowcount
 
     def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
         user = self.get_user_by_email(email)

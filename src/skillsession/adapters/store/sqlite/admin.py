@@ -22,9 +22,13 @@ from skillsession.domain.model import Availability, BookingStatus, Profile, Slot
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
 # and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
-# (added by `_add_columns` to tables made before)
-SCHEMA_VERSION = 4
-ADDED_COLUMNS = {"subscriptions": {"confirm_token": "TEXT"}}
+# (added by `_add_columns` to tables made before); 5: users.tokens_valid_after and the
+# users_unconfirmed index
+SCHEMA_VERSION = 5
+ADDED_COLUMNS = {
+    "subscriptions": {"confirm_token": "TEXT"},
+    "users": {"tokens_valid_after": "INTEGER"},
+}
 SCHEMA_FILE = "schema.sql"
 
 # the consistency scan: the slots with the bookings that name them, in slot order (the slots'

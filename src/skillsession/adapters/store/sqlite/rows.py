@@ -4,7 +4,7 @@ roles and the bulk path). Instants are unix seconds."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
@@ -29,6 +29,7 @@ from skillsession.domain.profiles import EDITABLE_FIELDS
 from skillsession.domain.skills import skill_key
 
 PROFILE_DOC_FIELDS = EDITABLE_FIELDS  # kept as one JSON document
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def ts(instant: datetime | None) -> int | None:
@@ -58,15 +59,34 @@ _SLOT_STATUS = {s.value: s for s in SlotStatus}
 _BOOKING_STATUS = {s.value: s for s in BookingStatus}
 
 
-USER_COLUMNS = "user_id, email, password_hash, status, created_at"
+USER_COLUMNS = "user_id, email, password_hash, status, created_at, tokens_valid_after"
+
+
+def micros(instant: datetime | None) -> int | None:
+    """Unix microseconds: `tokens_valid_after` is compared with tokens' sub-second `iat`."""
+    if instant is None:
+        return None
+    delta = instant - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(value: int | None) -> datetime | None:
+    return None if value is None else EPOCH + timedelta(microseconds=value)
 
 
 def user_params(u: User) -> tuple:
-    return (u.user_id, u.email, u.password_hash, u.status.value, ts(u.created_at))
+    return (
+        u.user_id,
+        u.email,
+        u.password_hash,
+        u.status.value,
+        ts(u.created_at),
+        micros(u.tokens_valid_after),
+    )
 
 
 def user(row) -> User:
-    return User(row[0], row[1], row[2], AccountStatus(row[3]), dt(row[4]))
+    return User(row[0], row[1], row[2], AccountStatus(row[3]), dt(row[4]), from_micros(row[5]))
 
 
 CODE_COLUMNS = "user_id, code_hash, expires_at, failed_attempts"

@@ -9,8 +9,14 @@ CREATE TABLE IF NOT EXISTS users (
     email         TEXT NOT NULL UNIQUE,
     password_hash TEXT NOT NULL,
     status        TEXT NOT NULL,
-    created_at    INTEGER NOT NULL
+    created_at    INTEGER NOT NULL,
+    -- unix microseconds; tokens issued before are refused (NULL: none)
+    tokens_valid_after INTEGER
 );
+
+-- the expiry job's deletion of accounts unconfirmed for 7 days (partial: confirmed accounts are
+-- not in it)
+CREATE INDEX IF NOT EXISTS users_unconfirmed ON users (created_at) WHERE status = 'unconfirmed';
 
 CREATE TABLE IF NOT EXISTS verification_codes (
     user_id         TEXT PRIMARY KEY REFERENCES users(user_id) ON DELETE CASCADE,
