@@ -4,6 +4,7 @@ and the 7-day deletion of unconfirmed accounts (API.md, "Accounts")."""
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import pytest
@@ -151,8 +152,14 @@ def test_another_process_refuses_revoked_tokens_within_the_cache_ttl(deps):
         loads.append(user_id)
         return accounts.token_floor(deps.stores.accounts, user_id)
 
-    ticks = [0.0]
-    other = LocalTokens(b"k" * 32, floors=TokenFloors(load, ttl_seconds=30, clock=lambda: ticks[0]))
+    start, ticks = time.time(), [0.0]
+
+    def clock():
+        return start + ticks[0]
+
+    other = LocalTokens(
+        b"k" * 32, clock=clock, floors=TokenFloors(load, ttl_seconds=30, clock=clock)
+    )
     assert other.verify(token).email == EMAIL
     assert other.verify(token).email == EMAIL
     assert len(loads) == 1  # one store read per user and TTL, not per request

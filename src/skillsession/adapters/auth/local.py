@@ -137,7 +137,7 @@ class TokenFloors:
         *,
         ttl_seconds: float = FLOOR_TTL_SECONDS,
         size: int = 100_000,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ):
         self._load = load
         self._ttl = ttl_seconds
@@ -145,8 +145,8 @@ class TokenFloors:
         self._clock = clock
         self._floors: dict[str, tuple[float, float]] = {}  # user id -> (floor, read at)
 
-    def floor(self, user_id: str) -> float:
-        now = self._clock()
+    def floor(self, user_id: str, now: float) -> float:
+        """`now`: the caller's reading of the wall clock (the one `set` reads)."""
         hit = self._floors.get(user_id)
         if hit is not None and now - hit[1] < self._ttl:
             return hit[0]
@@ -203,8 +203,9 @@ class LocalTokens:
         if self._floors is not None:
             self._floors.set(user_id, valid_after)
 
-    def _check_floor(self, identity: Identity, issued_at: float) -> Identity:
-        if self._floors is not None and issued_at < self._floors.floor(identity.user_id):
+    def _check_floor(self, identity: Identity, issued_at: float, now: float) -> Identity:
+        """`now` is this object's clock, which its floors share (their TTL is on it too)."""
+        if self._floors is not None and issued_at < self._floors.floor(identity.user_id, now):
             raise Unauthorized("the token was revoked; log in again", code="token_revoked")
         return identity
 
@@ -235,7 +236,7 @@ class LocalTokens:
                     del self._cache[token]
                     hit = None
         if hit is not None:
-            return self._check_floor(hit[0], hit[2])
+            return self._check_floor(hit[0], hit[2], now)
         try:
             claims = jwt.decode(
                 token,
@@ -261,4 +262,4 @@ class LocalTokens:
             self._cache[token] = (identity, int(exp), float(iat))
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-        return self._check_floor(identity, float(iat))
+        return self._check_floor(identity, float(iat), now)
