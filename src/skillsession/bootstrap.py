@@ -146,7 +146,9 @@ def build(settings: Settings | None = None) -> Deps:
     tokens = LocalTokens(
         _derive(secret, "tokens"),
         ttl_seconds=settings.token_ttl_seconds,
-        floors=TokenFloors(partial(token_floor, stores.accounts)),
+        floors=TokenFloors(
+            partial(token_floor, stores.accounts), ttl_seconds=settings.token_floor_cache_seconds
+        ),
     )
     return Deps(
         settings=settings,

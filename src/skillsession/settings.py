@@ -34,6 +34,10 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     mail_from: str = "SkillSession <no-reply@skillsession.localhost>"
     token_ttl_seconds: int = 3600
+    # how long a process trusts what it read of a user's token floor (the instant before which
+    # the user's tokens are refused: a password reset or change, a deletion): the process that
+    # makes the change refuses at once, the others within this many seconds
+    token_floor_cache_seconds: float = Field(30.0, ge=0)
     expiry_interval_seconds: float = 60.0  # 0 disables the in-process job
     outbox_interval_seconds: float = 2.0  # 0 disables in-process delivery
     outbox_lease_seconds: int = 60  # a claimed notification returns after this if unfinished

@@ -183,12 +183,12 @@ def test_a_token_of_a_user_that_does_not_exist_is_refused(deps):
 
 
 def test_a_deleted_users_tokens_are_refused_once_the_issuer_is_told(deps):
-    """What DELETE /account relies on: `issuer.revoked(user_id, None)` in the deleting process
+    """What DELETE /account relies on: `issuer.account_deleted(user_id)` in the deleting process
     (the others read the account's absence within the TTL)."""
     user = confirmed_owner(deps)
     token, _ = accounts.login(deps, EMAIL, OWNER_PASSWORD)
     assert deps.verifier.verify(token).user_id == user.user_id
-    deps.issuer.revoked(user.user_id, None)
+    deps.issuer.account_deleted(user.user_id)
     with pytest.raises(Unauthorized):
         deps.verifier.verify(token)
 

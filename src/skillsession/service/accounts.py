@@ -100,18 +100,7 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
     check_password(password)
     now = deps.now()
     _admit_call(deps, client, now, signs_up=True)
-    found = deps.stores.accounts.get_user_by_email(email)
-    if found is not None and found.status == AccountStatus.CONFIRMED:
-        raise Conflict("email already registered", code="email_taken")
     password_hash = passwords.hash(password)
-    if found is not None:
-        # not confirmed yet: this sign-up replaces the password and mails a fresh code, so
-        # whoever reads the mailbox decides the password (an e-mail cannot be squatted); the
-        # 7 days before the job deletes the account count from now
-        user = replace(found, password_hash=password_hash, created_at=now)
-        code, notification = _code_for(deps, user.user_id, email, now)
-        deps.stores.accounts.replace_unconfirmed_user(user, code, notification)
-        return user
     user = User(
         user_id=new_id(),
         email=email,
@@ -120,7 +109,19 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
         created_at=now,
     )
     code, notification = _code_for(deps, user.user_id, email, now)
-    deps.stores.accounts.create_user(user, code, notification)
+    try:
+        deps.stores.accounts.create_user(user, code, notification)
+        return user
+    except Conflict:
+        found = deps.stores.accounts.get_user_by_email(email)  # a new e-mail never reads
+        if found is None or found.status == AccountStatus.CONFIRMED:
+            raise
+    # not confirmed yet: this sign-up replaces the password and mails a fresh code, so whoever
+    # reads the mailbox decides the password (an e-mail cannot be squatted); the 7 days
+    # before the job deletes the account count from now. Confirmed meanwhile: 409.
+    user = replace(found, password_hash=password_hash, created_at=now)
+    code, notification = _code_for(deps, user.user_id, email, now)
+    deps.stores.accounts.replace_unconfirmed_user(user, code, notification)
     return user
 
 
@@ -173,6 +174,7 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
     if user.status != AccountStatus.CONFIRMED:
         raise Forbidden("confirm your e-mail address first", code="account_unconfirmed")
     deps.stores.accounts.clear_rate_limit(key)
+    issuer.account_read(user.user_id, user.tokens_valid_after)
     return issuer.issue(user.user_id, user.email)
 
 
@@ -229,7 +231,7 @@ def reset_password(
     check_password(new_password)
     now = deps.now()
     _admit_call(deps, client, now)
-    _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
+    _limit(deps, f"reset:{email}", now, deps.settings.login_max_failures * 4)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     _check_code(deps, user, record, code, now)
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
@@ -242,20 +244,21 @@ def change_password(
     new_password: str,
     client: str | None = None,
 ) -> None:
-    """403 `wrong_password` for a wrong current password (tries count as failed logins, per
-    e-mail and address); every token issued before, the caller's too, is revoked."""
+    """403 `wrong_password` for a wrong current password; tries (right or wrong) are limited
+    per account and client address as failed logins are (`login_max_failures` a window), so a
+    stolen token cannot guess the password. Every token issued before, the caller's too, is
+    revoked."""
     issuer, passwords = _require_local(deps)
     check_password(new_password)
     now = deps.now()
     _admit_call(deps, client, now)
-    key = f"login:{identity.email}:{client or LOCAL}"
+    key = f"change:{identity.user_id}:{client or LOCAL}"
     _limit(deps, key, now, deps.settings.login_max_failures)
     user = deps.stores.accounts.get_user(identity.user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="token_revoked")
     if not passwords.verify(user.password_hash, current_password):
         raise Forbidden("the current password is wrong", code="wrong_password")
-    deps.stores.accounts.clear_rate_limit(key)
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
 
 

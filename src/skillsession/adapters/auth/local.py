@@ -155,9 +155,9 @@ class TokenFloors:
         self._keep(user_id, floor, now)
         return floor
 
-    def set(self, user_id: str, valid_after: datetime | None) -> None:
-        """What this process has just stored (None: the account is gone)."""
-        floor = GONE if valid_after is None else valid_after.timestamp()
+    def set(self, user_id: str, exists: bool, valid_after: datetime | None) -> None:
+        """What this process has just stored or read of the account (as `load` answers)."""
+        floor = GONE if not exists else valid_after.timestamp() if valid_after else 0.0
         self._keep(user_id, floor, self._clock())
 
     def _keep(self, user_id: str, floor: float, now: float) -> None:
@@ -198,10 +198,22 @@ class LocalTokens:
         refuses every token issued before it."""
         return datetime.fromtimestamp(self._clock(), UTC)
 
-    def revoked(self, user_id: str, valid_after: datetime | None) -> None:
-        """This process refuses the user's earlier tokens at once (None: the user is gone)."""
+    def revoked(self, user_id: str, valid_after: datetime) -> None:
+        """The account's `tokens_valid_after` was just stored: this process refuses the
+        user's earlier tokens at once."""
         if self._floors is not None:
-            self._floors.set(user_id, valid_after)
+            self._floors.set(user_id, True, valid_after)
+
+    def account_deleted(self, user_id: str) -> None:
+        """The account was just deleted: this process refuses all its tokens at once."""
+        if self._floors is not None:
+            self._floors.set(user_id, False, None)
+
+    def account_read(self, user_id: str, valid_after: datetime | None) -> None:
+        """The account as a login just read it: its floor, so the token's first requests do
+        not read the store again."""
+        if self._floors is not None:
+            self._floors.set(user_id, True, valid_after)
 
     def _check_floor(self, identity: Identity, issued_at: float, now: float) -> Identity:
         """`now` is this object's clock, which its floors share (their TTL is on it too)."""
