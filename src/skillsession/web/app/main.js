@@ -6,6 +6,7 @@ import { h, replace } from "./dom.js";
 const ROUTES = {
   login: { load: () => import("./views/auth.js"), view: "login", open: true },
   signup: { load: () => import("./views/auth.js"), view: "signup", open: true },
+  forgot: { load: () => import("./views/auth.js"), view: "forgot", open: true },
   dashboard: { load: () => import("./views/dashboard.js"), view: "dashboard" },
   tutors: { load: () => import("./views/tutors.js"), view: "tutors" },
   bookings: { load: () => import("./views/bookings.js"), view: "bookings" },

@@ -1,4 +1,4 @@
-// Log in, sign up (with the mailed code).
+// Log in, sign up (with the mailed code), reset a forgotten password (with a mailed code).
 
 import { post, session } from "../api.js";
 import { h, replace } from "../dom.js";
@@ -44,6 +44,7 @@ export function login(page, { notice, query }) {
       h("h1", { id: "login-title" }, "Log in"),
       notice ? h("p", { class: "notice", role: "status" }, notice) : null,
       form,
+      h("p", {}, h("a", { href: "#/forgot" }, "Forgot password?")),
       h("p", {}, "New to SkillSession? ", h("a", { href: "#/signup" }, "Create an account")),
     ),
   );
@@ -107,6 +108,56 @@ function codeStep(box) {
   replace(box,
     h("h1", { id: "code-title" }, "Confirm your e-mail"),
     h("p", {}, "We sent a 6-digit code to ", h("strong", {}, pending.email), ". It is valid for 24 hours."),
+    form,
+  );
+  form.querySelector("input").focus();
+}
+
+// Forgot password: ask for a reset code, then enter it with a new password.
+export function forgot(page) {
+  const box = h("div", { class: "narrow" });
+  replace(page, box);
+  const submit = h("button", { type: "submit", class: "primary" }, "Send a reset code");
+  const form = h("form", { novalidate: true, "aria-labelledby": "forgot-title" },
+    field("Email", "email", { type: "email", autocomplete: "username", required: true, value: pending?.email || "" }),
+    formError(),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const email = values(form).email.trim();
+    busy(submit, form, async () => {
+      await post("/auth/forgot-password", { email }, { auth: false });
+      resetStep(box, email);
+    });
+  });
+  replace(box,
+    h("h1", { id: "forgot-title" }, "Reset your password"),
+    h("p", {}, "We will mail you a 6-digit code to set a new password."),
+    form,
+    h("p", {}, h("a", { href: "#/login" }, "Back to log in")),
+  );
+}
+
+function resetStep(box, email) {
+  const submit = h("button", { type: "submit", class: "primary" }, "Set the new password");
+  const form = h("form", { novalidate: true, "aria-labelledby": "reset-title" },
+    field("Code", "code", { inputmode: "numeric", autocomplete: "one-time-code", pattern: "[0-9]{6}", maxlength: 6, required: true, hint: "The 6 digits from the e-mail." }),
+    field("New password", "new_password", { type: "password", autocomplete: "new-password", required: true, minlength: 10, hint: "At least 10 characters." }),
+    formError(),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const { code, new_password } = values(form);
+    busy(submit, form, async () => {
+      await post("/auth/reset-password", { email, code: code.trim(), new_password }, { auth: false });
+      await logIn(email, new_password);
+    });
+  });
+  replace(box,
+    h("h1", { id: "reset-title" }, "Check your e-mail"),
+    h("p", {}, "If an account exists for ", h("strong", {}, email), ", a code is on its way. It is valid for 1 hour."),
     form,
   );
   form.querySelector("input").focus();

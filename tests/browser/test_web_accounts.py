@@ -1,0 +1,43 @@
+"""Account recovery in the web client: "Forgot password?" on the log-in page mails a reset code,
+and the code with a new password logs the person in (the old password no longer works)."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from browser.web_steps import log_in, new_email, sign_up
+from e2e.api_client import Mailbox
+
+NEW_PASSWORD = "a brand new password"
+
+
+def test_a_forgotten_password_is_reset_with_the_mailed_code(open_page, web_server):
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    email = new_email("forgetful")
+    sign_up(open_page(), mailbox, email)
+
+    page = open_page()  # another browser: no session
+    page.goto("/")
+    page.get_by_role("link", name="Forgot password?").click()
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_role("button", name="Send a reset code").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    message = mailbox.wait_for(email, "reset code")
+    code = re.search(r"\b(\d{6})\b", str(message["Subject"])).group(1)
+    page.get_by_label("Code").fill(code)
+    page.get_by_label("New password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set the new password").click()
+    expect(page.get_by_role("heading", name="Create your profile")).to_be_visible()
+
+    again = open_page()
+    again.goto("/")
+    log_in(again, email)  # the old password
+    expect(again.locator("[data-field=password] .field-error")).to_have_text(
+        "wrong e-mail or password"
+    )
+    again.get_by_label("Password").fill(NEW_PASSWORD)
+    again.get_by_role("button", name="Log in").click()
+    expect(again.get_by_role("heading", name="Create your profile")).to_be_visible()
