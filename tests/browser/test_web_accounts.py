@@ -7,8 +7,8 @@ import re
 
 from playwright.sync_api import expect
 
-from browser.web_steps import log_in, new_email, sign_up
-from e2e.api_client import Mailbox
+from browser.web_steps import create_profile, log_in, new_email, sign_up
+from e2e.api_client import PASSWORD, Mailbox
 
 NEW_PASSWORD = "a brand new password"
 
@@ -41,3 +41,24 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(open_page, web_serve
     again.get_by_label("Password").fill(NEW_PASSWORD)
     again.get_by_role("button", name="Log in").click()
     expect(again.get_by_role("heading", name="Create your profile")).to_be_visible()
+
+
+def test_a_password_is_changed_on_the_profile_page_and_the_session_ends(open_page, web_server):
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    email = new_email("changer")
+    page = open_page()
+    sign_up(page, mailbox, email)
+    create_profile(page, "student", "Cleo", "Change")
+    section = page.get_by_role("region", name="Password")
+    section.get_by_label("Current password").fill("not my password")
+    section.get_by_label("New password").fill(NEW_PASSWORD)
+    section.get_by_role("button", name="Change password").click()
+    expect(page.locator("[data-field=current_password] .field-error")).to_have_text(
+        "the current password is wrong"
+    )
+    section.get_by_label("Current password").fill(PASSWORD)
+    section.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.locator(".notice")).to_contain_text("Your password is changed")
+    log_in(page, email, NEW_PASSWORD)
+    expect(page.get_by_role("heading", name="Hello, Cleo")).to_be_visible()

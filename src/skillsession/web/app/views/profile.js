@@ -1,6 +1,6 @@
-// The caller's profile: role, fields, time zone, photo; e-mail notifications.
+// The caller's profile: role, fields, time zone, photo; e-mail notifications; the password.
 
-import { call, get, mediaUrl, photoUrl, post } from "../api.js";
+import { call, get, mediaUrl, photoUrl, post, session } from "../api.js";
 import { h, replace } from "../dom.js";
 import { busy, clearErrors, field, formError, showError } from "../forms.js";
 import { app } from "../main.js";
@@ -96,7 +96,31 @@ export async function profile(page) {
     form,
     mine ? photoSection(mine) : null,
     mine ? notifications(mine) : null,
+    mine ? passwordSection() : null,
   );
+}
+
+// Changing the password refuses every token issued before (this one too): log in again.
+function passwordSection() {
+  const submit = h("button", { type: "submit", class: "secondary" }, "Change password");
+  const form = h("form", { novalidate: true, "aria-labelledby": "password-title" },
+    field("Current password", "current_password", { type: "password", autocomplete: "current-password", required: true }),
+    field("New password", "new_password", { type: "password", autocomplete: "new-password", required: true, minlength: 10, hint: "At least 10 characters." }),
+    formError(),
+    h("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    busy(submit, form, async () => {
+      await post("/auth/change-password", { current_password: data.get("current_password"), new_password: data.get("new_password") });
+      session.clear();
+      app.profile = undefined;
+      app.notice = "Your password is changed. Log in with the new one.";
+      app.navigate("#/login");
+    });
+  });
+  return h("section", { "aria-labelledby": "password-title" }, h("h2", { id: "password-title" }, "Password"), form);
 }
 
 function photoSection(mine) {
