@@ -116,6 +116,14 @@ def matrix(w):
             lambda api: api.get("/subscribe-email-notifications"),
             {"tutor": 200, "other_student": 200},
         ),
+        # a wrong current password: the account's own, and nothing changes
+        ("POST", "/auth/change-password"): (
+            lambda api: api.post(
+                "/auth/change-password",
+                {"current_password": "not the password", "new_password": "a new long password"},
+            ),
+            {"tutor": 403, "other_student": 403},
+        ),
     }
 
 
@@ -193,6 +201,11 @@ def test_bad_tokens_are_all_401(world, server):
             "invalid_token",  # the signature is checked before anything it signs
         ),
         "expired": (expired, "token_expired"),
+        # the server's key, a user that does not exist (or no longer does)
+        "unknown user": (
+            server_tokens(server).issue("no-such-user", "ghost@example.test")[0],
+            "token_revoked",
+        ),
         "tampered claims": (tampered, "invalid_token"),
         "alg none": (f"{none_header}.{payload}.", "invalid_token"),
         "garbage": ("a.b.c", "invalid_token"),
