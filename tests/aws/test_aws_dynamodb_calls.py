@@ -506,7 +506,7 @@ def render(j: Journey) -> str:
             f"{WRITE_DOC}=1 .venv/bin/pytest tests/aws/test_aws_dynamodb_calls.py rewrites it -->",
             "",
             "What each endpoint costs in DynamoDB API calls in the AWS shape's storage (one "
-            "table, see `src/skillsession/adapters/store/dynamodb_schema.py`). Measured by "
+            "table, see `src/skillsession/adapters/store/dynamodb/schema.py`). Measured by "
             "`tests/aws/test_aws_dynamodb_calls.py`: it drives every route of the route table "
             "in-process against DynamoDB and S3 on moto, counts the store client's calls with a "
             "botocore event hook (`before-call`; no call was retried), and fails when a count "
