@@ -1,8 +1,8 @@
 """How many DynamoDB calls each endpoint makes, and that none of them is a Scan.
 
-Every route of the route table is driven in-process (the ASGI app over the DynamoDB store and S3 media
-on moto, embedded accounts, the background jobs off) while a botocore event hook on the store's
-client counts the API operations of each request (`before-call`) and the HTTP attempts
+Every route of the route table is driven in-process (the ASGI app over the DynamoDB store and S3
+media on moto, embedded accounts, the background jobs off) while a botocore event hook on the
+store's client counts the API operations of each request (`before-call`) and the HTTP attempts
 (`before-send`: more attempts than calls would be retries). The counts are pinned per request
 (PINNED), so that a change shows here; the expiry job and outbox delivery are counted apart.
 
