@@ -126,6 +126,8 @@ EVENTS = [
     "health.json",
     "openapi.json",
     "docs.json",
+    "web-client.json",  # the web client's page and a file: package data, not modules
+    "web-client-asset.json",
     "save-user-details-tutor.json",
     "save-profile-img.json",  # Pillow
     "get-user-profiles-and-teacher-search-skill.json",

@@ -34,9 +34,9 @@ def _memory(tmp_path: Path) -> Stores:
 
 
 def _sqlite(tmp_path: Path) -> Stores:
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_file
 
-    return SqliteStore(tmp_path / "contract.db").roles()
+    return open_file(tmp_path / "contract.db")
 
 
 def _dynamodb(tmp_path: Path) -> Stores:
