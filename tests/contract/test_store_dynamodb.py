@@ -5,12 +5,14 @@ threads — all against moto's server mode on loopback (see moto_server.py)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -62,6 +64,51 @@ def dynamo() -> Iterator[Stores]:
     store = dynamodb_store("dynamo")
     store.admin.migrate()
     yield store
+    store.admin.close()
+
+
+# -- the package: one module per role over the shared ones -----------------------------------
+ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "admin")
+SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency")
+
+
+def _project_imports(module: str) -> set[str]:
+    source = resources.files("skillsession.adapters.store.dynamodb").joinpath(f"{module}.py")
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("skillsession"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("skillsession")}
+    return found
+
+
+def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
+    """No role module imports another (what they share is in calls, items, schema, locking and
+    consistency), and nothing in the package imports the service or the HTTP layer."""
+    shared = [f"skillsession.adapters.store.dynamodb.{m}" for m in SHARED_MODULES]
+    below = ["skillsession.domain", "skillsession.ports", "skillsession.adapters.aws_clients"]
+    allowed = tuple(shared + below)
+    for module in (*ROLE_MODULES, *SHARED_MODULES):
+        for name in _project_imports(module):
+            assert f"{name}.".startswith(tuple(f"{a}." for a in allowed)), f"{module}.py: {name}"
+
+
+def test_each_role_has_every_method_of_its_port():
+    store = dynamodb_store("roles")  # builds the client only: no call
+    for role in ROLE_MODULES:
+        port = {
+            "accounts": storage.AccountStore,
+            "profiles": storage.ProfileStore,
+            "slots": storage.SlotStore,
+            "bookings": storage.BookingStore,
+            "outbox": storage.OutboxStore,
+            "admin": storage.StoreAdmin,
+        }[role]
+        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        missing = {n for n in wanted if not callable(getattr(getattr(store, role), n, None))}
+        assert not missing, (role, missing)
+    assert store.versions is None
     store.admin.close()
 
 
