@@ -34,9 +34,9 @@ def _build_store(settings: Settings):
 
         return open_store(url)
     if scheme == "memory":
-        from skillsession.adapters.store.memory import MemoryStore
+        from skillsession.adapters.store.memory import open_store
 
-        return MemoryStore().roles()
+        return open_store()
     if scheme == "dynamodb":
         from skillsession.adapters.store.dynamodb import open_store
 

@@ -28,9 +28,9 @@ from skillsession.ports.storage import Stores
 
 
 def _memory(tmp_path: Path) -> Stores:
-    from skillsession.adapters.store.memory import MemoryStore
+    from skillsession.adapters.store import memory
 
-    return MemoryStore().roles()
+    return memory.open_store()
 
 
 def _sqlite(tmp_path: Path) -> Stores:
