@@ -42,7 +42,7 @@ def _sqlite(tmp_path: Path) -> Stores:
 def _dynamodb(tmp_path: Path) -> Stores:
     from moto_server import dynamodb_store  # a fresh table on the session's moto server
 
-    return dynamodb_store().roles()
+    return dynamodb_store()
 
 
 # name -> factory(empty directory) -> the Stores of a backend not yet migrated
