@@ -46,7 +46,7 @@ def main() -> None:
             spec["body"] = {**spec["body"], "limit": 3}
             requests[f"{base} (page of 3)"] = spec
         deps = bootstrap.build(Settings(data_dir=Path(getattr(args, name)).resolve()))
-        deps.store.migrate()
+        deps.stores.admin.migrate()
         sides[name] = {
             "app": create_app(deps, run_jobs=False),
             "tokens": tokens,

@@ -117,11 +117,11 @@ def main() -> None:
 
     tokens = json.loads(Path(args.tokens).read_text())
     deps = bootstrap.build(Settings())
-    deps.store.migrate()
-    store = deps.store
+    deps.stores.admin.migrate()
+    store = deps.stores
 
     def ident(email: str) -> Identity:
-        user = store.get_user_by_email(email)
+        user = store.accounts.get_user_by_email(email)
         return Identity(user.user_id, user.email)
 
     student = ident(demo.student_email(1))
@@ -188,18 +188,22 @@ def main() -> None:
                 lambda: availability.tutor_slots(deps, student, query), args.calls
             ),
             "store.slots_for_tutor (query + row objects)": time_calls(
-                lambda: store.slots_for_tutor(typical.user_id, start, end, SlotStatus.AVAILABLE),
+                lambda: store.slots.slots_for_tutor(
+                    typical.user_id, start, end, SlotStatus.AVAILABLE
+                ),
                 args.calls,
             ),
             "sqlite only (fetchall of the same SELECT)": time_calls(
-                lambda: store.db.execute(
+                lambda: store.admin.db.execute(
                     "SELECT slot_id FROM slots WHERE tutor_id = ? AND start >= ? AND start < ? "
                     "AND slot_status = 'available' ORDER BY start, slot_id",
                     (typical.user_id, int(start.timestamp()), int(end.timestamp())),
                 ).fetchall(),
                 args.calls,
             ),
-            "store.get_profile": time_calls(lambda: store.get_profile(typical.user_id), args.calls),
+            "store.get_profile": time_calls(
+                lambda: store.profiles.get_profile(typical.user_id), args.calls
+            ),
             "views.slot x all": time_calls(lambda: [views.slot(s, tz) for s in slots], args.calls),
             "orjson.dumps": time_calls(lambda: orjson.dumps({"slots": rendered}), args.calls),
             "token verify (cached)": time_calls(
@@ -308,9 +312,9 @@ def main() -> None:
     out["asgi_in_process"] = asyncio.run(all_asgi())
 
     # -- the SQL of each endpoint, and its query plans -------------------------------------
-    real = store.db
+    real = store.admin.db
     recorder = RecordingConnection(real)
-    store._local.conn = recorder  # the store's per-thread connection, for this thread
+    store.admin._local.conn = recorder  # the store's per-thread connection, for this thread
     plans: dict[str, list] = {}
 
     def record(name: str, fn) -> None:
@@ -332,7 +336,7 @@ def main() -> None:
     record("get-teacher-bookings", service_reads["get-teacher-bookings"])
     # the write path, on one slot of the last tutor (not used by any other measurement)
     last = ident(demo.tutor_email(int(os.environ.get("BENCH_LAST_TUTOR", "100"))))
-    free = store.slots_for_tutor(
+    free = store.slots.slots_for_tutor(
         last.user_id, now + timedelta(hours=3), now + timedelta(days=40), SlotStatus.AVAILABLE
     )
     if free:
@@ -347,7 +351,7 @@ def main() -> None:
             "process-booking-response (accept)",
             lambda: bookings.respond(deps, last, made["b"].booking.booking_id, "accept", None),
         )
-    store._local.conn = real
+    store.admin._local.conn = real
     out["queries"] = plans
 
     # -- the write benchmarks' slot lists ---------------------------------------------------
@@ -359,11 +363,11 @@ def main() -> None:
         for name, (first, last_number, cap) in plan.items():
             lines, tutors = [], {}
             for i in range(first, last_number + 1):
-                tutor = store.get_user_by_email(demo.tutor_email(i))
+                tutor = store.accounts.get_user_by_email(demo.tutor_email(i))
                 if tutor is None:
                     break
                 tutors[tutor.user_id] = demo.tutor_email(i)
-                for s in store.slots_for_tutor(
+                for s in store.slots.slots_for_tutor(
                     tutor.user_id,
                     now + timedelta(hours=3),  # not due for expiry during the run
                     now + timedelta(days=40),
@@ -379,7 +383,7 @@ def main() -> None:
         out["slot_lists"] = lists
 
     gc.collect()
-    store.close()
+    store.admin.close()
     Path(args.out).write_text(json.dumps(out, indent=1))
 
 

@@ -56,10 +56,10 @@ async def main() -> None:
         for cache_bytes in (32 * 1024 * 1024, 0):
             settings = Settings(slot_cache_bytes=cache_bytes, fast_routes=fast, log_level="warning")
             deps = bootstrap.build(settings)
-            deps.store.migrate()
+            deps.stores.admin.migrate()
             people = {}
             for name, email in (("tutor", demo.tutor_email(1)), ("student", demo.student_email(1))):
-                user = deps.store.get_user_by_email(email)
+                user = deps.stores.accounts.get_user_by_email(email)
                 people[name] = deps.issuer.issue(user.user_id, user.email)[0]
             app = create_app(deps, run_jobs=False)
             for who, path, query in ROUTES:
@@ -71,7 +71,7 @@ async def main() -> None:
                     f"p90 {p90:7.1f} µs  {size:7,} B",
                     flush=True,
                 )
-            deps.store.close()
+            deps.stores.admin.close()
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from skillsession import bootstrap, demo
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import SlotStatus
@@ -55,7 +55,7 @@ class FixedClock:
 
 
 def identity(deps, email: str) -> Identity:
-    user = deps.store.get_user_by_email(email)
+    user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
         raise SystemExit(f"no demo user {email}: run `skillsession demo-data` first")
     return Identity(user.user_id, user.email)
@@ -107,10 +107,10 @@ class Seeder:
     def past_windows(self, tutor: Identity, days: list[int], slots_per_day: int, now: datetime):
         """Windows `days` days ago (local 10:00 in the tutor's zone), made as of a past clock;
         returns (that clock's deps, the slots)."""
-        profile = self.deps.store.get_profile(tutor.user_id)
+        profile = self.deps.stores.profiles.get_profile(tutor.user_id)
         back = max(days) + 1
         past_deps = replace(self.deps, clock=FixedClock(now - timedelta(days=back)))
-        today = now.astimezone(tz_time.zone(profile.time_zone)).date()
+        today = now.astimezone(local_time.zone(profile.time_zone)).date()
         windows = [
             WindowRequest(
                 date=(today - timedelta(days=d)).isoformat(),
@@ -125,7 +125,7 @@ class Seeder:
         return past_deps, slots
 
     def future_slots(self, tutor: Identity, now: datetime):
-        return self.deps.store.slots_for_tutor(
+        return self.deps.stores.slots.slots_for_tutor(
             tutor.user_id, now + timedelta(hours=2), now + timedelta(days=40), SlotStatus.AVAILABLE
         )
 
@@ -139,7 +139,7 @@ def main() -> None:
 
     started = time.perf_counter()
     deps = bootstrap.build(Settings())
-    deps.store.migrate()
+    deps.stores.admin.migrate()
     rng = random.Random(args.seed)
     now = datetime.now(UTC)
     students = [
@@ -177,8 +177,8 @@ def main() -> None:
             setattr(delivered, field, getattr(delivered, field) + getattr(report, field))
         if report.handled == 0:
             break
-    deps.store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    deps.store.close()
+    deps.stores.admin.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    deps.stores.admin.close()
     print(
         json.dumps(
             {

@@ -341,7 +341,7 @@ class Soak:
                     bookings[item["booking_id"]] = item["booking_status"]
                 elif item["SK"] == "NOTE":
                     notes[item["notification_id"]] = item["status"]
-        store.close()
+        store.admin.close()
         return bookings, notes
 
     def drain_mail(self, timeout: float = 120) -> None:

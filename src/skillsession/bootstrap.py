@@ -7,6 +7,7 @@ import hmac
 from urllib.parse import urlparse
 
 from skillsession.adapters.private import private_dir
+from skillsession.ports.storage import Stores
 from skillsession.service.deps import Deps
 from skillsession.settings import Settings, SettingsError
 
@@ -21,7 +22,7 @@ def _adapter(variable: str, build):
         raise SettingsError(variable, str(exc)) from None
 
 
-def build_store(settings: Settings):
+def build_store(settings: Settings) -> Stores:
     return _adapter("SKILLSESSION_STORE", lambda: _build_store(settings))
 
 
@@ -31,15 +32,15 @@ def _build_store(settings: Settings):
     if scheme == "sqlite":
         from skillsession.adapters.store.sqlite import SqliteStore
 
-        return SqliteStore.from_url(url)
+        return SqliteStore.from_url(url).roles()
     if scheme == "memory":
         from skillsession.adapters.store.memory import MemoryStore
 
-        return MemoryStore()
+        return MemoryStore().roles()
     if scheme == "dynamodb":
         from skillsession.adapters.store.dynamodb import DynamoStore
 
-        return DynamoStore.from_url(url)
+        return DynamoStore.from_url(url).roles()
     raise ValueError(f"unsupported store {url!r} (sqlite:///PATH, dynamodb://TABLE?region=…)")
 
 
@@ -96,11 +97,11 @@ def store_exists(settings: Settings) -> bool:
         from skillsession.adapters.store.sqlite import database_path
 
         return _adapter("SKILLSESSION_STORE", lambda: database_path(url)).exists()
-    store = build_store(settings)
+    admin = build_store(settings).admin
     try:
-        return getattr(store, "exists", lambda: True)()
+        return getattr(admin, "exists", lambda: True)()
     finally:
-        store.close()
+        admin.close()
 
 
 def build_metrics(settings: Settings):
@@ -141,7 +142,7 @@ def build(settings: Settings | None = None) -> Deps:
     tokens = LocalTokens(_derive(secret, "tokens"), ttl_seconds=settings.token_ttl_seconds)
     return Deps(
         settings=settings,
-        store=build_store(settings),
+        stores=build_store(settings),
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
         metrics=build_metrics(settings),
@@ -166,7 +167,7 @@ def _build_cognito(settings: Settings) -> Deps:
         secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
     return Deps(
         settings=settings,
-        store=build_store(settings),
+        stores=build_store(settings),
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
         metrics=build_metrics(settings),

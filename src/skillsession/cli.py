@@ -33,7 +33,7 @@ def _deps(data_dir: Path | None = None, create: bool = False):
         )
         raise typer.Exit(1)
     deps = bootstrap.build(settings)
-    deps.store.migrate()
+    deps.stores.admin.migrate()
     return deps
 
 
@@ -85,8 +85,8 @@ def serve(
     if log_level:
         os.environ["SKILLSESSION_LOG_LEVEL"] = log_level  # the workers build their own settings
     deps = _deps(data_dir, create=True)  # the schema and the secret key, before the workers
-    has_demo_users = deps.store.get_user_by_email(demo.tutor_email(1)) is not None
-    deps.store.close()
+    has_demo_users = deps.stores.accounts.get_user_by_email(demo.tutor_email(1)) is not None
+    deps.stores.admin.close()
     config = uvicorn.Config(
         "skillsession.http.app:create_app",
         factory=True,
@@ -190,7 +190,7 @@ def __getattr__(name: str):
 def migrate(data_dir: DataDir = None):
     """Create or upgrade what the configured backends need."""
     deps = _deps(data_dir, create=True)
-    typer.echo(f"{deps.store.backend_name} store ready")
+    typer.echo(f"{deps.stores.admin.backend_name} store ready")
     if hasattr(deps.media, "ensure_bucket"):
         deps.media.ensure_bucket()
         typer.echo(f"{deps.media.backend_name} bucket ready")
@@ -205,7 +205,7 @@ def expire_slots(
     data_dir: DataDir = None,
 ):
     """Run the expiry job once."""
-    from skillsession.domain.time import parse_instant
+    from skillsession.domain.local_time import parse_instant
     from skillsession.service import expiry
 
     deps = _deps(data_dir)
@@ -248,10 +248,10 @@ def demo_data(
     from skillsession import demo
 
     deps = _deps(data_dir, create=True)
-    if if_empty and deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
+    if if_empty and deps.stores.accounts.get_user_by_email(demo.tutor_email(1)) is not None:
         typer.echo("demo data already there")
         return
-    if deps.store.get_user_by_email(demo.tutor_email(1)) is not None:
+    if deps.stores.accounts.get_user_by_email(demo.tutor_email(1)) is not None:
         raise typer.BadParameter("demo users already exist; use a fresh data dir")
     started = time.perf_counter()
     password_hash = deps.passwords.hash(demo.DEMO_PASSWORD)
@@ -261,14 +261,14 @@ def demo_data(
         def advance(people: int) -> None:
             progress.advance(task, people)
 
-        if workers > 1 and deps.store.backend_name == "sqlite":
-            deps.store.close()
+        if workers > 1 and deps.stores.admin.backend_name == "sqlite":
+            deps.stores.admin.close()
             slots = demo.fill_parallel(
                 tutors, students, days, password_hash, deps.now(), workers, advance
             )
         else:
             slots = demo.fill(
-                deps.store,
+                deps.stores.admin,
                 range(1, tutors + 1),
                 range(1, students + 1),
                 days,
@@ -293,7 +293,7 @@ def token(
     from skillsession.domain.accounts import normalise_email
 
     deps = _deps(data_dir)
-    user = deps.store.get_user_by_email(normalise_email(email))
+    user = deps.stores.accounts.get_user_by_email(normalise_email(email))
     if user is None or deps.issuer is None:
         typer.echo("no such user (or accounts are external)", err=True)
         raise typer.Exit(1)
@@ -307,7 +307,7 @@ def check(data_dir: DataDir = None):
     from skillsession.service import outbox
 
     deps = _deps(data_dir)
-    problems = deps.store.check_consistency()
+    problems = deps.stores.admin.check_consistency()
     for problem in problems:
         typer.echo(problem)
     _warn_failed_mail(outbox.summary(deps))
@@ -332,11 +332,11 @@ def backup(
     data_dir: DataDir = None,
 ):
     """A consistent copy of the SQLite database, safe while the service runs."""
-    store = _deps(data_dir).store
-    if not hasattr(store, "backup"):
-        typer.echo(f"the {store.backend_name} store is backed up by its service", err=True)
+    admin = _deps(data_dir).stores.admin
+    if not hasattr(admin, "backup"):
+        typer.echo(f"the {admin.backend_name} store is backed up by its service", err=True)
         raise typer.Exit(1)
-    began = store.backup(path)
+    began = admin.backup(path)
     # every change committed before `began` is in the copy (the copy is one later snapshot)
     typer.echo(f"backup written to {path} (snapshot taken after {began.isoformat()})")
 

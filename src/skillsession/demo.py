@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from skillsession.domain import availability as rules
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import AccountStatus, Profile, Role, User
+from skillsession.ports.storage import StoreAdmin
 
 DEMO_PASSWORD = "demo-password-1"
 DEMO_DOMAIN = "demo.skillsession.test"
@@ -227,7 +228,7 @@ def _availability(batch: Batch, tutor: Profile, first_day: date, days: int, now,
 
 
 def fill(
-    store,
+    admin: StoreAdmin,
     tutor_numbers: range,
     student_numbers: range,
     days: int,
@@ -238,7 +239,7 @@ def fill(
     """Insert one share of the demo data, one transaction per batch; return the slot count."""
     total = 0
     for batch, people in batches(tutor_numbers, student_numbers, days, password_hash, now):
-        store.bulk_insert(batch.users, batch.profiles, batch.availabilities, batch.slots)
+        admin.bulk_insert(batch.users, batch.profiles, batch.availabilities, batch.slots)
         total += len(batch.slots)
         progress(people)
     return total
@@ -249,9 +250,9 @@ def _fill_share(share: int, shares: int, tutors, students, days, password_hash, 
     from skillsession import bootstrap
     from skillsession.settings import Settings
 
-    store = bootstrap.build_store(Settings())
+    admin = bootstrap.build_store(Settings()).admin
     slots = fill(
-        store,
+        admin,
         range(1 + share, tutors + 1, shares),
         range(1 + share, students + 1, shares),
         days,
@@ -259,7 +260,7 @@ def _fill_share(share: int, shares: int, tutors, students, days, password_hash, 
         now,
         progress=lambda n: queue.put(("people", n)),
     )
-    store.close()
+    admin.close()
     queue.put(("done", slots))
 
 

@@ -265,11 +265,11 @@ def journey(tmp_path_factory):
         expiry_interval_seconds=0,
     )
     deps = bootstrap.build(settings)
-    deps.store.migrate()
+    deps.stores.admin.migrate()
     deps.media.ensure_bucket()
-    counter = CallCounter(deps.store.client)
+    counter = CallCounter(deps.stores.admin.client)
     yield Journey(create_app(deps, run_jobs=False), counter, data / "mail", deps)
-    deps.store.close()
+    deps.stores.admin.close()
 
 
 def png() -> bytes:

@@ -20,6 +20,7 @@ import pytest
 from factories import BASE, make_notification, make_profile, make_user, publish, request
 from moto_server import dynamodb_store
 
+import store_peek
 from skillsession.adapters.store import dynamodb
 from skillsession.domain.errors import Unavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
@@ -50,7 +51,7 @@ class Faults:
         self.queue: dict[str, list[str]] = defaultdict(list)
         self.calls: Counter[str] = Counter()
         self.sent: Counter[str] = Counter()
-        events = store.client.meta.events
+        events = store.admin.client.meta.events
         events.register("before-call.dynamodb", self._before)
         events.register("before-send.dynamodb", self._send)
         events.register("after-call.dynamodb", self._after)
@@ -93,11 +94,11 @@ class Faults:
 @pytest.fixture
 def store(monkeypatch):
     monkeypatch.setattr(dynamodb, "_backoff", lambda attempt, **kw: None)  # no sleeping
-    store = dynamodb_store("faults")
-    store.migrate()
+    store = dynamodb_store("faults").roles()
+    store.admin.migrate()
     yield store
-    assert store.check_consistency() == []
-    store.close()
+    assert store.admin.check_consistency() == []
+    store.admin.close()
 
 
 @pytest.fixture
@@ -112,20 +113,20 @@ REFUSALS = ["throughput", "throttling", "conflict", "connect-timeout"]
 def test_reads_are_repeated_through_every_fault(store, faults, kind):
     user = make_user()
     profile = make_profile(user.user_id)
-    store.save_profile(profile)
+    store.profiles.save_profile(profile)
     faults.calls.clear()
     for operation in ("GetItem", "BatchGetItem", "Query"):
         faults.plan(operation, kind, times=2)
-    assert store.get_profile(user.user_id) == profile  # GetItem
-    assert list(store.get_profiles([user.user_id])) == [user.user_id]  # BatchGetItem
-    assert store.get_profile_by_email(profile.email) == profile  # Query (GSI)
+    assert store.profiles.get_profile(user.user_id) == profile  # GetItem
+    assert list(store.profiles.get_profiles([user.user_id])) == [user.user_id]  # BatchGetItem
+    assert store.profiles.get_profile_by_email(profile.email) == profile  # Query (GSI)
     assert faults.calls["GetItem"] == 3 and faults.calls["Query"] == 3
 
 
 def test_a_read_that_keeps_failing_is_unavailable_not_a_500(store, faults):
     faults.plan("GetItem", "throughput", times=FOREVER)
     with pytest.raises(Unavailable) as raised:
-        store.get_profile("someone")
+        store.profiles.get_profile("someone")
     assert raised.value.retry_after >= 1 and raised.value.details["outcome"] == "not_applied"
     assert faults.calls["GetItem"] == dynamodb.CALL_ATTEMPTS
 
@@ -136,8 +137,8 @@ LIMIT = 10  # rate-limit hits allowed in the window: more than these tests make
 @pytest.mark.parametrize("kind", REFUSALS)
 def test_a_refused_counter_write_is_repeated_and_counts_once(store, faults, kind):
     faults.plan("PutItem", kind, times=3)
-    assert len(store.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 1
-    assert len(store.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 2
+    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 1
+    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 2
     # only the attempts that were not refused reached moto: the first hit's guess, then the
     # second hit's guess (refused by its condition: the key has hits) and its versioned put
     assert faults.sent["PutItem"] == 3
@@ -149,19 +150,19 @@ def test_a_conditional_or_counting_write_with_an_unknown_outcome_is_not_repeated
 ):
     faults.plan("PutItem", kind)
     with pytest.raises(Unavailable) as raised:
-        store.hit_rate_limit("k", BASE, 60, LIMIT)
+        store.accounts.hit_rate_limit("k", BASE, 60, LIMIT)
     assert raised.value.details["outcome"] == "unknown"
     applied = 1 if kind == "read-timeout-after" else 0
     # counted once, never twice
-    assert len(store.hit_rate_limit("k", BASE, 60, LIMIT).hits) == applied + 1
+    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == applied + 1
 
 
 def test_a_batch_write_with_an_unknown_outcome_is_repeated(store, faults):
     notes = [make_notification(due=BASE + timedelta(seconds=n)) for n in range(3)]
     faults.plan("BatchWriteItem", "read-timeout-after", "server-error")
-    store.add_notifications(notes)
+    store_peek.add_notifications(store, notes)
     assert faults.calls["BatchWriteItem"] == 3
-    assert store.outbox_backlog(10)[0] == 3
+    assert store.outbox.outbox_backlog(10)[0] == 3
 
 
 @pytest.mark.parametrize("kind", REFUSALS)
@@ -169,8 +170,8 @@ def test_a_refused_booking_transaction_is_repeated(store, faults, kind):
     _, [slot] = publish(store, "tutor", BASE + timedelta(days=1))
     faults.plan("TransactWriteItems", kind, times=2)
     booking = request(store, slot)
-    assert store.get_booking(booking.booking_id).booking_status == BookingStatus.PENDING
-    assert store.get_slot(slot.slot_id).slot_status == SlotStatus.PENDING
+    assert store.bookings.get_booking(booking.booking_id).booking_status == BookingStatus.PENDING
+    assert store_peek.get_slot(store, slot.slot_id).slot_status == SlotStatus.PENDING
 
 
 @pytest.mark.parametrize("kind", ["conflict", "throttling"])
@@ -179,8 +180,8 @@ def test_a_transaction_refused_for_good_is_unavailable_and_writes_nothing(store,
     faults.plan("TransactWriteItems", kind, times=FOREVER)
     with pytest.raises(Unavailable):  # not "slot unavailable": no condition failed
         request(store, slot)
-    assert store.get_slot(slot.slot_id).slot_status == SlotStatus.AVAILABLE
-    assert store.outbox_backlog(10) == (0, None)
+    assert store_peek.get_slot(store, slot.slot_id).slot_status == SlotStatus.AVAILABLE
+    assert store.outbox.outbox_backlog(10) == (0, None)
 
 
 @pytest.mark.parametrize("kind", ["read-timeout-after", "server-error"])
@@ -192,8 +193,8 @@ def test_a_transaction_with_an_unknown_outcome_is_whole_or_absent(store, faults,
         request(store, slot)
     assert raised.value.details["outcome"] == "unknown"
     assert faults.calls["TransactWriteItems"] == 1  # a repeat could fail its own conditions
-    status = store.get_slot(slot.slot_id).slot_status
-    pending, _ = store.outbox_backlog(10)
+    status = store_peek.get_slot(store, slot.slot_id).slot_status
+    pending, _ = store.outbox.outbox_backlog(10)
     if kind == "read-timeout-after":  # applied: booking, slot and notification all there
         assert (status, pending) == (SlotStatus.PENDING, 1)
     else:
@@ -211,14 +212,14 @@ def test_accept_reject_and_expiry_ride_out_throttling(store, faults):
         (first, BookingStatus.ACCEPTED, SlotStatus.BOOKED),
         (second, BookingStatus.REJECTED, SlotStatus.AVAILABLE),
     ):
-        changed = store.transition_booking(
+        changed = store.bookings.transition_booking(
             booking.booking_id, pending, status, slot_status, BASE, None, None, False
         )
         assert changed.booking_status == status
     later = BASE + timedelta(hours=3, minutes=30)
-    result = store.expire(later, 100, lambda b: make_notification(due=later))
+    result = store.bookings.expire(later, 100, lambda b: make_notification(due=later))
     assert result.bookings_expired == 1  # the third request: its slot has started
-    assert store.get_booking(third.booking_id).booking_status == BookingStatus.EXPIRED
+    assert store.bookings.get_booking(third.booking_id).booking_status == BookingStatus.EXPIRED
     assert not any(faults.queue.values())  # every injected fault was met
 
 
@@ -230,7 +231,7 @@ def test_the_api_answers_503_with_retry_after(store, faults, tmp_path, monkeypat
 
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
     deps = bootstrap.build()
-    deps.store = store
+    deps.stores = store
     faults.plan("Query", "throttling", times=FOREVER)
     faults.plan("GetItem", "throttling", times=FOREVER)
     with TestClient(create_app(deps, run_jobs=False), raise_server_exceptions=False) as client:

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 from moto_server import REGION, endpoint_url, table_name
 
+import store_peek
 from route_table_pins import ROUTES
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
@@ -161,7 +162,7 @@ def seed(store) -> None:
 
     busy, busy_slots = window(WINDOW, datetime(2026, 12, 1, 8, tzinfo=UTC), SLOTS)
     free, free_slots = window(FREE_WINDOW, datetime(2026, 12, 2, 8, tzinfo=UTC), [FREE_SLOT])
-    store.create_availability([busy, free], busy_slots + free_slots)
+    store.slots.create_availability([busy, free], busy_slots + free_slots)
 
     asked = datetime(2026, 11, 27, 18, tzinfo=UTC)
     request = replace(
@@ -169,7 +170,7 @@ def seed(store) -> None:
         booking_id=BOOKING,
     )
     notification = rules.booking_notification("booking_requested", request, TUTOR, asked)
-    assert store.request_booking(request, notification, asked).booking_id == BOOKING
+    assert store.bookings.request_booking(request, notification, asked).booking_id == BOOKING
 
     subscription = Subscription(
         user_id=STUDENT,
@@ -179,7 +180,7 @@ def seed(store) -> None:
         created_at=published,
         confirm_token=CONFIRM_TOKEN,
     )
-    store.save_subscription(subscription, None)
+    store.outbox.save_subscription(subscription, None)
 
 
 class Walk:
@@ -224,7 +225,7 @@ def walk(tmp_path_factory):
         migrated = CliRunner().invoke(cli.app, ["migrate"])
         assert migrated.exit_code == 0, migrated.output
         assert "sns topic ready" in migrated.output
-        store = DynamoStore.from_url(store_url)
+        store = DynamoStore.from_url(store_url).roles()
         seed(store)
 
         clock = EventClock()
@@ -246,11 +247,11 @@ def walk(tmp_path_factory):
         yield found
     finally:
         if lambda_handler._handler is not None:  # the warm function's store, as a shutdown would
-            lambda_handler._handler.app.state.deps.store.close()
+            lambda_handler._handler.app.state.deps.stores.admin.close()
         lambda_handler._handler = None
         mp.undo()
         if store is not None:
-            store.close()
+            store.admin.close()
 
 
 def test_every_event_has_an_expectation():
@@ -412,9 +413,9 @@ def test_bookings(walk):
     assert cancelled["reason"] == "My exam was moved to that morning."
 
     assert walk.json("delete-availability.json") == {"deleted": FREE_WINDOW}
-    assert walk.store.get_availability(FREE_WINDOW) is None
-    assert walk.store.get_slot(SLOTS[1]).slot_status.value == "available"  # free again
-    assert walk.store.check_consistency() == []
+    assert walk.store.slots.get_availability(FREE_WINDOW) is None
+    assert store_peek.get_slot(walk.store, SLOTS[1]).slot_status.value == "available"  # free again
+    assert walk.store.admin.check_consistency() == []
 
 
 def test_subscriptions(walk):
@@ -504,4 +505,4 @@ def test_bootstrap_wires_cognito(tmp_path, monkeypatch):
     deps = build(Settings())
     assert isinstance(deps.verifier, CognitoVerifier)
     assert deps.issuer is None and deps.passwords is None
-    deps.store.close()
+    deps.stores.admin.close()

@@ -82,12 +82,12 @@ def call(tmp_path_factory):
         yield invoke
     finally:
         if lambda_handler._handler is not None:
-            lambda_handler._handler.app.state.deps.store.close()
+            lambda_handler._handler.app.state.deps.stores.admin.close()
         lambda_handler._handler = None
         mp.undo()
-        store = DynamoStore.from_url(store_url)
-        assert store.check_consistency() == []
-        store.close()
+        store = DynamoStore.from_url(store_url).roles()
+        assert store.admin.check_consistency() == []
+        store.admin.close()
 
 
 def window(**changes) -> dict:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 from moto_server import REGION, dynamodb_store, endpoint_url
 
+import store_peek
 from skillsession.adapters.metrics.cloudwatch import CloudWatchMetrics
 from skillsession.domain.model import Notification
 from skillsession.service import backlog
@@ -44,8 +45,8 @@ def test_put_sends_gauges_with_the_url_dimensions():
 def test_expiry_job_publishes_the_backlog_after_its_run(tmp_path, monkeypatch):
     from skillsession.aws import expiry_handler
 
-    store = dynamodb_store("metrics")
-    store.migrate()
+    store = dynamodb_store("metrics").roles()
+    store.admin.migrate()
     now = datetime.now(UTC)
     waiting = Notification(
         notification_id=uuid.uuid4().hex,
@@ -54,12 +55,12 @@ def test_expiry_job_publishes_the_backlog_after_its_run(tmp_path, monkeypatch):
         created_at=now - timedelta(minutes=20),
         next_attempt_at=now + timedelta(hours=1),  # a retry later: not delivered by this run
     )
-    store.add_notifications([waiting])
+    store_peek.add_notifications(store, [waiting])
     stack = f"stack-{uuid.uuid4().hex[:8]}"
     url = endpoint_url()
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
     monkeypatch.setenv(
-        "SKILLSESSION_STORE", f"dynamodb://{store.table}?region={REGION}&endpoint_url={url}"
+        "SKILLSESSION_STORE", f"dynamodb://{store.admin.table}?region={REGION}&endpoint_url={url}"
     )
     monkeypatch.setenv(
         "SKILLSESSION_METRICS",

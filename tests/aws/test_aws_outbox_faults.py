@@ -15,6 +15,7 @@ from factories import BASE
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto_server import REGION, dynamodb_store, endpoint_url
 
+import store_peek
 from skillsession.domain.model import Notification
 from skillsession.service import outbox
 from skillsession.service.deps import Deps
@@ -84,8 +85,8 @@ def _delivered(service: str, mailer) -> list[str]:
 def test_throttled_and_rejected_sends_lose_nothing(service, tmp_path, monkeypatch):
     operation, throttled, rejected = FAULTS[service]
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
-    store = dynamodb_store("outbox-faults")
-    store.migrate()
+    store = dynamodb_store("outbox-faults").roles()
+    store.admin.migrate()
     mailer = _mailer(service)
     before = len(_delivered(service, mailer))
     clock = Clock()
@@ -114,19 +115,21 @@ def test_throttled_and_rejected_sends_lose_nothing(service, tmp_path, monkeypatc
         )
         for n, address in enumerate(ADDRESSES)
     ]
-    store.add_notifications(notes)
+    store_peek.add_notifications(store, notes)
 
     first = outbox.deliver_all(deps)
     assert first.retried >= 1 and first.failed == 1
     for _ in range(5):  # later runs of the job, past each backoff
         clock.current += timedelta(hours=1)
         outbox.deliver_all(deps)
-    final = {n.notification_id: store.get_notification(n.notification_id) for n in notes}
+    final = {
+        n.notification_id: store_peek.get_notification(store, n.notification_id) for n in notes
+    }
     statuses = {n.payload["email"]: final[n.notification_id].status for n in notes}
     assert statuses == {a: ("failed" if a == REJECTED else "sent") for a in ADDRESSES}
     assert "rejected" in final[notes[ADDRESSES.index(REJECTED)].notification_id].last_error
     throttled_once = [f for f in final.values() if f.status == "sent" and f.attempts > 1]
     assert throttled_once  # some were retried after a throttle, and then sent
-    assert store.outbox_backlog(100) == (0, None)
+    assert store.outbox.outbox_backlog(100) == (0, None)
     delivered = _delivered(service, mailer)[before:]
     assert sorted(delivered) == sorted(a for a in ADDRESSES if a != REJECTED)  # each once

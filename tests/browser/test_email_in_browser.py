@@ -38,7 +38,7 @@ def accepted_booking_mail(tmp_path):
     tokens = LocalTokens(b"k" * 32)
     deps = Deps(
         settings=Settings(data_dir=tmp_path, _env_file=None),
-        store=MemoryStore(),
+        stores=MemoryStore().roles(),
         media=DiskMediaStore(tmp_path / "media", b"m" * 32),
         mailer=Mailer(),
         verifier=tokens,
@@ -57,7 +57,7 @@ def accepted_booking_mail(tmp_path):
     )
     profiles.save(deps, student, "student", {"first_name": "Sam <b>", "time_zone": "Europe/Berlin"})
     subscriptions.subscribe(deps, student)
-    token = deps.store.get_subscription(student.user_id).confirm_token
+    token = deps.stores.outbox.get_subscription(student.user_id).confirm_token
     subscriptions.confirm(deps, token)
     window = WindowRequest(date="2026-12-01", start_time="14:00", end_time="15:00")
     _, [slot] = availability.create(deps, tutor, [window])

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from factories import STORE_FACTORIES
 
-from skillsession.ports import Store
+from skillsession.ports.storage import Stores
 
 
 @pytest.fixture(params=list(STORE_FACTORIES))
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Stores]:
     store = STORE_FACTORIES[request.param](tmp_path)
-    store.migrate()
+    store.admin.migrate()
     yield store
-    store.close()
+    store.admin.close()

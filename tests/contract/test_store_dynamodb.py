@@ -40,9 +40,27 @@ from skillsession.domain.model import (
     Role,
     SlotStatus,
 )
-from skillsession.ports import Store
+from skillsession.ports import storage
 
-STORE_METHODS = [n for n, v in vars(Store).items() if not n.startswith("_") and callable(v)]
+ROLES = (
+    storage.AccountStore,
+    storage.ProfileStore,
+    storage.SlotStore,
+    storage.BookingStore,
+    storage.OutboxStore,
+    storage.AnswerVersions,
+    storage.StoreAdmin,
+)
+TEST_ONLY = [
+    "get_user",
+    "get_verification_code",
+    "get_slot",
+    "add_notifications",
+    "get_notification",
+]
+STORE_METHODS = [
+    n for role in ROLES for n, v in vars(role).items() if not n.startswith("_") and callable(v)
+] + TEST_ONLY
 
 
 @pytest.fixture

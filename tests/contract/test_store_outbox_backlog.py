@@ -7,25 +7,28 @@ from datetime import timedelta
 
 from factories import BASE, make_notification
 
+import store_peek
 from skillsession.domain.model import DeliveryOutcome
 
 
 def test_backlog_counts_what_waits_and_finds_the_oldest(store):
-    assert store.outbox_backlog(100) == (0, None)
+    assert store.outbox.outbox_backlog(100) == (0, None)
     old = make_notification(due=BASE - timedelta(hours=2))
     retried = replace(make_notification(due=BASE), next_attempt_at=BASE + timedelta(hours=1))
     sent = make_notification(due=BASE - timedelta(hours=5))
-    store.add_notifications([old, retried, sent])
-    assert store.outbox_backlog(100) == (3, BASE - timedelta(hours=5))
+    store_peek.add_notifications(store, [old, retried, sent])
+    assert store.outbox.outbox_backlog(100) == (3, BASE - timedelta(hours=5))
 
-    store.claim_notifications(BASE, 10, 60)  # claimed: still waiting for its outcome
-    store.finish_notifications([DeliveryOutcome(sent.notification_id, "sent")])
-    assert store.outbox_backlog(100) == (2, BASE - timedelta(hours=2))
-    store.finish_notifications([DeliveryOutcome(old.notification_id, "failed", error="x")])
-    assert store.outbox_backlog(100) == (1, BASE)
+    store.outbox.claim_notifications(BASE, 10, 60)  # claimed: still waiting for its outcome
+    store.outbox.finish_notifications([DeliveryOutcome(sent.notification_id, "sent")])
+    assert store.outbox.outbox_backlog(100) == (2, BASE - timedelta(hours=2))
+    store.outbox.finish_notifications([DeliveryOutcome(old.notification_id, "failed", error="x")])
+    assert store.outbox.outbox_backlog(100) == (1, BASE)
 
 
 def test_backlog_counts_up_to_the_limit(store):
-    store.add_notifications([make_notification(due=BASE + timedelta(seconds=n)) for n in range(5)])
-    count, oldest = store.outbox_backlog(3)
+    store_peek.add_notifications(
+        store, [make_notification(due=BASE + timedelta(seconds=n)) for n in range(5)]
+    )
+    count, oldest = store.outbox.outbox_backlog(3)
     assert count == 3 and oldest is not None

@@ -13,9 +13,10 @@ from typing import Any
 
 from factories import BASE, at, make_notification, publish, request
 
+import store_peek
 from skillsession.domain.errors import SlotUnavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
-from skillsession.ports import Store
+from skillsession.ports.storage import Stores
 
 
 def together(count: int, action: Callable[[int], Any]) -> list[Any]:
@@ -44,28 +45,28 @@ def together(count: int, action: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_threads_racing_for_one_slot_make_one_booking(store: Store):
+def test_threads_racing_for_one_slot_make_one_booking(store: Stores):
     _, slots = publish(store, "tutor", at(days=1))
     results = together(16, lambda i: request(store, slots[0], f"student-{i}"))
     winners = [r for r in results if not isinstance(r, Exception)]
     assert len(winners) == 1, results
     assert all(isinstance(r, SlotUnavailable) for r in results if r not in winners), results
-    assert store.get_slot(slots[0].slot_id).slot_status == SlotStatus.PENDING
-    stored = store.bookings_for_tutor("tutor", None, None, None, 50, None)
+    assert store_peek.get_slot(store, slots[0].slot_id).slot_status == SlotStatus.PENDING
+    stored = store.bookings.bookings_for_tutor("tutor", None, None, None, 50, None)
     assert [b.booking_id for b in stored] == [winners[0].booking_id]
-    assert store.check_consistency() == []
+    assert store.admin.check_consistency() == []
 
 
-def test_replays_of_one_idempotency_key_make_one_booking(store: Store):
+def test_replays_of_one_idempotency_key_make_one_booking(store: Stores):
     _, slots = publish(store, "tutor", at(days=1), hours=8)
     results = together(8, lambda i: request(store, slots[i], "student", key="same"))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r.booking_id for r in results}) == 1
-    assert len(store.bookings_for_student("student", None, None, None, 50, None)) == 1
-    assert store.check_consistency() == []
+    assert len(store.bookings.bookings_for_student("student", None, None, None, 50, None)) == 1
+    assert store.admin.check_consistency() == []
 
 
-def test_accept_and_reject_racing_on_each_booking_one_wins(store: Store):
+def test_accept_and_reject_racing_on_each_booking_one_wins(store: Stores):
     _, slots = publish(store, "tutor", at(days=1), hours=4)
     bookings = [request(store, slot, f"student-{i}") for i, slot in enumerate(slots)]
     moves = {
@@ -78,7 +79,7 @@ def test_accept_and_reject_racing_on_each_booking_one_wins(store: Store):
         booking, to = tries[i]
         pending = frozenset({BookingStatus.PENDING})
         note = make_notification(booking.student_id)
-        return store.transition_booking(
+        return store.bookings.transition_booking(
             booking.booking_id, pending, to, moves[to], BASE, None, note, True
         )
 
@@ -87,36 +88,38 @@ def test_accept_and_reject_racing_on_each_booking_one_wins(store: Store):
     for booking, slot in zip(bookings, slots, strict=True):
         won = [r for r, (b, _) in zip(results, tries, strict=True) if b is booking and r]
         assert len(won) == 1, won
-        final = store.get_booking(booking.booking_id).booking_status
+        final = store.bookings.get_booking(booking.booking_id).booking_status
         assert final == won[0].booking_status
-        assert store.get_slot(slot.slot_id).slot_status == moves[final]
-    assert store.check_consistency() == []
+        assert store_peek.get_slot(store, slot.slot_id).slot_status == moves[final]
+    assert store.admin.check_consistency() == []
 
 
-def test_claims_racing_never_share_a_notification(store: Store):
-    store.add_notifications([make_notification(due=at(minutes=-m)) for m in range(30)])
-    results = together(6, lambda i: store.claim_notifications(BASE, 5, 300))
+def test_claims_racing_never_share_a_notification(store: Stores):
+    store_peek.add_notifications(store, [make_notification(due=at(minutes=-m)) for m in range(30)])
+    results = together(6, lambda i: store.outbox.claim_notifications(BASE, 5, 300))
     assert not [r for r in results if isinstance(r, Exception)], results
     claimed = [n.notification_id for batch in results for n in batch]
     assert len(claimed) == len(set(claimed)), sorted(claimed)  # none taken twice
-    while batch := store.claim_notifications(BASE, 5, 300):  # a claim that lost races may take
+    while batch := store.outbox.claim_notifications(
+        BASE, 5, 300
+    ):  # a claim that lost races may take
         claimed += [n.notification_id for n in batch]  # fewer: the rest is still there
     assert len(claimed) == len(set(claimed)) == 30
 
 
-def test_expiry_jobs_racing_change_each_thing_once(store: Store):
+def test_expiry_jobs_racing_change_each_thing_once(store: Stores):
     _, slots = publish(store, "tutor", at(hours=1), hours=8)
     requested = [request(store, slot).booking_id for slot in slots[:4]]
 
     def notify(booking):
         return make_notification(booking.student_id, "booking_expired")
 
-    results = together(3, lambda i: store.expire(at(days=1), 100, notify))
+    results = together(3, lambda i: store.bookings.expire(at(days=1), 100, notify))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.slots_expired for r in results) == 4
     assert sum(r.bookings_expired for r in results) == 4
-    statuses = {store.get_booking(b).booking_status for b in requested}
+    statuses = {store.bookings.get_booking(b).booking_status for b in requested}
     assert statuses == {BookingStatus.EXPIRED}
-    kinds = [n.kind for n in store.claim_notifications(at(days=2), 100, 60)]
+    kinds = [n.kind for n in store.outbox.claim_notifications(at(days=2), 100, 60)]
     assert kinds.count("booking_expired") == 4  # one notification each, kept with its change
-    assert store.check_consistency() == []
+    assert store.admin.check_consistency() == []

@@ -24,7 +24,7 @@ def deps(tmp_path, clock) -> Deps:
     tokens = LocalTokens(b"k" * 32)  # real time: PyJWT checks iat against the wall clock
     return Deps(
         settings=Settings(data_dir=tmp_path, _env_file=None),
-        store=MemoryStore(),
+        stores=MemoryStore().roles(),
         media=DiskMediaStore(tmp_path / "media", b"m" * 32),
         mailer=RecordingMailer(),
         verifier=tokens,
@@ -49,6 +49,7 @@ def student(deps) -> Identity:
 def real_store(request, tmp_path):
     """Each store that keeps versions (what the answer caches rely on), migrated."""
     store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "store.db")
-    store.migrate()
+    store = store.roles()
+    store.admin.migrate()
     yield store
-    store.close()
+    store.admin.close()

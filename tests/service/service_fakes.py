@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 
 from skillsession.ports import Identity, MailError
+from skillsession.ports.storage import Stores
 from skillsession.service import profiles
 from skillsession.service.deps import Deps
 
@@ -41,26 +43,41 @@ def person(deps: Deps, name: str, role: str, **fields) -> Identity:
     return identity
 
 
-class CountingStore:
-    """A store counting the calls of some of its methods, by name of count:
-    `CountingStore(store, slot_reads=("slots_for_tutor",))` then `.slot_reads` (what a cache
-    hit must not call). Everything else is the store's."""
+class Counts:
+    """Calls of some store methods, by name of count: `counting(stores,
+    slot_reads=("slots_for_tutor",))` then `.slot_reads` (what a cache hit must not call)."""
 
-    def __init__(self, store, **counted: tuple[str, ...]):
-        self.inner = store
-        self.counts = dict.fromkeys(counted, 0)
+    def __init__(self, counted: dict[str, tuple[str, ...]]):
+        self.__dict__.update(dict.fromkeys(counted, 0))
         self.count_of = {method: name for name, methods in counted.items() for method in methods}
 
+
+class _CountingRole:
+    """A store role whose counted methods add one to their count; everything else is the role's."""
+
+    def __init__(self, role, counts: Counts):
+        self.inner, self.counts = role, counts
+
     def __getattr__(self, name):
-        if name in self.counts:
-            return self.counts[name]
         attribute = getattr(self.inner, name)
-        count = self.count_of.get(name)
+        count = self.counts.count_of.get(name)
         if count is None:
             return attribute
 
         def counting(*args, **kwargs):
-            self.counts[count] += 1
+            setattr(self.counts, count, getattr(self.counts, count) + 1)
             return attribute(*args, **kwargs)
 
         return counting
+
+
+def counting(stores: Stores, **counted: tuple[str, ...]) -> tuple[Stores, Counts]:
+    """`stores` with the named methods counted, and the counts."""
+    counts = Counts(counted)
+    roles = {
+        f.name: None
+        if getattr(stores, f.name) is None
+        else _CountingRole(getattr(stores, f.name), counts)
+        for f in fields(Stores)
+    }
+    return Stores(**roles), counts

@@ -28,7 +28,7 @@ def test_the_store_upkeep_runs_in_a_thread_while_serving(deps, monkeypatch):
         if len(runs) >= 2:
             ran_twice.set()
 
-    monkeypatch.setattr(deps.store, "upkeep_job", lambda: upkeep)
+    monkeypatch.setattr(deps.stores.admin, "upkeep_job", lambda: upkeep)
 
     async def serve_until_it_ran_twice():
         async with running_jobs(deps):
@@ -46,7 +46,7 @@ def test_the_store_upkeep_runs_in_a_thread_while_serving(deps, monkeypatch):
 def test_a_store_without_upkeep_runs_none(deps, monkeypatch):
     _no_timed_jobs(deps)
     asked = []
-    monkeypatch.setattr(deps.store, "upkeep_job", lambda: asked.append(1))  # returns None
+    monkeypatch.setattr(deps.stores.admin, "upkeep_job", lambda: asked.append(1))  # returns None
 
     async def serve():
         async with running_jobs(deps):
@@ -59,7 +59,7 @@ def test_a_store_without_upkeep_runs_none(deps, monkeypatch):
 def test_each_timed_job_gets_its_loop_and_all_stop_together(deps, monkeypatch):
     deps.settings.expiry_interval_seconds = 60
     deps.settings.outbox_interval_seconds = 60
-    monkeypatch.setattr(deps.store, "upkeep_job", lambda: None)
+    monkeypatch.setattr(deps.stores.admin, "upkeep_job", lambda: None)
 
     async def serve():
         async with running_jobs(deps):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from service_fakes import CountingStore, person
+from service_fakes import counting, person
 
+import store_peek
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import BadRequest, Conflict, SlotUnavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
@@ -63,13 +64,18 @@ def test_expiry_moves_every_kind_once(deps, clock, tutor, student):
     clock.current = free_slot.end
     result = expiry.expire_slots(deps)
     assert (result.slots_expired, result.bookings_expired, result.bookings_completed) == (1, 1, 1)
-    assert deps.store.get_booking(pending.booking_id).booking_status == BookingStatus.EXPIRED
-    assert deps.store.get_booking(accepted.booking_id).booking_status == BookingStatus.COMPLETED
-    assert deps.store.get_slot(free_slot.slot_id).slot_status == SlotStatus.EXPIRED
-    assert deps.store.get_slot(accepted_slot.slot_id).slot_status == SlotStatus.BOOKED
+    assert (
+        deps.stores.bookings.get_booking(pending.booking_id).booking_status == BookingStatus.EXPIRED
+    )
+    assert (
+        deps.stores.bookings.get_booking(accepted.booking_id).booking_status
+        == BookingStatus.COMPLETED
+    )
+    assert store_peek.get_slot(deps.stores, free_slot.slot_id).slot_status == SlotStatus.EXPIRED
+    assert store_peek.get_slot(deps.stores, accepted_slot.slot_id).slot_status == SlotStatus.BOOKED
     again = expiry.expire_slots(deps)
     assert (again.slots_expired, again.bookings_expired, again.bookings_completed) == (0, 0, 0)
-    assert deps.store.check_consistency() == []
+    assert deps.stores.admin.check_consistency() == []
 
 
 def test_codes_expire_after_24_hours(deps, clock):
@@ -168,11 +174,11 @@ def test_deliver_all_goes_batch_after_batch_until_told_to_stop(deps, tutor):
 
 
 def test_a_batch_of_mail_is_recorded_in_one_write_and_a_crash_keeps_what_was_sent(deps, clock):
-    deps.store = CountingStore(deps.store, finishes=("finish_notifications",))
+    deps.stores, counts = counting(deps.stores, finishes=("finish_notifications",))
     for name in ("one", "two", "three"):
         accounts.signup(deps, f"{name}@example.test", "long enough pw")
     assert outbox.deliver_due(deps).sent == 3
-    assert deps.store.finishes == 1  # one write for the batch
+    assert counts.finishes == 1  # one write for the batch
 
     for name in ("four", "five", "six"):
         accounts.signup(deps, f"{name}@example.test", "long enough pw")
@@ -188,7 +194,7 @@ def test_a_batch_of_mail_is_recorded_in_one_write_and_a_crash_keeps_what_was_sen
     with pytest.raises(KeyboardInterrupt):
         outbox.deliver_due(deps)
     deps.mailer.send = send
-    assert deps.store.finishes == 2  # what was sent before the crash is recorded
+    assert counts.finishes == 2  # what was sent before the crash is recorded
     clock.advance(seconds=deps.settings.outbox_lease_seconds)  # the lease of the others ends
     again = outbox.deliver_due(deps)
     assert again.sent == 2 and sent[0] not in {m["To"] for m in deps.mailer.sent[-2:]}

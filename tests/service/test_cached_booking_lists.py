@@ -11,7 +11,7 @@ from dataclasses import replace
 import httpx
 import orjson
 import pytest
-from service_fakes import CountingStore
+from service_fakes import counting
 from service_fakes import person as fake_person
 
 from skillsession.domain.availability import WindowRequest
@@ -28,7 +28,7 @@ TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
 @pytest.fixture
 def deps(deps, real_store):
-    deps.store = CountingStore(
+    deps.stores, deps.counts = counting(
         real_store,
         list_reads=("bookings_for_tutor", "bookings_for_student"),
         profile_reads=("get_profile",),
@@ -99,22 +99,22 @@ def look_everywhere(deps, tutor, student) -> dict[str, dict]:
 def test_a_repeated_question_reads_no_bookings(deps, tutor, student, slots):
     bookings.request(deps, student, slots[0].slot_id, "hi", None)
     first = listed(deps, tutor, TUTOR)
-    reads = deps.store.list_reads
+    reads = deps.counts.list_reads
     assert orjson.loads(cached(deps, tutor, TUTOR)) == first and len(first["bookings"]) == 1
-    assert deps.store.list_reads == reads  # served from the cache
+    assert deps.counts.list_reads == reads  # served from the cache
     # another status, range, limit or cursor is another answer...
     cached(deps, tutor, TUTOR, status="pending")
     cached(deps, tutor, TUTOR, limit=10)
     cached(deps, tutor, TUTOR, from_date="2026-12-02")
-    assert deps.store.list_reads == reads + 3
+    assert deps.counts.list_reads == reads + 3
     # ...and so is the pending list (its own entry, though it shows the same bookings)
     listed(deps, tutor, None)
-    assert deps.store.list_reads == reads + 3 + 2  # `listed` renders afresh once too
+    assert deps.counts.list_reads == reads + 3 + 2  # `listed` renders afresh once too
     assert len(cache_for(deps)) == 5
     # a hit reads the version only: not the caller's profile either
-    profile_reads = deps.store.profile_reads
+    profile_reads = deps.counts.profile_reads
     assert cached(deps, tutor, TUTOR, limit=10) and cached(deps, tutor, None)
-    assert (deps.store.list_reads, deps.store.profile_reads) == (reads + 5, profile_reads)
+    assert (deps.counts.list_reads, deps.counts.profile_reads) == (reads + 5, profile_reads)
 
 
 def test_every_booking_change_shows_at_once(deps, tutor, student, slots):
@@ -166,9 +166,9 @@ def test_the_expiry_job_shows_at_once_and_time_alone_changes_nothing(
     assert statuses(look_everywhere(deps, tutor, student)["tutor all"]) == ["pending", "accepted"]
 
     clock.current = slots[1].end  # both slots are over; the job has not run
-    reads = deps.store.list_reads
+    reads = deps.counts.list_reads
     assert cached(deps, tutor, TUTOR) == fresh(deps, tutor, TUTOR)  # still pending, accepted
-    assert deps.store.list_reads == reads + 1  # the hit read nothing; `fresh` read once
+    assert deps.counts.list_reads == reads + 1  # the hit read nothing; `fresh` read once
 
     expiry.expire_slots(deps)
     seen = look_everywhere(deps, tutor, student)
@@ -208,7 +208,7 @@ def test_profile_edits_show_at_once(deps, tutor, student, slots):
     late = listed(deps, tutor, TUTOR, from_date="2026-12-02", to_date="2026-12-02")
     assert len(late["bookings"]) == 1
     # a photo is not in the lists, yet a profile write all the same: still the fresh answer
-    deps.store.set_profile_image(student.user_id, "img/student.png")
+    deps.stores.profiles.set_profile_image(student.user_id, "img/student.png")
     look_everywhere(deps, tutor, student)
 
 
@@ -228,7 +228,7 @@ def test_pages_follow_their_cursor(deps, tutor, student, slots):
 
     everything = walk()
     assert len(everything) == 5 and walk() == everything
-    booking = deps.store.get_booking(everything[2])
+    booking = deps.stores.bookings.get_booking(everything[2])
     bookings.respond(deps, tutor, booking.booking_id, "accept", None)
     assert walk() == everything
     pending_page = listed(deps, tutor, None, limit=2)
@@ -276,11 +276,11 @@ def test_no_versions_or_no_bytes_no_cache(deps, tutor, student, slots):
 
     deps.caches.clear()
     deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 1 << 20})
-    deps.store.booking_list_version = lambda user_id: None  # as the DynamoDB store answers
+    deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     listed(deps, tutor, TUTOR)
-    reads = deps.store.list_reads
+    reads = deps.counts.list_reads
     listed(deps, tutor, TUTOR)
-    assert len(cache_for(deps)) == 0 and deps.store.list_reads == reads + 2
+    assert len(cache_for(deps)) == 0 and deps.counts.list_reads == reads + 2
 
 
 def test_slots_and_lists_share_one_budget_without_sharing_entries(deps, tutor, student, slots):

@@ -45,12 +45,13 @@ class ListMachine(RuleBasedStateMachine):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="list-machine-"))
         store = MemoryStore() if self.backend == "memory" else SqliteStore(self.dir / "m.db")
-        store.migrate()
+        store = store.roles()
+        store.admin.migrate()
         tokens = LocalTokens(b"k" * 32)
         self.clock = FakeClock()
         self.deps = Deps(
             settings=Settings(data_dir=self.dir, _env_file=None),
-            store=store,
+            stores=store,
             media=DiskMediaStore(self.dir / "media", b"m" * 32),
             mailer=RecordingMailer(),
             verifier=tokens,
@@ -65,7 +66,7 @@ class ListMachine(RuleBasedStateMachine):
         self.booking_ids: list[str] = []
 
     def teardown(self) -> None:
-        self.deps.store.close()
+        self.deps.stores.admin.close()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def _try(self, action) -> None:
@@ -85,14 +86,18 @@ class ListMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.booking_ids)
     @rule(data=st.data(), action=st.sampled_from(["accept", "reject"]))
     def respond(self, data, action: str) -> None:
-        booking = self.deps.store.get_booking(data.draw(st.sampled_from(self.booking_ids)))
+        booking = self.deps.stores.bookings.get_booking(
+            data.draw(st.sampled_from(self.booking_ids))
+        )
         tutor = next(t for t in self.tutors if t.user_id == booking.tutor_id)
         self._try(lambda: bookings.respond(self.deps, tutor, booking.booking_id, action, None))
 
     @precondition(lambda self: self.booking_ids)
     @rule(data=st.data(), by_student=st.booleans())
     def cancel(self, data, by_student: bool) -> None:
-        booking = self.deps.store.get_booking(data.draw(st.sampled_from(self.booking_ids)))
+        booking = self.deps.stores.bookings.get_booking(
+            data.draw(st.sampled_from(self.booking_ids))
+        )
         party = booking.student_id if by_student else booking.tutor_id
         who = next(p for p in self.tutors + self.students if p.user_id == party)
         self._try(lambda: bookings.cancel(self.deps, who, booking.booking_id, None))

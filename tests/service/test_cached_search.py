@@ -4,9 +4,11 @@ a store without versions or without bytes; with the same errors. On memory and o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import orjson
 import pytest
-from service_fakes import CountingStore, person
+from service_fakes import counting, person
 
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
@@ -20,7 +22,7 @@ TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
 @pytest.fixture
 def deps(deps, real_store):
-    deps.store = CountingStore(real_store, searches=("search_tutors",))
+    deps.stores, deps.counts = counting(real_store, searches=("search_tutors",))
     return deps
 
 
@@ -49,13 +51,13 @@ def test_a_repeated_search_reads_no_profiles_and_every_profile_change_shows(deps
     other_caller = person(deps, "other", STUDENT)
     first = ask(deps, student, ["Python"])
     assert names(first) == ["Ada"]
-    searches = deps.store.searches
+    searches = deps.counts.searches
     search = profiles.resolve_search(deps, student, ["Python"], None, None, 10, None)
     assert orjson.loads(tutor_search_json(deps, search)) == first
-    assert deps.store.searches == searches  # served from the cache
+    assert deps.counts.searches == searches  # served from the cache
     search = profiles.resolve_search(deps, other_caller, ["Python"], None, None, 10, None)
     assert orjson.loads(tutor_search_json(deps, search)) == first  # the same for every caller
-    assert deps.store.searches == searches
+    assert deps.counts.searches == searches
 
     bob = person(deps, "bob", TUTOR, teaching_skills="python")  # a tutor joins
     assert names(ask(deps, student, ["Python"])) == ["Ada", "Bob"]
@@ -63,7 +65,9 @@ def test_a_repeated_search_reads_no_profiles_and_every_profile_change_shows(deps
     assert names(ask(deps, student, ["Python"])) == ["Bob"]
     profiles.save(deps, bob, None, {"first_name": "Robert"})  # renames
     assert names(ask(deps, other_caller, ["Python"])) == ["Robert"]
-    deps.store.set_profile_image(bob.user_id, "img/bob.png")  # a card shows has_profile_image
+    deps.stores.profiles.set_profile_image(
+        bob.user_id, "img/bob.png"
+    )  # a card shows has_profile_image
     assert ask(deps, student, ["python"])["tutors"][0]["has_profile_image"] is True
     assert names(ask(deps, student, ["Statistics", "Python"])) == []
 
@@ -92,10 +96,11 @@ def test_searches_with_dates_are_not_cached(deps, student):
 
 def test_no_versions_or_no_bytes_no_cache(deps, student):
     person(deps, "ada", TUTOR, teaching_skills="Python")
-    deps.store.profiles_version = lambda: None  # as on DynamoDB
+    versions = deps.stores.versions
+    deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     ask(deps, student, ["Python"])
     assert len(cache_for(deps)) == 0
-    del deps.store.profiles_version
+    deps.stores = replace(deps.stores, versions=versions)
     deps.caches.clear()
     deps.settings.slot_cache_bytes = 0
     ask(deps, student, ["Python"])

@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 import orjson
 import pytest
-from service_fakes import CountingStore
+from service_fakes import counting
 from service_fakes import person as fake_person
 
 from skillsession.domain.availability import WindowRequest
@@ -28,7 +28,7 @@ from skillsession.service.availability import SlotQuery
 
 @pytest.fixture
 def deps(deps, real_store):
-    deps.store = CountingStore(
+    deps.stores, deps.counts = counting(
         real_store,
         slot_reads=("slots_for_tutor",),
         profile_reads=("get_profile",),
@@ -83,27 +83,27 @@ def publish(deps, tutor, day="2026-12-02", start="09:00", end="12:00"):
 def test_a_repeated_question_reads_no_slots(deps, tutor, student):
     publish(deps, tutor)
     first = listed(deps, student, tutor)
-    reads = deps.store.slot_reads
+    reads = deps.counts.slot_reads
     answer = teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
     assert orjson.loads(answer)["slots"] == first and len(first) == 3
-    assert deps.store.slot_reads == reads  # served from the cache
+    assert deps.counts.slot_reads == reads  # served from the cache
     # another zone, status or range is another answer
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id, time_zone="Asia/Tokyo"))
-    assert deps.store.slot_reads == reads + 1
+    assert deps.counts.slot_reads == reads + 1
     assert sum(key[0] == "slots" for key in cache_for(deps)._entries) == 2
 
 
 def test_a_repeated_question_is_one_read_of_both_versions(deps, tutor, student):
     publish(deps, tutor)
     listed(deps, student, tutor)
-    reads = deps.store.version_reads
+    reads = deps.counts.version_reads
     for _ in range(3):
         teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
-    assert deps.store.version_reads == reads + 3
+    assert deps.counts.version_reads == reads + 3
     # the versions a remembered answer is checked against, read at one instant
-    assert deps.store.slot_answer_versions(tutor.user_id) == (
-        deps.store.profiles_version(),
-        deps.store.slot_version(tutor.user_id),
+    assert deps.stores.versions.slot_answer_versions(tutor.user_id) == (
+        deps.stores.versions.profiles_version(),
+        deps.stores.versions.slot_version(tutor.user_id),
     )
 
 
@@ -111,9 +111,9 @@ def test_a_repeated_question_reads_no_profile_until_one_changes(deps, tutor, stu
     """The query's resolution (the tutor's and the caller's profiles) is remembered too."""
     publish(deps, tutor)
     in_halifax = listed(deps, student, tutor)
-    reads = deps.store.profile_reads
+    reads = deps.counts.profile_reads
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
-    assert deps.store.profile_reads == reads
+    assert deps.counts.profile_reads == reads
     # another caller asking the same: their own resolution (their zone), the same slots
     other = person(deps, "other", "student", time_zone="America/Halifax")
     assert listed(deps, other, tutor) == in_halifax
@@ -160,10 +160,10 @@ def test_a_slot_leaves_the_answer_when_it_starts(deps, clock, tutor, student):
     assert len(listed(deps, student, tutor)) == 3
     clock.current = slots[0].start - timedelta(microseconds=1)
     assert len(listed(deps, student, tutor)) == 3
-    reads = deps.store.slot_reads
+    reads = deps.counts.slot_reads
     clock.current = slots[0].start  # started: no expiry job has run, no version changed
     assert ids(listed(deps, student, tutor)) == [s.slot_id for s in slots[1:]]
-    assert deps.store.slot_reads > reads
+    assert deps.counts.slot_reads > reads
     # the tutor's own `all` listing does not change with the time alone...
     everything = listed(deps, tutor, tutor, status="all")
     assert [s["slot_status"] for s in everything] == ["available"] * 3
@@ -229,12 +229,11 @@ def test_no_versions_or_no_bytes_no_cache(deps, tutor, student):
 
     deps.caches.clear()
     deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 1 << 20})
-    deps.store.slot_version = lambda tutor_id: None  # as the DynamoDB store answers
-    deps.store.profiles_version = lambda: None
+    deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     listed(deps, student, tutor)
-    reads = deps.store.slot_reads
+    reads = deps.counts.slot_reads
     listed(deps, student, tutor)
-    assert len(cache_for(deps)) == 0 and deps.store.slot_reads == reads + 2
+    assert len(cache_for(deps)) == 0 and deps.counts.slot_reads == reads + 2
 
 
 def test_the_route_sends_the_same_bytes_and_headers(deps, tutor, student):

@@ -73,7 +73,7 @@ def confirm_by_link(app, mail, who) -> str:
 
 
 def subscriptions_of(app, who):
-    return app.state.deps.store.get_subscription(who.user_id)
+    return app.state.deps.stores.outbox.get_subscription(who.user_id)
 
 
 def html_text(markup: str) -> str:
@@ -100,8 +100,10 @@ def no_external_resources(markup: str) -> None:
 @pytest.fixture
 def world(deps, mail, tutor, student):
     app = create_app(deps, run_jobs=False)
-    deps.store.save_profile(
-        _with(deps.store.get_profile(tutor.user_id), first_name="Tünde", last_name="Kovács")
+    deps.stores.profiles.save_profile(
+        _with(
+            deps.stores.profiles.get_profile(tutor.user_id), first_name="Tünde", last_name="Kovács"
+        )
     )
     for who in (tutor, student):
         subscriptions.subscribe(deps, who)
@@ -220,7 +222,7 @@ def test_one_click_unsubscribe_and_an_old_confirmation_link(deps, mail, world, t
 
 def test_link_pages_are_escaped_and_load_nothing(deps, world, student):
     app, _ = world
-    subscription = deps.store.get_subscription(student.user_id)
+    subscription = deps.stores.outbox.get_subscription(student.user_id)
     page = call(app, "GET", f"/unsubscribe?token={subscription.token}")
     assert page.headers["content-type"].startswith("text/html")
     csp = page.headers["content-security-policy"]

@@ -40,9 +40,9 @@ def person(deps, name, role, **fields):
 
 @pytest.fixture
 def world(deps, tmp_path):
-    store = SqliteStore(tmp_path / "fast.db")
-    store.migrate()
-    deps.store = store
+    store = SqliteStore(tmp_path / "fast.db").roles()
+    store.admin.migrate()
+    deps.stores = store
     deps.settings = deps.settings.model_copy(update={"max_body_bytes": 4096})
     w = {
         "tutor": person(
@@ -72,7 +72,7 @@ def world(deps, tmp_path):
     w["tokens"]["forged"] = jwt.encode({"sub": w["student"].user_id}, "x" * 32, algorithm="HS256")
     w["tokens"]["garbage"] = "not-a-jwt"
     yield w
-    store.close()
+    store.admin.close()
 
 
 def make_app(deps, **settings):

@@ -84,7 +84,7 @@ def test_every_email_field_refuses_what_is_not_one_address(app, deps, where, add
         response = call(app, method, path, json={**how["json"], field: address}, headers=headers)
     assert response.status_code == 422, response.text
     assert set(response.json()["error"]["details"]) == {field}
-    assert deps.store.get_user_by_email("attacker@evil.test") is None
+    assert deps.stores.accounts.get_user_by_email("attacker@evil.test") is None
 
 
 def test_signup_stores_the_normalised_address_and_mails_only_it(app, deps):
@@ -93,7 +93,7 @@ def test_signup_stores_the_normalised_address_and_mails_only_it(app, deps):
     )
     assert response.status_code == 201
     assert response.json()["email"] == "ann@example.com"
-    [note] = deps.store.notifications.values()
+    [note] = deps.stores.admin.notifications.values()
     assert note.payload["email"] == "ann@example.com"
 
 
@@ -133,7 +133,7 @@ def test_names_and_lines_refuse_control_characters(app, deps, field, char):
     assert response.status_code == 422, response.text
     named = response.json()["error"]["details"]  # a list-or-string field names both forms
     assert {name.split("[")[0].split(".")[0] for name in named} == {field}
-    assert deps.store.get_profile("id-p") is None  # nothing half-saved
+    assert deps.stores.profiles.get_profile("id-p") is None  # nothing half-saved
 
 
 @pytest.mark.parametrize("char", BAD_EVERYWHERE, ids=repr)

@@ -16,7 +16,7 @@ def test_failures_across_a_window_boundary_still_count(deps, clock):
     window = deps.settings.login_window_seconds
     limit = deps.settings.login_max_failures
     user = accounts.signup(deps, "ada@example.test", PASSWORD)
-    deps.store.confirm_user(user.user_id)
+    deps.stores.accounts.confirm_user(user.user_id)
     boundary = clock.current - timedelta(seconds=clock.current.timestamp() % window)
     clock.current = boundary + timedelta(seconds=window - 1)  # one second before an aligned end
     for _ in range(limit):

@@ -10,6 +10,7 @@ import logging
 import pytest
 from typer.testing import CliRunner
 
+import store_peek
 from skillsession import cli
 from skillsession.adapters.mail.smtp import SmtpMailer
 from skillsession.adapters.store.sqlite import SqliteStore
@@ -24,7 +25,7 @@ def code_mail(deps, to: str) -> Notification:
     note = Notification(
         new_id(), "verification_code", "id-x", {"code": "123456", "email": to}, now, 0, now
     )
-    deps.store.add_notifications([note])
+    store_peek.add_notifications(deps.stores, [note])
     return note
 
 
@@ -51,7 +52,7 @@ def test_smtp_outage_is_bounded_and_logged_at_every_try(deps, clock, caplog, smt
     assert "try 1 of 3; next try at 2026-12-01T08:00:05Z" in warnings[0].getMessage()
     assert "451" in warnings[0].getMessage()
     assert "failed for good after 3 tries" in errors[0].getMessage()
-    stored = deps.store.get_notification(note.notification_id)
+    stored = store_peek.get_notification(deps.stores, note.notification_id)
     assert (stored.status, stored.attempts) == ("failed", 3)
     assert "451" in stored.last_error
     assert stored.payload == {}  # the code is not kept
@@ -63,13 +64,13 @@ def test_a_notification_that_cannot_be_rendered_fails_without_holding_up_others(
     deps, clock, caplog, tutor, student
 ):
     """A name with a line break, stored before the rule existed: its mails cannot be built."""
-    profile = deps.store.get_profile(student.user_id)
+    profile = deps.stores.profiles.get_profile(student.user_id)
     profile.first_name = "Eve\r\nBcc: everyone@example.com"
-    deps.store.save_profile(profile)
+    deps.stores.profiles.save_profile(profile)
     confirmed = Subscription(
         tutor.user_id, tutor.email, SubscriptionStatus.CONFIRMED, "t", clock.now()
     )
-    deps.store.save_subscription(confirmed, None)
+    deps.stores.outbox.save_subscription(confirmed, None)
     window = WindowRequest(date="2026-12-03", start_time="09:00", end_time="11:00")
     _, slots = availability.create(deps, tutor, [window])
     bookings.request(deps, student, slots[0].slot_id, None, None)  # its mail names Eve
@@ -93,11 +94,14 @@ def test_a_notification_claimed_too_often_is_given_up(deps, clock):
     note = code_mail(deps, "ann@example.com")
     most = deps.settings.outbox_max_attempts
     for _ in range(most):  # workers that crashed while sending it: claimed, never finished
-        deps.store.claim_notifications(deps.now(), 10, 60)
+        deps.stores.outbox.claim_notifications(deps.now(), 10, 60)
         clock.advance(minutes=2)
     report = outbox.deliver_due(deps)
     assert report.failed == 1 and deps.mailer.sent == []
-    assert "without an outcome" in deps.store.get_notification(note.notification_id).last_error
+    assert (
+        "without an outcome"
+        in store_peek.get_notification(deps.stores, note.notification_id).last_error
+    )
 
 
 @pytest.fixture
@@ -110,12 +114,12 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def test_check_warns_of_failed_mail_and_deliver_mail_counts_what_waits(data_dir):
-    store = SqliteStore(data_dir / "skillsession.db")
-    store.migrate()
+    store = SqliteStore(data_dir / "skillsession.db").roles()
+    store.admin.migrate()
     from factories_for_outbox import failed_and_waiting
 
     failed_and_waiting(store)
-    store.close()
+    store.admin.close()
     runner = CliRunner()
     checked = runner.invoke(cli.app, ["check"])
     assert checked.exit_code == 0, checked.output

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from skillsession.domain import availability as rules
 from skillsession.domain.errors import ValidationFailed
-from skillsession.domain.time import iso
+from skillsession.domain.local_time import iso
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

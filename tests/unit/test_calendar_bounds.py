@@ -1,4 +1,4 @@
-"""The service's date range (domain.time.DAY_RANGE) and error bodies that always encode."""
+"""The service's date range (domain.local_time.DAY_RANGE) and error bodies that always encode."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import orjson
 import pytest
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.errors import ValidationFailed
 from skillsession.http.responses import error_response
 
@@ -15,13 +15,13 @@ from skillsession.http.responses import error_response
 @pytest.mark.parametrize("text", ["0001-01-01", "1969-12-31", "2201-01-01", "9999-12-31"])
 def test_dates_outside_the_range_are_refused(text):
     with pytest.raises(ValidationFailed) as raised:
-        tz_time.parse_date(text, "from_date")
+        local_time.parse_date(text, "from_date")
     assert raised.value.details == {"from_date": text}
 
 
 def test_the_range_is_inclusive():
-    assert tz_time.parse_date("1970-01-01", "d") == tz_time.FIRST_DAY == date(1970, 1, 1)
-    assert tz_time.parse_date("2200-12-31", "d") == tz_time.LAST_DAY == date(2200, 12, 31)
+    assert local_time.parse_date("1970-01-01", "d") == local_time.FIRST_DAY == date(1970, 1, 1)
+    assert local_time.parse_date("2200-12-31", "d") == local_time.LAST_DAY == date(2200, 12, 31)
 
 
 @pytest.mark.parametrize(
@@ -36,11 +36,11 @@ def test_the_range_is_inclusive():
 )
 def test_instants_outside_the_range_are_refused(text):
     with pytest.raises(ValidationFailed):
-        tz_time.parse_instant(text, "cursor")
+        local_time.parse_instant(text, "cursor")
 
 
 def test_instants_in_the_range_are_utc():
-    assert tz_time.parse_instant("2026-12-01T09:00:00+01:00") == datetime(
+    assert local_time.parse_instant("2026-12-01T09:00:00+01:00") == datetime(
         2026, 12, 1, 8, tzinfo=UTC
     )
 

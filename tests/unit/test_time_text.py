@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillsession.domain import time as tz_time
-from skillsession.domain.time import iso, local_fields, span_text
+from skillsession.domain import local_time
+from skillsession.domain.local_time import iso, local_fields, span_text
 
 ZONES = [
     "UTC",
@@ -164,6 +164,6 @@ def test_one_instant_gives_one_text_whatever_its_representation():
 
 
 def test_caches_are_bounded():
-    for cached in (tz_time._iso_utc, tz_time._span_text_utc):
+    for cached in (local_time._iso_utc, local_time._span_text_utc):
         assert cached.cache_info().maxsize is not None
-        assert cached.cache_info().maxsize <= tz_time.CACHED_INSTANTS
+        assert cached.cache_info().maxsize <= local_time.CACHED_INSTANTS

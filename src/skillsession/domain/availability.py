@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.errors import ValidationFailed
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import Availability, Slot, SlotStatus
@@ -45,17 +45,22 @@ class Window:
 
 def resolve_window(request: WindowRequest, now: datetime, prefix: str = "") -> Window:
     """Turn a local window into UTC instants and check every rule of API.md."""
-    tz = tz_time.zone(request.time_zone or "UTC", f"{prefix}time_zone")
-    day: date = tz_time.parse_date(request.date, f"{prefix}date")
-    end_day = tz_time.parse_date(request.end_date, f"{prefix}end_date") if request.end_date else day
-    start = tz_time.local_to_utc(
+    tz = local_time.zone(request.time_zone or "UTC", f"{prefix}time_zone")
+    day: date = local_time.parse_date(request.date, f"{prefix}date")
+    end_day = (
+        local_time.parse_date(request.end_date, f"{prefix}end_date") if request.end_date else day
+    )
+    start = local_time.local_to_utc(
         day,
-        tz_time.parse_clock(request.start_time, f"{prefix}start_time"),
+        local_time.parse_clock(request.start_time, f"{prefix}start_time"),
         tz,
         f"{prefix}start_time",
     )
-    end = tz_time.local_to_utc(
-        end_day, tz_time.parse_clock(request.end_time, f"{prefix}end_time"), tz, f"{prefix}end_time"
+    end = local_time.local_to_utc(
+        end_day,
+        local_time.parse_clock(request.end_time, f"{prefix}end_time"),
+        tz,
+        f"{prefix}end_time",
     )
     minutes = request.slot_minutes
     if not MIN_SLOT_MINUTES <= minutes <= MAX_SLOT_MINUTES:

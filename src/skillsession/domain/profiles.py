@@ -6,8 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from skillsession.domain import text
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time, text
 from skillsession.domain.errors import Conflict, ValidationFailed
 from skillsession.domain.model import Profile, Role
 from skillsession.domain.skills import parse_skills
@@ -56,7 +55,7 @@ def merge(
     if "teaching_skills" in values:
         values["teaching_skills"] = parse_skills(values["teaching_skills"])
     if "time_zone" in values:
-        values["time_zone"] = tz_time.zone(values["time_zone"]).key
+        values["time_zone"] = local_time.zone(values["time_zone"]).key
     base = existing or Profile(user_id=user_id, email=email, role=role, created_at=now)
     profile = replace(base, **values, email=email, updated_at=now)
     if profile.start_year and profile.end_year and profile.end_year < profile.start_year:

@@ -77,13 +77,13 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
             from skillsession import bootstrap
 
             app.state.deps = bootstrap.build(settings)
-            app.state.deps.store.migrate()
+            app.state.deps.stores.admin.migrate()
         if run_jobs:
             async with running_jobs(app.state.deps):
                 yield
         else:
             yield
-        app.state.deps.store.close()
+        app.state.deps.stores.admin.close()
 
     app = FastAPI(
         title="SkillSession",

@@ -51,7 +51,7 @@ async def running_jobs(deps: Deps):
                 )
             )
         )
-    upkeep = deps.store.upkeep_job()
+    upkeep = deps.stores.admin.upkeep_job()
     if upkeep is not None:
         tasks.append(asyncio.create_task(_every(UPKEEP_SECONDS, upkeep, "store upkeep")))
     try:

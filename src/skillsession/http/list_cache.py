@@ -15,7 +15,7 @@ read (the caller's profile: role, zone) is covered by the version like everythin
 What an answer depends on, and how each is covered:
 - the parameters: in the key as given; what they mean (the dates as instants in the caller's
   zone, the default limit) follows from them and the caller's profile;
-- the caller's bookings (either party): `Store.booking_list_version(user_id)` changes in the
+- the caller's bookings (either party): `AnswerVersions.booking_list_version(user_id)` changes in the
   transaction of every write of a booking of the user, as tutor or as student (request;
   accept, reject, cancel; the expiry job's expired and completed), so a request reading the
   version after that commit misses;

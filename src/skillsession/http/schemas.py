@@ -24,8 +24,7 @@ from typing import (
 from pydantic import AfterValidator, Field
 from typing_extensions import TypedDict
 
-from skillsession.domain import text
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time, text
 from skillsession.domain.accounts import MAX_EMAIL_LENGTH, email_address
 from skillsession.domain.errors import ValidationFailed
 
@@ -39,15 +38,15 @@ EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 def _day(text: str) -> str:
     try:
-        tz_time.parse_date(text, "date")
+        local_time.parse_date(text, "date")
     except ValidationFailed as exc:
         raise ValueError(exc.message) from None
     return text
 
 
-DAY_NOTE = f"YYYY-MM-DD, {tz_time.DAY_RANGE}"
+DAY_NOTE = f"YYYY-MM-DD, {local_time.DAY_RANGE}"
 
-# A date in a request: `YYYY-MM-DD` within the service's range (`domain.time.DAY_RANGE`), checked
+# A date in a request: `YYYY-MM-DD` within the service's range (`domain.local_time.DAY_RANGE`), checked
 # as the request is parsed (FastAPI's routes and the thin path in http/fast.py alike), so that no
 # use case meets the calendar's edges (9999-12-31 + 1 day, 0001-01-01 east of UTC).
 Day = Annotated[

@@ -3,7 +3,7 @@
 
 A page of tutor cards is read from the tutors' profiles and skills only: it is the same for every
 caller (a card never shows a mobile number) and changes only when a profile does. Every profile
-write (`save_profile`, `set_profile_image`, `bulk_insert`) changes `Store.profiles_version` in
+write (`save_profile`, `set_profile_image`, `bulk_insert`) changes `AnswerVersions.profiles_version` in
 its own transaction, so the answers go into the per-process `AnswerCache`
 (`http/answer_cache.py`) under that version, as the slots and the booking lists do: the request
 is checked as without the cache (same errors, same order), the version is read before any

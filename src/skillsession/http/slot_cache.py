@@ -11,7 +11,7 @@ the stored bytes only if the version is the one they were stored under and the t
 
 Why a cached answer never shows a slot that was taken (or misses one that was freed/published):
 every store method that writes a tutor's slots changes the tutor's version in the same
-transaction (`Store.slot_version`). A request that reads the version after that commit reads the
+transaction (`AnswerVersions.slot_version`). A request that reads the version after that commit reads the
 new version and misses. An entry is stored under the version read *before* its slots were read,
 so an entry built from data read after a write is stored under the older version at worst: it
 can be stored stale-keyed (and miss later), never hold older data than its version promises.
@@ -23,10 +23,10 @@ never cached. Entries are per process and die with it (and with its `Deps`).
 
 The resolution itself (the tutor's and the caller's profiles: the tutor exists and is one, the
 viewer's zone, today in it, the status allowed) is remembered per caller and query in the same
-cache, under `Store.profiles_version` (changed by every profile write, in its transaction) and,
+cache, under `AnswerVersions.profiles_version` (changed by every profile write, in its transaction) and,
 for a query from "today", until the caller's day ends (`resolved_until`); errors are never
 remembered. So a repeated question reads two versions and nothing else, and in one statement
-(`Store.slot_answer_versions`): the remembered resolution names the tutor whose slot version to
+(`AnswerVersions.slot_answer_versions`): the remembered resolution names the tutor whose slot version to
 read with the profiles version, and is then checked against that profiles version as usual.
 """
 

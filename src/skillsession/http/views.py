@@ -6,7 +6,7 @@ from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.model import (
     Availability,
     Booking,
@@ -44,8 +44,8 @@ def profile(p: Profile, show_mobile: bool = True) -> dict[str, Any]:
     out["role"] = role
     out["has_profile_image"] = p.has_profile_image
     created, updated = p.created_at, p.updated_at
-    out["created_at"] = tz_time.iso(created) if created else None
-    out["updated_at"] = tz_time.iso(updated) if updated else None
+    out["created_at"] = local_time.iso(created) if created else None
+    out["updated_at"] = local_time.iso(updated) if updated else None
     return out
 
 
@@ -62,7 +62,7 @@ def person(p: Profile | None) -> dict[str, Any] | None:
 
 
 def slot(s: Slot, tz: ZoneInfo) -> dict[str, Any]:
-    start, end, day, start_time, end_time = tz_time.span_text(s.start, s.end, tz)
+    start, end, day, start_time, end_time = local_time.span_text(s.start, s.end, tz)
     return {
         "slot_id": s.slot_id,
         "tutor_id": s.tutor_id,
@@ -78,19 +78,19 @@ def slot(s: Slot, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def availability(a: Availability) -> dict[str, Any]:
-    tz = tz_time.zone(a.time_zone)
+    tz = local_time.zone(a.time_zone)
     return {
         "availability_id": a.availability_id,
         "tutor_id": a.tutor_id,
-        "start": tz_time.iso(a.start),
-        "end": tz_time.iso(a.end),
-        **tz_time.local_fields(a.start, a.end, tz),
+        "start": local_time.iso(a.start),
+        "end": local_time.iso(a.end),
+        **local_time.local_fields(a.start, a.end, tz),
         "slot_minutes": a.slot_minutes,
     }
 
 
 def booking(b: Booking, tz: ZoneInfo) -> dict[str, Any]:
-    return _booking(b, tz, tz_time.span_text(b.start, b.end, tz))
+    return _booking(b, tz, local_time.span_text(b.start, b.end, tz))
 
 
 def _booking(b: Booking, tz: ZoneInfo, span: tuple[str, str, str, str, str]) -> dict[str, Any]:
@@ -101,8 +101,8 @@ def _booking(b: Booking, tz: ZoneInfo, span: tuple[str, str, str, str, str]) -> 
         "tutor_id": b.tutor_id,
         "student_id": b.student_id,
         "booking_status": b.booking_status.value,
-        "request_created_at": tz_time.iso(b.request_created_at),
-        "updated_at": tz_time.iso(b.updated_at),
+        "request_created_at": local_time.iso(b.request_created_at),
+        "updated_at": local_time.iso(b.updated_at),
         "booking_date": day,
         "start": start,
         "end": end,
@@ -124,7 +124,7 @@ _SLOT_STATUS_TEXT = {BookingStatus(k): v.value for k, v in SLOT_STATUS_OF_BOOKIN
 
 
 def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile]) -> dict[str, Any]:
-    span = tz_time.span_text(b.start, b.end, tz)
+    span = local_time.span_text(b.start, b.end, tz)
     out = _booking(b, tz, span)
     start, end, day, start_time, end_time = span
     out["slot"] = {
@@ -155,4 +155,4 @@ def booking_list(found: BookingList) -> dict[str, Any]:
 
 def signed_url(url: SignedUrl, base_url: str = "") -> dict[str, Any]:
     full = url.url if url.url.startswith("http") else f"{base_url}{url.url}"
-    return {"url": full, "expires_at": tz_time.iso(url.expires_at)}
+    return {"url": full, "expires_at": local_time.iso(url.expires_at)}

@@ -46,7 +46,7 @@ def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
 def _limit(deps: Deps, key: str, now: datetime, max_hits: int) -> None:
     """Count one attempt against `key`; 429 while `max_hits` were admitted in the last window."""
     window = deps.settings.login_window_seconds
-    admission = deps.store.hit_rate_limit(key, now, window, max_hits)
+    admission = deps.stores.accounts.hit_rate_limit(key, now, window, max_hits)
     if not admission.admitted:
         raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
 
@@ -64,7 +64,7 @@ def signup(deps: Deps, email: str, password: str) -> User:
         created_at=now,
     )
     code, notification = _code_for(deps, user.user_id, email, now)
-    deps.store.create_user(user, code, notification)
+    deps.stores.accounts.create_user(user, code, notification)
     return user
 
 
@@ -74,7 +74,7 @@ def confirm(deps: Deps, email: str, code: str) -> None:
     now = deps.now()
     _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
     invalid = BadRequest("wrong or expired code", code="invalid_code")
-    user, record = deps.store.get_user_and_code_by_email(email)
+    user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     if user is None:
         raise invalid
     if user.status == AccountStatus.CONFIRMED:
@@ -87,9 +87,9 @@ def confirm(deps: Deps, email: str, code: str) -> None:
         raise BadRequest("the code has expired; ask for a new one", code="code_expired")
     expected = hash_code(user.user_id, str(code).strip(), deps.code_secret)
     if not hmac.compare_digest(expected, record.code_hash):
-        deps.store.record_code_failure(user.user_id)
+        deps.stores.accounts.record_code_failure(user.user_id)
         raise invalid
-    deps.store.confirm_user(user.user_id)
+    deps.stores.accounts.confirm_user(user.user_id)
 
 
 def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
@@ -98,7 +98,7 @@ def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
     now = deps.now()
     key = f"login:{email}"
     _limit(deps, key, now, deps.settings.login_max_failures)
-    user = deps.store.get_user_by_email(email)
+    user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
         passwords.verify_dummy(password)  # same cost as a real check
         raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
@@ -106,7 +106,7 @@ def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
         raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
     if user.status != AccountStatus.CONFIRMED:
         raise Forbidden("confirm your e-mail address first", code="account_unconfirmed")
-    deps.store.clear_rate_limit(key)
+    deps.stores.accounts.clear_rate_limit(key)
     return issuer.issue(user.user_id, user.email)
 
 
@@ -122,8 +122,8 @@ def resend_code(deps: Deps, email: str) -> None:
         _limit(deps, f"resend:{email}", now, RESEND_MAX_PER_WINDOW)
     except RateLimited:
         return
-    user = deps.store.get_user_by_email(email)
+    user = deps.stores.accounts.get_user_by_email(email)
     if user is None or user.status == AccountStatus.CONFIRMED:
         return
     code, notification = _code_for(deps, user.user_id, email, now)
-    deps.store.replace_verification_code(code, notification)
+    deps.stores.accounts.replace_verification_code(code, notification)

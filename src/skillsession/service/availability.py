@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import availability as rules
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Availability, Profile, Role, Slot, SlotStatus
@@ -27,7 +27,9 @@ MAX_SLOTS_PER_ANSWER = 1000
 def create(
     deps: Deps, identity: Identity, windows: list[rules.WindowRequest]
 ) -> tuple[list[Availability], list[Slot]]:
-    tutor = check_profile(deps.store.get_profile_for_availability(identity.user_id), Role.TUTOR)
+    tutor = check_profile(
+        deps.stores.slots.get_profile_for_availability(identity.user_id), Role.TUTOR
+    )
     if not windows:
         raise ValidationFailed("give at least one window", details={"windows": "empty"})
     if len(windows) > rules.MAX_WINDOWS_PER_REQUEST:
@@ -45,18 +47,18 @@ def create(
         for i, w in enumerate(windows)
     ]
     availabilities, slots = rules.build(tutor.user_id, resolved, now)
-    deps.store.create_availability(availabilities, slots)
+    deps.stores.slots.create_availability(availabilities, slots)
     return availabilities, slots
 
 
 def delete(deps: Deps, identity: Identity, availability_id: str) -> None:
     require_profile(deps, identity, Role.TUTOR)
-    availability = deps.store.get_availability(availability_id)
+    availability = deps.stores.slots.get_availability(availability_id)
     if availability is None:
         raise NotFound("no such availability", code="availability_not_found")
     if availability.tutor_id != identity.user_id:
         raise Forbidden("this is another tutor's availability", code="not_owner")
-    deps.store.delete_availability(availability_id)
+    deps.stores.slots.delete_availability(availability_id)
 
 
 @dataclass(frozen=True)
@@ -103,9 +105,9 @@ def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListi
     tz = viewer_zone(deps, identity, query.time_zone, tutor.time_zone)
     status = _status_filter(query.status or SlotStatus.AVAILABLE.value, tutor, identity)
     today = deps.now().astimezone(tz).date()
-    first = tz_time.parse_date(query.from_date, "from_date") if query.from_date else today
+    first = local_time.parse_date(query.from_date, "from_date") if query.from_date else today
     last = (
-        tz_time.parse_date(query.to_date, "to_date")
+        local_time.parse_date(query.to_date, "to_date")
         if query.to_date
         else first + timedelta(days=DEFAULT_RANGE_DAYS)
     )
@@ -124,7 +126,7 @@ def resolve_slots(deps: Deps, identity: Identity, query: SlotQuery) -> SlotListi
     if query.cursor:
         (start_iso,) = paging.decode(query.cursor, 1)
         try:  # a cursor is checked for what it holds, not only for its form
-            after = tz_time.parse_instant(start_iso, "cursor")
+            after = local_time.parse_instant(start_iso, "cursor")
         except ValidationFailed as exc:
             raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return SlotListing(tutor.user_id, first, last, status, tz, limit, after)
@@ -134,24 +136,25 @@ def read_slots(deps: Deps, listing: SlotListing) -> SlotPage:
     """The listing's page of slots, ordered by start; `available` ones only if not started
     yet. A tutor's slots never start at the same instant (windows do not overlap), so a
     page's cursor is the start of its last slot."""
-    start = tz_time.day_start(listing.first, listing.zone)
+    start = local_time.day_start(listing.first, listing.zone)
     if listing.after is not None:
         start = max(start, listing.after + timedelta(seconds=1))  # instants are whole seconds
     if listing.status == SlotStatus.AVAILABLE:
-        start = max(start, tz_time.after(deps.now()))  # available: not started yet
-    end = tz_time.day_start(listing.last + timedelta(days=1), listing.zone)
-    found = deps.store.slots_for_tutor(
+        start = max(start, local_time.after(deps.now()))  # available: not started yet
+    end = local_time.day_start(listing.last + timedelta(days=1), listing.zone)
+    found = deps.stores.slots.slots_for_tutor(
         listing.tutor_id, start, end, listing.status, listing.limit + 1
     )
-    slots, next_cursor = paging.page(found, listing.limit, lambda s: [tz_time.iso(s.start)])
+    slots, next_cursor = paging.page(found, listing.limit, lambda s: [local_time.iso(s.start)])
     return SlotPage(slots, next_cursor)
 
 
 def resolution_version(deps: Deps) -> int | None:
     """While this does not change, `resolve_slots` resolves a query alike (up to
     `resolved_until`): it reads nothing but profiles, the tutor's and the caller's
-    (`Store.profiles_version`). None: not cacheable."""
-    return deps.store.profiles_version()
+    (`AnswerVersions.profiles_version`). None: not cacheable."""
+    versions = deps.stores.versions
+    return None if versions is None else versions.profiles_version()
 
 
 def resolved_until(query: SlotQuery, listing: SlotListing) -> datetime | None:
@@ -159,17 +162,19 @@ def resolved_until(query: SlotQuery, listing: SlotListing) -> datetime | None:
     without `from_date` starts on the viewer's today, so until that day ends. None: always."""
     if query.from_date:
         return None
-    return tz_time.day_start(listing.first + timedelta(days=1), listing.zone)
+    return local_time.day_start(listing.first + timedelta(days=1), listing.zone)
 
 
 def slot_version(deps: Deps, listing: SlotListing) -> int | None:
-    """The tutor's slot version (see `Store.slot_version`); None: answers are not cacheable."""
-    return deps.store.slot_version(listing.tutor_id)
+    """The tutor's slot version (see `AnswerVersions.slot_version`); None: answers are not cacheable."""
+    versions = deps.stores.versions
+    return None if versions is None else versions.slot_version(listing.tutor_id)
 
 
 def versions(deps: Deps, tutor_id: str) -> tuple[int | None, int | None]:
     """(`resolution_version`, the tutor's slot version) read at one instant, in one read."""
-    return deps.store.slot_answer_versions(tutor_id)
+    known = deps.stores.versions
+    return (None, None) if known is None else known.slot_answer_versions(tutor_id)
 
 
 def unchanged_until(listing: SlotListing, slots: list[Slot]) -> datetime | None:
@@ -185,9 +190,11 @@ def unchanged_until(listing: SlotListing, slots: list[Slot]) -> datetime | None:
 
 def _find_tutor(deps: Deps, query: SlotQuery) -> Profile:
     if query.tutor_id:
-        tutor = deps.store.get_profile(query.tutor_id)
+        tutor = deps.stores.profiles.get_profile(query.tutor_id)
     elif query.tutor_email:
-        tutor = deps.store.get_profile_by_email(normalise_email(query.tutor_email, "tutor_email"))
+        tutor = deps.stores.profiles.get_profile_by_email(
+            normalise_email(query.tutor_email, "tutor_email")
+        )
     else:
         raise ValidationFailed("give tutor_id or tutor_email", details={"tutor_id": "required"})
     if tutor is None or tutor.role != Role.TUTOR:

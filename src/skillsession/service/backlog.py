@@ -21,7 +21,7 @@ class Backlog:
 def report(deps: Deps) -> Backlog:
     """Read the backlog and hand it to the metrics port, if there is one."""
     now = deps.now()
-    pending, oldest = deps.store.outbox_backlog(COUNT_LIMIT)
+    pending, oldest = deps.stores.outbox.outbox_backlog(COUNT_LIMIT)
     age = max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0
     backlog = Backlog(pending, age)
     if deps.metrics is not None:

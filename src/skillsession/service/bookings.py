@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from skillsession.domain import bookings as rules
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.errors import Conflict, NotFound, ValidationFailed
 from skillsession.domain.model import Booking, BookingStatus, Profile, Role
 from skillsession.ports import Identity
@@ -30,7 +30,7 @@ class BookingAnswer:
 def request(
     deps: Deps, identity: Identity, slot_id: str, message: str | None, idempotency_key: str | None
 ) -> BookingAnswer:
-    found, slot = deps.store.get_profile_and_slot(identity.user_id, slot_id)
+    found, slot = deps.stores.bookings.get_profile_and_slot(identity.user_id, slot_id)
     student = check_profile(found, Role.STUDENT)
     if idempotency_key is not None and not 1 <= len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
         raise ValidationFailed(
@@ -44,18 +44,20 @@ def request(
     limits = rules.PendingLimits(
         deps.settings.max_pending_per_tutor, deps.settings.max_pending_total
     )
-    stored = deps.store.request_booking(booking, notification, now, idempotency_key, limits)
+    stored = deps.stores.bookings.request_booking(
+        booking, notification, now, idempotency_key, limits
+    )
     if stored.slot_id != slot_id:
         raise ValidationFailed(
             "this Idempotency-Key was used for another slot",
             code="idempotency_key_reused",
             details={"Idempotency-Key": "reused with different parameters"},
         )
-    return BookingAnswer(stored, tz_time.zone(student.time_zone))
+    return BookingAnswer(stored, local_time.zone(student.time_zone))
 
 
 def _load(deps: Deps, booking_id: str) -> Booking:
-    booking = deps.store.get_booking(booking_id)
+    booking = deps.stores.bookings.get_booking(booking_id)
     if booking is None:
         raise NotFound("no such booking", code="booking_not_found")
     return booking
@@ -75,7 +77,7 @@ def _apply(deps: Deps, booking: Booking, transition: rules.Transition, reason: s
         now,
         reason,
     )
-    updated = deps.store.transition_booking(
+    updated = deps.stores.bookings.transition_booking(
         booking.booking_id,
         transition.from_statuses,
         transition.to_status,
@@ -177,14 +179,16 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     nothing but the caller's profile (done by the caller)."""
     limit = paging.check_limit(query.limit)
     status = _status(query.status)
-    tz = tz_time.zone(profile.time_zone)
+    tz = local_time.zone(profile.time_zone)
     start_from = (
-        tz_time.day_start(tz_time.parse_date(query.from_date, "from_date"), tz)
+        local_time.day_start(local_time.parse_date(query.from_date, "from_date"), tz)
         if query.from_date
         else None
     )
     start_before = (
-        tz_time.day_start(tz_time.parse_date(query.to_date, "to_date") + timedelta(days=1), tz)
+        local_time.day_start(
+            local_time.parse_date(query.to_date, "to_date") + timedelta(days=1), tz
+        )
         if query.to_date
         else None
     )
@@ -192,7 +196,7 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
     if query.cursor:
         start_iso, booking_id = paging.decode(query.cursor, 2)
         try:  # a cursor is checked for what it holds, not only for its form
-            after = (tz_time.parse_instant(start_iso, "cursor"), booking_id)
+            after = (local_time.parse_instant(start_iso, "cursor"), booking_id)
         except ValidationFailed as exc:
             raise ValidationFailed("invalid cursor", details={"cursor": "invalid"}) from exc
     return BookingListing(
@@ -203,9 +207,9 @@ def _resolve(profile: Profile, query: BookingQuery) -> BookingListing:
 def read_list(deps: Deps, listing: BookingListing) -> BookingList:
     """The listing's page of bookings, ordered by (start, booking_id), with their parties."""
     fetch = (
-        deps.store.bookings_for_tutor
+        deps.stores.bookings.bookings_for_tutor
         if listing.role == Role.TUTOR
-        else deps.store.bookings_for_student
+        else deps.stores.bookings.bookings_for_student
     )
     found = fetch(
         listing.user_id,
@@ -216,17 +220,20 @@ def read_list(deps: Deps, listing: BookingListing) -> BookingList:
         listing.after,
     )
     items, next_cursor = paging.page(
-        found, listing.limit, lambda b: [tz_time.iso(b.start), b.booking_id]
+        found, listing.limit, lambda b: [local_time.iso(b.start), b.booking_id]
     )
     ids = {b.tutor_id for b in items} | {b.student_id for b in items}
-    return BookingList(items, deps.store.get_profiles(sorted(ids)), next_cursor, listing.zone)
+    return BookingList(
+        items, deps.stores.profiles.get_profiles(sorted(ids)), next_cursor, listing.zone
+    )
 
 
 def list_version(deps: Deps, user_id: str) -> int | None:
-    """The user's booking list version (see `Store.booking_list_version`): while it does not
+    """The user's booking list version (see `AnswerVersions.booking_list_version`): while it does not
     change, neither do the user's lists (`resolve_*` then `read_list`). None: answers are not
     cacheable."""
-    return deps.store.booking_list_version(user_id)
+    versions = deps.stores.versions
+    return None if versions is None else versions.booking_list_version(user_id)
 
 
 def _status(value: str | None) -> BookingStatus | None:

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from skillsession.ports import Clock, Mailer, MediaStore, Metrics, Store, TokenVerifier
+from skillsession.ports import Clock, Mailer, MediaStore, Metrics, TokenVerifier
+from skillsession.ports.storage import Stores
 
 if TYPE_CHECKING:
     from skillsession.settings import Settings
@@ -33,7 +34,7 @@ class PasswordHasher(Protocol):
 @dataclass
 class Deps:
     settings: Settings
-    store: Store
+    stores: Stores
     media: MediaStore
     mailer: Mailer
     verifier: TokenVerifier

@@ -9,7 +9,7 @@ from __future__ import annotations
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.accounts import email_address
 from skillsession.domain.model import Booking, Notification, Profile, SubscriptionStatus
 from skillsession.service import links
@@ -74,7 +74,7 @@ def _message(
 
 
 def _first_name(deps: Deps, user_id: str) -> str | None:
-    profile = deps.store.get_profile(user_id)
+    profile = deps.stores.profiles.get_profile(user_id)
     return profile.first_name if profile else None
 
 
@@ -92,7 +92,7 @@ def _verification(deps: Deps, notification: Notification) -> EmailMessage:
 
 
 def _subscription_confirmation(deps: Deps, notification: Notification) -> EmailMessage | None:
-    subscription = deps.store.get_subscription(notification.recipient_id)
+    subscription = deps.stores.outbox.get_subscription(notification.recipient_id)
     if (
         subscription is None
         or subscription.status != SubscriptionStatus.PENDING_CONFIRMATION
@@ -116,21 +116,21 @@ def _subscription_confirmation(deps: Deps, notification: Notification) -> EmailM
 
 
 def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
-    subscription = deps.store.get_subscription(notification.recipient_id)
+    subscription = deps.stores.outbox.get_subscription(notification.recipient_id)
     if subscription is None or subscription.status != SubscriptionStatus.CONFIRMED:
         return None  # booking e-mails go to confirmed subscribers only
-    booking = deps.store.get_booking(notification.payload["booking_id"])
+    booking = deps.stores.bookings.get_booking(notification.payload["booking_id"])
     if booking is None:
         return None
     kind = notification.kind
-    profiles = deps.store.get_profiles([booking.tutor_id, booking.student_id])
+    profiles = deps.stores.profiles.get_profiles([booking.tutor_id, booking.student_id])
     recipient = profiles.get(notification.recipient_id)
     other_id = (
         booking.student_id if notification.recipient_id == booking.tutor_id else booking.tutor_id
     )
     other = profiles.get(other_id)
     other_name = other.display_name if other else "your tutoring partner"
-    tz = tz_time.zone(recipient.time_zone if recipient else "UTC")
+    tz = local_time.zone(recipient.time_zone if recipient else "UTC")
     when = when_text(booking.start, booking.end, tz, deps.now())
     public = deps.settings.public_url
     unsubscribe = links.unsubscribe(public, subscription.token)

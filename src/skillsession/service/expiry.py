@@ -17,7 +17,7 @@ def expire_slots(deps: Deps, now: datetime | None = None) -> ExpiryResult:
     now = now or queued_at
     total = ExpiryResult()
     while True:
-        result = deps.store.expire(
+        result = deps.stores.bookings.expire(
             now,
             BATCH,
             lambda booking: booking_notification(

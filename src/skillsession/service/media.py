@@ -17,7 +17,7 @@ def save_profile_image(deps: Deps, identity: Identity, data: bytes, content_type
     image, stored_type, extension = normalise_image(data, content_type)
     key = f"profile-images/{identity.user_id}/{new_id()}.{extension}"
     deps.media.put(key, image, stored_type)
-    previous = deps.store.set_profile_image(identity.user_id, key)
+    previous = deps.stores.profiles.set_profile_image(identity.user_id, key)
     if previous and previous != key:
         deps.media.delete(previous)
     return deps.media.signed_url(key, URL_TTL_SECONDS)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.model import DeliveryOutcome, Notification
 from skillsession.ports import MailError
 from skillsession.service import emails
@@ -54,7 +54,7 @@ def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
     report = DeliveryReport()
     outcomes: list[DeliveryOutcome] = []
     try:
-        for notification in deps.store.claim_notifications(
+        for notification in deps.stores.outbox.claim_notifications(
             deps.now(), limit, deps.settings.outbox_lease_seconds
         ):
             outcome = _deliver(deps, notification)
@@ -62,7 +62,7 @@ def deliver_due(deps: Deps, limit: int = 10) -> DeliveryReport:
             report.count(outcome)
     finally:
         if outcomes:
-            deps.store.finish_notifications(outcomes)
+            deps.stores.outbox.finish_notifications(outcomes)
     return report
 
 
@@ -105,7 +105,7 @@ def _retry(deps: Deps, notification: Notification, error: str) -> DeliveryOutcom
         notification.kind,
         notification.attempts,
         deps.settings.outbox_max_attempts,
-        tz_time.iso(retry_at),
+        local_time.iso(retry_at),
         error,
     )
     return DeliveryOutcome(notification.notification_id, "pending", retry_at, error)
@@ -145,5 +145,5 @@ def deliver_all(
 
 
 def summary(deps: Deps, recent_failures: int = 10):
-    """How the outbox stands now (`Store.outbox_summary`)."""
-    return deps.store.outbox_summary(deps.now(), recent_failures)
+    """How the outbox stands now (`OutboxStore.outbox_summary`)."""
+    return deps.stores.outbox.outbox_summary(deps.now(), recent_failures)

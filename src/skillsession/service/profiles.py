@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from skillsession.domain import local_time
 from skillsession.domain import profiles as rules
-from skillsession.domain import time as tz_time
 from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Profile, Role
@@ -33,16 +33,16 @@ def check_own_email(identity: Identity, email: str | None) -> None:
 def save(deps: Deps, identity: Identity, role: Role | None, changes: dict[str, Any]):
     """Returns (profile, created)."""
     check_own_email(identity, changes.pop("email", None))
-    existing = deps.store.get_profile(identity.user_id)
+    existing = deps.stores.profiles.get_profile(identity.user_id)
     profile = rules.merge(
         existing, identity.user_id, identity.email.lower(), role, changes, deps.now()
     )
-    deps.store.save_profile(profile)
+    deps.stores.profiles.save_profile(profile)
     return profile, existing is None
 
 
 def require_profile(deps: Deps, identity: Identity, role: Role | None = None) -> Profile:
-    return check_profile(deps.store.get_profile(identity.user_id), role)
+    return check_profile(deps.stores.profiles.get_profile(identity.user_id), role)
 
 
 def check_profile(profile: Profile | None, role: Role | None = None) -> Profile:
@@ -59,9 +59,9 @@ def check_profile(profile: Profile | None, role: Role | None = None) -> Profile:
 def viewer_zone(deps: Deps, identity: Identity, explicit: str | None, fallback: str) -> ZoneInfo:
     """The zone a viewer reads times in: the one asked for, else their own, else `fallback`."""
     if explicit:
-        return tz_time.zone(explicit)
-    viewer = deps.store.get_profile(identity.user_id)
-    return tz_time.zone(viewer.time_zone if viewer else fallback)
+        return local_time.zone(explicit)
+    viewer = deps.stores.profiles.get_profile(identity.user_id)
+    return local_time.zone(viewer.time_zone if viewer else fallback)
 
 
 def find_target(
@@ -69,10 +69,10 @@ def find_target(
 ) -> Profile | None:
     """The profile named by e-mail or id (the caller's own when neither is given)."""
     if user_id:
-        return deps.store.get_profile(user_id)
+        return deps.stores.profiles.get_profile(user_id)
     if email:
-        return deps.store.get_profile_by_email(normalise_email(email))
-    return deps.store.get_profile(identity.user_id)
+        return deps.stores.profiles.get_profile_by_email(normalise_email(email))
+    return deps.stores.profiles.get_profile(identity.user_id)
 
 
 def lookup(deps: Deps, identity: Identity, email: str | None, user_id: str | None) -> ProfileView:
@@ -84,13 +84,13 @@ def lookup(deps: Deps, identity: Identity, email: str | None, user_id: str | Non
 
 
 def _accepted_between(deps: Deps, viewer_id: str, profile: Profile) -> bool:
-    viewer = deps.store.get_profile(viewer_id)
+    viewer = deps.stores.profiles.get_profile(viewer_id)
     if viewer is None or viewer.role == profile.role:
         return False
     tutor_id, student_id = (
         (profile.user_id, viewer_id) if profile.role == Role.TUTOR else (viewer_id, profile.user_id)
     )
-    return deps.store.has_accepted_booking(tutor_id, student_id)
+    return deps.stores.bookings.has_accepted_booking(tutor_id, student_id)
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,12 @@ def resolve_search(
         raise ValidationFailed("name at least one skill", details={"skill": "required"})
     between = None
     if available_from or available_to:
-        viewer = deps.store.get_profile(identity.user_id)
-        tz = tz_time.zone(viewer.time_zone if viewer else "UTC")
+        viewer = deps.stores.profiles.get_profile(identity.user_id)
+        tz = local_time.zone(viewer.time_zone if viewer else "UTC")
         today = deps.now().astimezone(tz).date()
-        first = tz_time.parse_date(available_from, "available_from") if available_from else today
+        first = local_time.parse_date(available_from, "available_from") if available_from else today
         last = (
-            tz_time.parse_date(available_to, "available_to")
+            local_time.parse_date(available_to, "available_to")
             if available_to
             else first + timedelta(days=30)
         )
@@ -134,22 +134,25 @@ def resolve_search(
                 "available_to is before available_from",
                 details={"available_to": "< available_from"},
             )
-        start = max(tz_time.day_start(first, tz), tz_time.after(deps.now()))
-        between = (start, tz_time.day_start(last + timedelta(days=1), tz))
+        start = max(local_time.day_start(first, tz), local_time.after(deps.now()))
+        between = (start, local_time.day_start(last + timedelta(days=1), tz))
     after = paging.decode(cursor, 1)[0] if cursor else None
     return TutorSearch(tuple(dict.fromkeys(keys)), between, limit, after)
 
 
 def read_search(deps: Deps, search: TutorSearch) -> tuple[list[Profile], str | None]:
     """The page of tutors and the cursor of the next page (None: the last page)."""
-    found = deps.store.search_tutors(
+    found = deps.stores.profiles.search_tutors(
         list(search.keys), search.between, search.limit + 1, search.after
     )
     return paging.page(found, search.limit, lambda p: [p.user_id])
 
 
 def search_version(deps: Deps, search: TutorSearch) -> int | None:
-    """While this does not change, `read_search` gives the same page (`Store.profiles_version`).
+    """While this does not change, `read_search` gives the same page (`AnswerVersions.profiles_version`).
     None: not cacheable — the store keeps no version, or the search depends on slots (dates)
     and the time."""
-    return None if search.between is not None else deps.store.profiles_version()
+    versions = deps.stores.versions
+    if versions is None or search.between is not None:
+        return None
+    return versions.profiles_version()

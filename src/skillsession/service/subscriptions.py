@@ -25,7 +25,7 @@ GONE = "this link is no longer valid"
 def subscribe(deps: Deps, identity: Identity) -> Subscription:
     if hasattr(deps.mailer, "subscribe"):
         return _subscribe_with_provider(deps, identity)
-    existing = deps.store.get_subscription(identity.user_id)
+    existing = deps.stores.outbox.get_subscription(identity.user_id)
     if existing is not None and existing.status == SubscriptionStatus.CONFIRMED:
         return existing
     now = deps.now()
@@ -48,7 +48,7 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
         created_at=now,
         next_attempt_at=now,
     )
-    deps.store.save_subscription(subscription, notification)
+    deps.stores.outbox.save_subscription(subscription, notification)
     return subscription
 
 
@@ -64,7 +64,7 @@ def _confirm_token_user(token: str) -> str:
 def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
     """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
     it mails its own confirmation link, and the status comes from it."""
-    existing = deps.store.get_subscription(identity.user_id)
+    existing = deps.stores.outbox.get_subscription(identity.user_id)
     email = normalise_email(identity.email)
     status = SubscriptionStatus(deps.mailer.subscribe(email))
     subscription = Subscription(
@@ -74,7 +74,7 @@ def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
         token=existing.token if existing else secrets.token_urlsafe(32),
         created_at=existing.created_at if existing else deps.now(),
     )
-    deps.store.save_subscription(subscription, None)
+    deps.stores.outbox.save_subscription(subscription, None)
     return subscription
 
 
@@ -86,7 +86,7 @@ def confirmation(deps: Deps, token: str) -> Subscription:
     """What a confirmation link would confirm (the GET page); 404 for a link that no longer
     confirms anything."""
     user_id = _confirm_token_user(token)
-    found = deps.store.get_subscription(user_id) if user_id else None
+    found = deps.stores.outbox.get_subscription(user_id) if user_id else None
     if (
         found is None
         or found.confirm_token is None
@@ -99,7 +99,7 @@ def confirmation(deps: Deps, token: str) -> Subscription:
 
 def confirm(deps: Deps, token: str) -> Subscription:
     user_id = _confirm_token_user(token)
-    confirmed = deps.store.confirm_subscription(user_id, token) if user_id else None
+    confirmed = deps.stores.outbox.confirm_subscription(user_id, token) if user_id else None
     if confirmed is None:
         raise _gone()
     return confirmed
@@ -107,7 +107,7 @@ def confirm(deps: Deps, token: str) -> Subscription:
 
 def unsubscription(deps: Deps, token: str) -> Subscription:
     """What an unsubscribe link would end (the GET page); 404 for an unknown link."""
-    found = deps.store.get_subscription_by_token(token) if token else None
+    found = deps.stores.outbox.get_subscription_by_token(token) if token else None
     if found is None:
         raise _gone()
     return found
@@ -117,7 +117,7 @@ def unsubscribe(deps: Deps, token: str) -> Subscription:
     subscription = unsubscription(deps, token)
     if hasattr(deps.mailer, "unsubscribe"):
         deps.mailer.unsubscribe(subscription.email)
-    ended = deps.store.end_subscription(subscription.user_id)
+    ended = deps.stores.outbox.end_subscription(subscription.user_id)
     if ended is None:
         raise _gone()
     return ended

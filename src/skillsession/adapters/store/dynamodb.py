@@ -64,6 +64,7 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
+from skillsession.ports.storage import Stores
 
 MAX_TRANSACTION_ITEMS = 100
 BATCH_WRITE_ITEMS = 25
@@ -291,6 +292,10 @@ class DynamoStore:
 
     def upkeep_job(self) -> None:
         return None
+
+    def roles(self) -> Stores:
+        """This store in every role (until each role is a module of its own)."""
+        return Stores(self, self, self, self, self, self, versions=None)
 
     def close(self) -> None:
         close = getattr(self.client, "close", None)

@@ -35,6 +35,7 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
+from skillsession.ports.storage import Stores
 
 
 def _atomic(method):
@@ -79,6 +80,10 @@ class MemoryStore:
 
     def upkeep_job(self) -> None:
         return None
+
+    def roles(self) -> Stores:
+        """This store in every role (until each role is a module of its own)."""
+        return Stores(self, self, self, self, self, self, versions=self)
 
     def close(self) -> None:
         pass

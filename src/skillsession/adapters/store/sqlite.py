@@ -39,6 +39,7 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.rate_limits import Admission, admit
 from skillsession.domain.skills import skill_key
+from skillsession.ports.storage import Stores
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
 # and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
@@ -198,6 +199,10 @@ class SqliteStore:
             destination.close()
         os.replace(partial, target)
         return began
+
+    def roles(self) -> Stores:
+        """This store in every role (until each role is a module of its own)."""
+        return Stores(self, self, self, self, self, self, versions=self)
 
     def close(self) -> None:
         with self._lock:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, model_validator
 
-from skillsession.domain import time as tz_time
+from skillsession.domain import local_time
 from skillsession.domain.availability import (
     DEFAULT_SLOT_MINUTES,
     MAX_SLOT_MINUTES,
@@ -108,7 +108,7 @@ async def create_availability(body: AvailabilityBody, deps: AppDeps, identity: C
     return OrjsonResponse(
         {
             "availability": [views.availability(a) for a in availabilities],
-            "slots": [views.slot(s, tz_time.zone(by_zone[s.availability_id])) for s in slots],
+            "slots": [views.slot(s, local_time.zone(by_zone[s.availability_id])) for s in slots],
         },
         status_code=201,
     )

@@ -21,7 +21,7 @@ async def health(deps: AppDeps):
         {
             "status": "ok",
             "backends": {
-                "store": deps.store.backend_name,
+                "store": deps.stores.admin.backend_name,
                 "media": deps.media.backend_name,
                 "mail": deps.mailer.backend_name,
                 "auth": deps.settings.auth.split(":")[0],

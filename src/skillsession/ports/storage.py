@@ -1,8 +1,12 @@
-"""Ports: what the service layer needs from the outside world.
+"""Storage ports, one per role (DESIGN.md: accounts, profiles, slots, bookings, outbox, answer
+versions, store admin), bundled per backend in `Stores`.
 
-Every `Store` method is one access pattern and, where it changes state, one atomic unit on
-every backend (a transaction in SQLite, a TransactWriteItems in DynamoDB). Callers never do
-read-check-write across two calls for a state change.
+Every method is one access pattern and, where it changes state, one atomic unit on every backend
+(a transaction in SQLite, a TransactWriteItems in DynamoDB). Callers never do read-check-write
+across two calls for a state change. Methods raise only `skillsession.domain.errors` exceptions.
+A role's methods may read or write what another role owns where an access pattern needs it in
+one step (a booking request reads the student's profile and the slot together; every state
+change queues its notification in its own transaction).
 """
 
 from __future__ import annotations
@@ -10,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
 from typing import Protocol
 
 from skillsession.domain.bookings import PendingLimits
@@ -32,46 +35,23 @@ from skillsession.domain.model import (
 from skillsession.domain.rate_limits import Admission
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+class AccountStore(Protocol):
+    """Accounts: users, their verification codes, and the rate limits of `/auth/*`."""
 
-
-class Store(Protocol):
-    """Persistence, as access patterns. Raises only `skillsession.domain.errors` exceptions."""
-
-    backend_name: str
-
-    def upkeep_job(self) -> Callable[[], None] | None:
-        """The store's housekeeping, for a serving process to run every few tenths of a second
-        off the request path (in a thread). Asking for it hands that work over to the caller:
-        SQLite's commits then leave checkpointing the write-ahead log to the job (up to a
-        safety limit), so no request waits for a checkpoint's writes and fsyncs. None: nothing
-        to do."""
-
-    def migrate(self) -> None:
-        """Create or upgrade the schema / table. Idempotent."""
-
-    def close(self) -> None: ...
-
-    # -- accounts ---------------------------------------------------------------------------
     def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
         """Insert the user, its verification code and the code e-mail atomically.
 
         Raises `Conflict(code="email_taken")` if `user.email` (already normalised) exists."""
 
-    def get_user(self, user_id: str) -> User | None: ...
-
     def get_user_by_email(self, email: str) -> User | None: ...
-
-    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
-        """Store a fresh code for `code.user_id` (replacing any) and queue its e-mail, atomically."""
-
-    def get_verification_code(self, user_id: str) -> VerificationCode | None: ...
 
     def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
         """The account whose (normalised) e-mail is `email` and its verification code (None
         for what does not exist): what confirming a code reads, in one read where the store
         can."""
+
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        """Store a fresh code for `code.user_id` (replacing any) and queue its e-mail, atomically."""
 
     def record_code_failure(self, user_id: str) -> int:
         """Atomically add one failed attempt to the user's code; return the new count (0 if no code)."""
@@ -85,18 +65,11 @@ class Store(Protocol):
 
     def clear_rate_limit(self, key: str) -> None: ...
 
-    # -- profiles ---------------------------------------------------------------------------
+
+class ProfileStore(Protocol):
+    """Profiles and the skill index behind tutor search."""
+
     def get_profile(self, user_id: str) -> Profile | None: ...
-
-    def get_profile_for_availability(self, user_id: str) -> Profile | None:
-        """`get_profile`, for a tutor about to `create_availability`: a store may read in the
-        same call what that create checks first (DynamoDB: the tutor's window lock)."""
-
-    def get_profile_and_slot(
-        self, user_id: str, slot_id: str
-    ) -> tuple[Profile | None, Slot | None]:
-        """`get_profile(user_id)` and `get_slot(slot_id)` (what requesting a booking reads), in
-        one read where the store can."""
 
     def get_profile_by_email(self, email: str) -> Profile | None:
         """The profile whose (normalised) e-mail is `email`."""
@@ -122,14 +95,14 @@ class Store(Protocol):
         at most `limit`. With `available_between=(a, b)`: only tutors with an `available` slot
         whose start is in [a, b)."""
 
-    def profiles_version(self) -> int | None:
-        """A number that changes whenever any profile (or a tutor's skills) may have changed:
-        every method that writes a profile (`save_profile`, `set_profile_image`,
-        `bulk_insert`) changes it in the same transaction. So `search_tutors` without
-        `available_between` answers the same while it does not change. Never reused. One point
-        read. None: this store keeps no version (searches must then not be cached)."""
 
-    # -- availability and slots ------------------------------------------------------------
+class SlotStore(Protocol):
+    """Tutors' availability windows and the slots cut from them."""
+
+    def get_profile_for_availability(self, user_id: str) -> Profile | None:
+        """`get_profile`, for a tutor about to `create_availability`: a store may read in the
+        same call what that create checks first (DynamoDB: the tutor's window lock)."""
+
     def create_availability(self, windows: list[Availability], slots: list[Slot]) -> None:
         """Insert windows and their slots atomically. Raises `Conflict(code="availability_overlap")`
         if a window overlaps (half-open) an existing window of the same tutor."""
@@ -140,8 +113,6 @@ class Store(Protocol):
         """Remove the window and its free slots atomically (slots with booking history stay,
         expired, so the history keeps its slot). Raises `NotFound` if it does not exist,
         `Conflict(code="availability_in_use")` if any of its slots is pending or booked."""
-
-    def get_slot(self, slot_id: str) -> Slot | None: ...
 
     def slots_for_tutor(
         self,
@@ -154,28 +125,15 @@ class Store(Protocol):
         """The tutor's slots with start in [start_from, start_before), optionally of one status,
         ordered by (start, slot_id); the first `limit` of them (None: all)."""
 
-    def slot_version(self, tutor_id: str) -> int | None:
-        """A number that changes whenever anything a listing of the tutor's slots shows may
-        have changed: every method that writes one of the tutor's slots (`create_availability`,
-        `delete_availability`, `request_booking`, `transition_booking`, `expire`, `bulk_insert`)
-        changes it in the same transaction as the write. Never reused for another state of the
-        tutor's slots. One point read. None: this store keeps no version (answers about slots
-        must then not be cached)."""
 
-    def slot_answer_versions(self, tutor_id: str) -> tuple[int | None, int | None]:
-        """(`profiles_version()`, `slot_version(tutor_id)`) read at one instant, in one read:
-        what a remembered get-teacher-slots answer is checked against."""
+class BookingStore(Protocol):
+    """Bookings: the state changes that move a slot and a booking together, and the lists."""
 
-    # -- bookings ---------------------------------------------------------------------------
-    def booking_list_version(self, user_id: str) -> int | None:
-        """A number that changes whenever anything a list of the user's bookings shows may have
-        changed: every method that writes a booking (`request_booking`, `transition_booking`,
-        `expire`) changes the versions of both its tutor and its student, and every method that
-        writes a profile (`save_profile`, `set_profile_image`, `bulk_insert`) changes every
-        user's version (lists show the other party's name and e-mail), each in the same
-        transaction as the write. Never reused for another state of what the user's lists
-        show. One point read. None: this store keeps no version (booking lists must then not
-        be cached)."""
+    def get_profile_and_slot(
+        self, user_id: str, slot_id: str
+    ) -> tuple[Profile | None, Slot | None]:
+        """`get_profile(user_id)` and `get_slot(slot_id)` (what requesting a booking reads), in
+        one read where the store can."""
 
     def request_booking(
         self,
@@ -245,8 +203,10 @@ class Store(Protocol):
         bookings whose end <= now become `completed`. At most `limit` of each kind; found by
         index, not by scanning. Safe to run concurrently with itself."""
 
-    # -- notifications (outbox) and subscriptions ------------------------------------------
-    def add_notifications(self, notifications: list[Notification]) -> None: ...
+
+class OutboxStore(Protocol):
+    """The notification outbox (written by the other roles in their own transactions, delivered from
+    here) and the e-mail subscriptions it is delivered to."""
 
     def claim_notifications(
         self, now: datetime, limit: int, lease_seconds: int
@@ -259,8 +219,6 @@ class Store(Protocol):
         """Record delivery outcomes (one transaction where the backend has them; each outcome
         atomic on its own everywhere). Once a verification code will not be sent any more, its
         copy in the outbox is dropped (payload `{}`). Unknown ids are ignored."""
-
-    def get_notification(self, notification_id: str) -> Notification | None: ...
 
     def outbox_summary(self, now: datetime, recent_failures: int) -> OutboxSummary:
         """Counts of pending (due at `now`, and due later) and failed notifications, with up to
@@ -289,7 +247,59 @@ class Store(Protocol):
         """Atomically mark the user's subscription unsubscribed and drop its confirm token
         (None if there is none)."""
 
-    # -- operator tools -------------------------------------------------------------------
+
+class AnswerVersions(Protocol):
+    """Version numbers that let the layers above remember answers (http/answer_cache.py): each
+    changes in the same transaction as any write that could change what an answer shows. A backend
+    that cannot keep them cheaply (DynamoDB) does not implement this role, and answers are then
+    never remembered."""
+
+    def profiles_version(self) -> int:
+        """A number that changes whenever any profile (or a tutor's skills) may have changed:
+        every method that writes a profile (`save_profile`, `set_profile_image`,
+        `bulk_insert`) changes it in the same transaction. So `search_tutors` without
+        `available_between` answers the same while it does not change. Never reused. One point
+        read."""
+
+    def slot_version(self, tutor_id: str) -> int:
+        """A number that changes whenever anything a listing of the tutor's slots shows may
+        have changed: every method that writes one of the tutor's slots (`create_availability`,
+        `delete_availability`, `request_booking`, `transition_booking`, `expire`, `bulk_insert`)
+        changes it in the same transaction as the write. Never reused for another state of the
+        tutor's slots. One point read."""
+
+    def slot_answer_versions(self, tutor_id: str) -> tuple[int, int]:
+        """(`profiles_version()`, `slot_version(tutor_id)`) read at one instant, in one read:
+        what a remembered get-teacher-slots answer is checked against."""
+
+    def booking_list_version(self, user_id: str) -> int:
+        """A number that changes whenever anything a list of the user's bookings shows may have
+        changed: every method that writes a booking (`request_booking`, `transition_booking`,
+        `expire`) changes the versions of both its tutor and its student, and every method that
+        writes a profile (`save_profile`, `set_profile_image`, `bulk_insert`) changes every
+        user's version (lists show the other party's name and e-mail), each in the same
+        transaction as the write. Never reused for another state of what the user's lists
+        show. One point read."""
+
+
+class StoreAdmin(Protocol):
+    """The store as an operator sees it: its schema, its housekeeping, bulk loading and the
+    consistency scan."""
+
+    backend_name: str
+
+    def upkeep_job(self) -> Callable[[], None] | None:
+        """The store's housekeeping, for a serving process to run every few tenths of a second
+        off the request path (in a thread). Asking for it hands that work over to the caller:
+        SQLite's commits then leave checkpointing the write-ahead log to the job (up to a
+        safety limit), so no request waits for a checkpoint's writes and fsyncs. None: nothing
+        to do."""
+
+    def migrate(self) -> None:
+        """Create or upgrade the schema / table. Idempotent."""
+
+    def close(self) -> None: ...
+
     def bulk_insert(
         self,
         users: list[User],
@@ -303,55 +313,19 @@ class Store(Protocol):
         """Violations of the booking invariants, human readable (empty: consistent)."""
 
 
-class MailError(Exception):
-    """Delivery failed. `permanent` failures are not retried (e.g. a rejected address)."""
-
-    def __init__(self, message: str, *, permanent: bool = False):
-        super().__init__(message)
-        self.permanent = permanent
-
-
-class Mailer(Protocol):
-    backend_name: str
-
-    def send(self, message: EmailMessage) -> None:
-        """Deliver one RFC 5322 message (To/From/Subject/Message-ID set). Raises `MailError`."""
-
-
 @dataclass(frozen=True)
-class SignedUrl:
-    url: str
-    expires_at: datetime
+class Stores:
+    """One backend's roles, as bootstrap hands them to the service layer. `versions` is None for
+    a backend that keeps no answer versions."""
 
+    accounts: AccountStore
+    profiles: ProfileStore
+    slots: SlotStore
+    bookings: BookingStore
+    outbox: OutboxStore
+    admin: StoreAdmin
+    versions: AnswerVersions | None = None
 
-class Metrics(Protocol):
-    """Operational gauges (e.g. the outbox backlog) for an operator's alarms."""
-
-    backend_name: str
-
-    def put(self, values: dict[str, float]) -> None:
-        """Record one sample of each named value, now."""
-
-
-class MediaStore(Protocol):
-    backend_name: str
-
-    def put(self, key: str, data: bytes, content_type: str) -> None: ...
-
-    def get(self, key: str) -> tuple[bytes, str] | None:
-        """(data, content_type) or None."""
-
-    def delete(self, key: str) -> None: ...
-
-    def signed_url(self, key: str, expires_in_seconds: int) -> SignedUrl: ...
-
-
-@dataclass(frozen=True)
-class Identity:
-    user_id: str
-    email: str
-
-
-class TokenVerifier(Protocol):
-    def verify(self, token: str) -> Identity:
-        """Return the caller's identity or raise `Unauthorized`."""
+    @property
+    def backend_name(self) -> str:
+        return self.admin.backend_name
