@@ -1,6 +1,6 @@
 """In-process cost of the three booking lists through the real ASGI app (middleware, thin path
 or FastAPI, auth, service, store, rendering; no server, no socket): the answer cache on (every
-call after the first a hit) against off (`SKILLSESSION_SLOT_CACHE_BYTES=0`: rendered each time).
+call after the first a hit) against off (`SKILLSESSION_ANSWER_CACHE_BYTES=0`: rendered each time).
 
     SKILLSESSION_DATA_DIR=/tmp/d skillsession demo-data --tutors 100 --students 100 --days 30
     SKILLSESSION_DATA_DIR=/tmp/d python bench/seed_bookings.py --tutors 100 --students 100
@@ -54,7 +54,9 @@ async def main() -> None:
     args = parser.parse_args()
     for fast in (True, False):
         for cache_bytes in (32 * 1024 * 1024, 0):
-            settings = Settings(slot_cache_bytes=cache_bytes, fast_routes=fast, log_level="warning")
+            settings = Settings(
+                answer_cache_bytes=cache_bytes, fast_routes=fast, log_level="warning"
+            )
             deps = bootstrap.build(settings)
             deps.stores.admin.migrate()
             people = {}

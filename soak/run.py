@@ -81,6 +81,9 @@ class Soak:
             SKILLSESSION_EXPIRY_INTERVAL_SECONDS="1",
             SKILLSESSION_OUTBOX_INTERVAL_SECONDS="0.2",
             SKILLSESSION_LOGIN_MAX_FAILURES="1000",
+            SKILLSESSION_AUTH_CALLS_PER_ADDRESS="0",  # every soak client calls from 127.0.0.1
+            SKILLSESSION_SIGNUPS_PER_ADDRESS="0",
+            SKILLSESSION_PASSWORD_HASH_WAIT_SECONDS="120",
             SKILLSESSION_OUTBOX_LEASE_SECONDS="10",  # a killed worker's claims come back soon
         )
         self.stop = threading.Event()

@@ -99,6 +99,9 @@ def serve(
         http=f"{__name__}:HttpToolsNoDelay",
         loop=f"{__name__}:AsyncioFairAccept" if loop == "asyncio" and workers > 1 else loop,
         server_header=False,
+        # the client address is read in one place, http/client_address.py, from the operator's
+        # SKILLSESSION_TRUSTED_PROXIES; uvicorn's own handling would trust 127.0.0.1's headers
+        proxy_headers=False,
     )
     sock = config.bind_socket()  # here, so that `--port 0` is a free port we can name
     base = http_url(host, sock.getsockname()[1])
@@ -365,12 +368,11 @@ def restore(
     if not sound:
         typer.echo(f"{path} is not a sound SQLite database", err=True)
         raise typer.Exit(1)
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
 
-    live = SqliteStore.from_url(settings.store_url)
-    source.backup(live.db)  # page by page into the live file, under SQLite's own locking
+    live = open_store(settings.store_url).admin
+    live.restore(source)
     source.close()
-    live.migrate()
     live.close()
     typer.echo(f"restored {path} into {settings.store_url}")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "skillsession", "password"}
@@ -44,8 +45,22 @@ class Settings(BaseSettings):
     # (from the connection's start, or the end of the previous exchange); see http/transport.py
     max_header_bytes: int = Field(32 * 1024, ge=1024)
     header_timeout_seconds: float = Field(10.0, gt=0)
-    login_max_failures: int = 5
-    login_window_seconds: int = 900
+    # abuse limits of /auth/* (each a sliding window; 429 with Retry-After): failed logins per
+    # e-mail *and* client address (a stranger cannot lock the owner out); every /auth/* call per
+    # client address (counted per process); sign-ups per client address per hour (0: no limit)
+    login_max_failures: int = Field(5, ge=1)
+    login_window_seconds: int = Field(900, ge=1)
+    auth_calls_per_address: int = Field(60, ge=0)
+    auth_window_seconds: int = Field(300, ge=1)
+    signups_per_address: int = Field(10, ge=0)
+    # the client address is the socket peer (API Gateway's sourceIp in Lambda); with proxies in
+    # front, name them (IP addresses or networks): a request from one of them is the first
+    # address in X-Forwarded-For, read from the right, that is not one of them
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # argon2 hashes at once per process (each holds 64 MiB); another waits this long for its
+    # turn, then gets a 503 with Retry-After
+    password_hashes_at_once: int = Field(2, ge=1)
+    password_hash_wait_seconds: float = Field(5.0, ge=0)
     code_ttl_seconds: int = 24 * 3600
     code_max_failures: int = 5
     # fair use: pending booking requests one student may hold with one tutor, and in all (0: no
@@ -55,8 +70,18 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
     log_level: str = "warning"  # "info" logs every request as a JSON line
     # per worker process: the bytes of rendered answers kept, get-teacher-slots, the three
-    # booking lists and tutor search together in one LRU (0: off; see http/answer_cache.py)
-    slot_cache_bytes: int = Field(32 * 1024 * 1024, ge=0)
+    # booking lists and tutor search together in one LRU (0: off; see service/answer_cache.py).
+    # SKILLSESSION_SLOT_CACHE_BYTES, its former name, is still read
+    answer_cache_bytes: int = Field(
+        32 * 1024 * 1024,
+        ge=0,
+        validation_alias=AliasChoices(
+            "answer_cache_bytes",
+            "SKILLSESSION_ANSWER_CACHE_BYTES",
+            "slot_cache_bytes",
+            "SKILLSESSION_SLOT_CACHE_BYTES",
+        ),
+    )
     # the hot routes' happy path served outside FastAPI's per-request machinery (http/fast.py)
     fast_routes: bool = True
     # debugging and tests: every answer names the worker process that gave it (X-Worker-Id: pid)
@@ -72,6 +97,16 @@ class Settings(BaseSettings):
                 "SKILLSESSION_SECRET_KEY must be a random string of at least 32 characters"
             )
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return [entry.strip() for entry in value]
 
     @property
     def store_url(self) -> str:

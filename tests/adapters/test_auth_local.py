@@ -232,3 +232,32 @@ def test_tokens_from_another_instance_secret_are_refused():
     token, _ = LocalTokens(b"a" * 32).issue("user-1", "a@example.com")
     with pytest.raises(Unauthorized):
         LocalTokens(b"b" * 32).verify(token)
+
+
+def test_hashes_run_a_bounded_number_at_a_time_then_busy():
+    """`at_once` hashes or checks at a time; one more waits `wait_seconds`, then Busy (503)."""
+    from skillsession.domain.errors import Busy
+
+    hasher = PasswordHasher(at_once=1, wait_seconds=0.2, **FAST)
+    inside, release = threading.Event(), threading.Event()
+    real = hasher._hasher
+
+    class SlowHasher:  # argon2's hasher, whose hash waits until released
+        def hash(self, password):
+            inside.set()
+            release.wait(10)
+            return real.hash(password)
+
+        def verify(self, password_hash, password):
+            return real.verify(password_hash, password)
+
+    hasher._hasher = SlowHasher()
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(hasher.hash, "one password")
+        assert inside.wait(10)
+        with pytest.raises(Busy) as busy:
+            hasher.verify(first_hash := PasswordHasher(**FAST).hash("x" * 12), "x" * 12)
+        assert busy.value.code == "auth_busy" and busy.value.retry_after >= 1
+        release.set()
+        assert hasher.verify(first.result(10), "one password")  # the turn was given back
+    assert hasher.verify(first_hash, "x" * 12)

@@ -50,7 +50,7 @@ ORDER = [
 # (endpoint, situation) -> the DynamoDB operations of that request
 PINNED: dict[tuple[str, str], str] = {
     ("GET /health", ""): "",
-    ("POST /auth/signup", ""): "1 TransactWriteItems",
+    ("POST /auth/signup", ""): "1 PutItem + 1 TransactWriteItems",
     ("POST /auth/confirm", "the mailed code"): "1 Query + 1 PutItem + 1 TransactWriteItems",
     ("POST /auth/login", ""): "1 GetItem + 1 PutItem + 1 DeleteItem",
     (

@@ -55,6 +55,8 @@ EXPECTED = {
     "health.json": 200,
     "openapi.json": 200,
     "docs.json": 200,
+    "web-client.json": 200,  # the web client's page at / (template.yaml: an open route)
+    "web-client-asset.json": 200,  # one of its files under /app/
     "get-teacher-bookings-unauthenticated.json": 401,  # no authorizer claims, no valid token
     # Cognito owns sign-up/sign-in in the AWS shape: /auth/* answer 409 external_auth (and
     # behind template.yaml's API, /auth/* is under the JWT authorizer's catch-all route)
@@ -438,6 +440,44 @@ def test_subscriptions(walk):
     }
 
 
+def test_the_web_client_is_served_with_its_csp_and_security_headers(walk):
+    """The same page and files as `skillsession serve` gives, through API Gateway's payload:
+    the page as text, the gzipped module as base64, each with the client's own strict CSP
+    (S3's origin for the photos' presigned URLs) and the security headers, not the API's."""
+    import base64
+    import gzip
+
+    from skillsession.http.web import WEB
+
+    s3_origin = endpoint_url()  # the media's presigned URLs point there (moto)
+    for name, file, content_type in [
+        ("web-client.json", WEB / "index.html", "text/html; charset=utf-8"),
+        ("web-client-asset.json", WEB / "app" / "main.js", "text/javascript; charset=utf-8"),
+    ]:
+        response = walk.responses[name]
+        headers = {k.lower(): v for k, v in response["headers"].items()}
+        assert headers["content-type"] == content_type, name
+        csp = headers["content-security-policy"]
+        directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+        assert directives["default-src"] == "'self'", csp  # one policy, not the API's too
+        assert directives["img-src"] == f"'self' blob: {s3_origin}"
+        assert directives["require-trusted-types-for"] == "'script'"
+        assert "unsafe-inline" not in csp and directives["frame-ancestors"] == "'none'"
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+        assert headers["referrer-policy"] == "no-referrer"
+        assert headers["cache-control"] == "no-cache"
+        body = response["body"]
+        if response["isBase64Encoded"]:
+            body = base64.b64decode(body)
+            if headers.get("content-encoding") == "gzip":
+                body = gzip.decompress(body)
+        else:
+            body = body.encode()
+        assert body == file.read_bytes(), name
+    assert walk.responses["web-client-asset.json"]["isBase64Encoded"]  # gzipped: binary
+
+
 def _import_entry(env: dict[str, str], probe: str) -> list:
     """Import the entry module in a fresh interpreter with `env`; run `probe`; its JSON output."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SKILLSESSION_", "AWS_"))}
@@ -463,10 +503,10 @@ def test_module_import_builds_nothing_outside_lambda(tmp_path):
 def test_lambda_init_phase_builds_the_app_before_the_first_request(tmp_path):
     """In Lambda's init phase the adapters are built at import; the first request finds them;
     Pillow and icalendar (an image upload, a mail) stay unimported."""
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
 
     db = tmp_path / "db.sqlite"
-    SqliteStore.from_url(f"sqlite:///{db}").migrate()  # what a deploy has done
+    open_store(f"sqlite:///{db}").admin.migrate()  # what a deploy has done
     env = {
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "SKILLSESSION_DATA_DIR": str(tmp_path),
@@ -484,10 +524,10 @@ def test_lambda_init_phase_builds_the_app_before_the_first_request(tmp_path):
 def test_expiry_handler_runs_once_and_returns_counts(tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLSESSION_STORE", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
     from skillsession.aws import expiry_handler
 
-    SqliteStore.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}").migrate()  # what deploy does
+    open_store(f"sqlite:///{tmp_path / 'db.sqlite'}").admin.migrate()  # what deploy does
     monkeypatch.setattr(expiry_handler, "_deps", None)
     counts = expiry_handler.handler({"source": "aws.scheduler"}, None)
     assert set(counts) >= {"slots_expired", "bookings_expired", "mail_sent"}

@@ -230,3 +230,32 @@ def test_the_outbox_metrics_match_what_the_job_publishes():
     }
     assert namespaces == {"SkillSession"}
     assert env["SKILLSESSION_METRICS"]["Fn::Sub"].startswith("cloudwatch://SkillSession?stack=")
+
+
+def _open_routes() -> set[tuple[str, str]]:
+    events = _template()["Resources"]["ApiFunction"]["Properties"]["Events"]
+    return {
+        (e["Properties"]["Method"], e["Properties"]["Path"])
+        for e in events.values()
+        if e["Type"] == "HttpApi" and e["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+
+
+def test_the_web_client_has_open_routes_and_every_open_route_is_public_in_the_app():
+    """The API's JWT authorizer guards everything but the open routes: the web client's page
+    and files must be among them (a browser has no token yet when it loads them), and nothing
+    the app keeps private may be."""
+    from route_table_pins import PAGES, ROUTES
+
+    opened = _open_routes()
+    assert {("GET", "/"), ("GET", "/app/{proxy+}")} <= opened
+    public = {route for route, open_ in ROUTES.items() if open_} | {
+        (m, p) for m, p in PAGES if m != "MOUNT"
+    }
+    mounts = [p for m, p in PAGES if m == "MOUNT"]
+    for method, path in opened:
+        if path.endswith("/{proxy+}"):
+            prefix = path.removesuffix("{proxy+}")
+            assert any((m + "/").startswith(prefix) for m in mounts), path
+        else:
+            assert (method, path) in public, (method, path)

@@ -87,7 +87,8 @@ STUDENT_ZONE = "America/Halifax"
 @pytest.fixture(scope="session")
 def web_server(request, tmp_path_factory) -> Iterator:
     """The real `skillsession serve` serving the client at `/`: the embedded shape, or (with
-    the indirect parameter "dynamodb") the AWS shape's store and media, DynamoDB and S3 on moto.
+    the indirect parameter "dynamodb") the AWS shape's store and media, DynamoDB and S3 on moto,
+    or ("lambda") those served by the Lambda entry point behind a stand-in for API Gateway.
     `media_origins`: where else the page may load images from (S3's presigned URLs)."""
     from urllib.parse import parse_qs, urlsplit
 

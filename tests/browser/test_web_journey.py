@@ -1,8 +1,11 @@
 """The web client's full journey in a real browser, against the real `skillsession serve`:
 sign-up with the mailed code, profile with photo, a tutor's window, search, request, accept,
 the .ics, cancel; on a desktop and on a 360 px phone (embedded shape), and on a desktop with
-the AWS shape's storage (DynamoDB and S3 on moto: the photo comes from S3's presigned URL).
-Accounts and mail stay embedded there (Cognito waits for the accounts issue)."""
+the AWS shape's storage (DynamoDB and S3 on moto: the photo comes from S3's presigned URL),
+served once by `skillsession serve` and once by the Lambda entry point itself, behind a
+stand-in for API Gateway (tests/e2e/lambda_gateway.py: page, files and API as API Gateway
+events, mail delivered by the scheduled job's handler). Accounts and mail stay embedded there
+(Cognito waits for the accounts issue)."""
 
 from __future__ import annotations
 
@@ -22,8 +25,8 @@ from e2e.api_client import Mailbox
 
 @pytest.mark.parametrize(
     ("web_server", "viewport"),
-    [("sqlite", DESKTOP), ("sqlite", PHONE), ("dynamodb", DESKTOP)],
-    ids=["desktop", "phone", "aws-shape-storage"],
+    [("sqlite", DESKTOP), ("sqlite", PHONE), ("dynamodb", DESKTOP), ("lambda", DESKTOP)],
+    ids=["desktop", "phone", "aws-shape-storage", "aws-lambda"],
     indirect=["web_server"],
 )
 def test_sign_up_publish_search_request_accept_ics_cancel(

@@ -26,6 +26,8 @@ def sign_up(page: Page, mailbox: Mailbox, email: str, password: str = PASSWORD) 
     """Sign up with the code read from the mailed .eml; ends on the new profile form."""
     page.goto("/")
     nav(page).get_by_role("link", name="Sign up").click()
+    # the log-in form has an "Email" too: wait until the sign-up form has replaced it
+    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign up").click()

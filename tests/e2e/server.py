@@ -26,7 +26,6 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent / "skillsession"
-CONTRACT_TESTS = Path(__file__).resolve().parents[1] / "contract"  # holds moto_server.py
 _server_envs: dict[Path, dict[str, str]] = {}  # data dir -> the settings of its server
 
 
@@ -60,6 +59,12 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
         SKILLSESSION_DATA_DIR=str(data_dir),
         SKILLSESSION_OUTBOX_INTERVAL_SECONDS="0.1",
         SKILLSESSION_EXPIRY_INTERVAL_SECONDS="0",
+        # every test's client calls from 127.0.0.1: the per-address limits of /auth/* are off
+        # unless a test turns them on (tests/e2e/test_auth_abuse.py)
+        SKILLSESSION_AUTH_CALLS_PER_ADDRESS="0",
+        SKILLSESSION_SIGNUPS_PER_ADDRESS="0",
+        # tests log dozens in at once on a loaded 2-core machine: they queue for a hash turn
+        SKILLSESSION_PASSWORD_HASH_WAIT_SECONDS="120",
     )
     env.update(extra)
     return env
@@ -68,8 +73,6 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 def aws_shape_env(name: str) -> dict[str, str]:
     """Settings for a DynamoDB table and an S3 bucket (both new, uniquely named; `skillsession
     migrate` creates them) on moto, and moto's dummy credentials for the server process."""
-    if str(CONTRACT_TESTS) not in sys.path:
-        sys.path.insert(0, str(CONTRACT_TESTS))
     from moto_server import REGION, endpoint_url, table_name
 
     aws = f"region={REGION}&endpoint_url={endpoint_url()}"  # sets the dummy credentials too
@@ -83,13 +86,15 @@ def aws_shape_env(name: str) -> dict[str, str]:
 
 
 def shape_server(data_dir: Path, shape: str, **options) -> Server:
-    """A server (not started) of that shape: "sqlite" (the embedded shape) or "dynamodb" (store
-    and media of the AWS shape, their table and bucket created)."""
+    """A server (not started) of that shape: "sqlite" (the embedded shape), "dynamodb" (store
+    and media of the AWS shape, their table and bucket created) or "lambda" (the same, served by
+    the Lambda entry point behind a stand-in for API Gateway)."""
     if shape == "sqlite":
         return Server(data_dir, **options)
-    if shape != "dynamodb":
+    if shape not in ("dynamodb", "lambda"):
         raise ValueError(f"unknown shape {shape!r}")
-    srv = Server(data_dir, **options, **aws_shape_env(f"e2e-{data_dir.name}".lower()[:40]))
+    kind = LambdaGatewayServer if shape == "lambda" else Server
+    srv = kind(data_dir, **options, **aws_shape_env(f"e2e-{data_dir.name}".lower()[:40]))
     run_cli(data_dir, "migrate", env=srv.env)
     return srv
 
@@ -127,7 +132,7 @@ class Server:
         log = self.log_path.open("ab")
         log_start = log.tell()
         self.process = subprocess.Popen(
-            [str(BIN), "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            self.command(),
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -154,6 +159,9 @@ class Server:
         self.stop()
         raise RuntimeError(f"server did not start: {self.log_path.read_text()[-3000:]}")
 
+    def command(self) -> list[str]:
+        return [str(BIN), "serve", "--port", str(self.port), "--workers", str(self.workers)]
+
     def kill(self) -> None:
         """kill -9 the server and its workers, as a crash would."""
         if self.process and self.process.poll() is None:
@@ -168,6 +176,15 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+class LambdaGatewayServer(Server):
+    """The Lambda entry point behind a stand-in for API Gateway (tests/e2e/lambda_gateway.py)
+    instead of `skillsession serve`; the job runs as the schedule would run it."""
+
+    def command(self) -> list[str]:
+        gateway = Path(__file__).with_name("lambda_gateway.py")
+        return [sys.executable, str(gateway), "--port", str(self.port)]
 
 
 def demo_login(base_url: str, email: str) -> dict[str, str]:

@@ -18,9 +18,9 @@ from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
 from skillsession.http import list_cache, views
-from skillsession.http.answer_cache import cache_for
 from skillsession.http.app import create_app
 from skillsession.service import availability, bookings, expiry, profiles
+from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
 from skillsession.service.bookings import BookingQuery
 
 TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
@@ -110,7 +110,7 @@ def test_a_repeated_question_reads_no_bookings(deps, tutor, student, slots):
     # ...and so is the pending list (its own entry, though it shows the same bookings)
     listed(deps, tutor, None)
     assert deps.counts.list_reads == reads + 3 + 2  # `listed` renders afresh once too
-    assert len(cache_for(deps)) == 5
+    assert len(deps.answers) == 5
     # a hit reads the version only: not the caller's profile either
     profile_reads = deps.counts.profile_reads
     assert cached(deps, tutor, TUTOR, limit=10) and cached(deps, tutor, None)
@@ -270,17 +270,16 @@ def test_errors_are_those_of_the_uncached_answer(deps, tutor, student, slots):
 
 def test_no_versions_or_no_bytes_no_cache(deps, tutor, student, slots):
     bookings.request(deps, student, slots[0].slot_id, None, None)
-    deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 0})
+    deps.answers = AnswerCache(AnswerCacheConfig(max_bytes=0))
     listed(deps, tutor, TUTOR)
-    assert len(cache_for(deps)) == 0
+    assert len(deps.answers) == 0
 
-    deps.caches.clear()
-    deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 1 << 20})
+    deps.answers = AnswerCache(AnswerCacheConfig(max_bytes=1 << 20))
     deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     listed(deps, tutor, TUTOR)
     reads = deps.counts.list_reads
     listed(deps, tutor, TUTOR)
-    assert len(cache_for(deps)) == 0 and deps.counts.list_reads == reads + 2
+    assert len(deps.answers) == 0 and deps.counts.list_reads == reads + 2
 
 
 def test_slots_and_lists_share_one_budget_without_sharing_entries(deps, tutor, student, slots):
@@ -291,7 +290,7 @@ def test_slots_and_lists_share_one_budget_without_sharing_entries(deps, tutor, s
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id))
     listed(deps, tutor, TUTOR)
     listed(deps, student, STUDENT)
-    cache = cache_for(deps)
+    cache = deps.answers
     assert len(cache) == 4  # with the slot query's remembered resolution
     assert {key[0] for key in cache._entries} == {"slots", "slot-query", "bookings"}
 

@@ -13,9 +13,9 @@ from service_fakes import counting, person
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
 from skillsession.http import views
-from skillsession.http.answer_cache import cache_for
 from skillsession.http.search_cache import tutor_search_json
 from skillsession.service import profiles
+from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
 
 TUTOR, STUDENT = Role.TUTOR, Role.STUDENT
 
@@ -91,7 +91,7 @@ def test_searches_with_dates_are_not_cached(deps, student):
     person(deps, "ada", TUTOR, teaching_skills="Python")
     dates = {"available_from": "2026-12-01", "available_to": "2026-12-03"}
     assert ask(deps, student, ["Python"], **dates)["tutors"] == []
-    assert len(cache_for(deps)) == 0
+    assert len(deps.answers) == 0
 
 
 def test_no_versions_or_no_bytes_no_cache(deps, student):
@@ -99,12 +99,11 @@ def test_no_versions_or_no_bytes_no_cache(deps, student):
     versions = deps.stores.versions
     deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     ask(deps, student, ["Python"])
-    assert len(cache_for(deps)) == 0
+    assert len(deps.answers) == 0
     deps.stores = replace(deps.stores, versions=versions)
-    deps.caches.clear()
-    deps.settings.slot_cache_bytes = 0
+    deps.answers = AnswerCache(AnswerCacheConfig(max_bytes=0))
     ask(deps, student, ["Python"])
-    assert len(cache_for(deps)) == 0
+    assert len(deps.answers) == 0
 
 
 def test_errors_are_those_of_the_uncached_search(deps, student):

@@ -18,11 +18,11 @@ from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import Forbidden, NotFound, ValidationFailed
 from skillsession.domain.model import Role
 from skillsession.http import views
-from skillsession.http.answer_cache import cache_for
 from skillsession.http.app import create_app
 from skillsession.http.slot_cache import teacher_slots_json
 from skillsession.ports import Identity
 from skillsession.service import availability, bookings, expiry, profiles
+from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
 from skillsession.service.availability import SlotQuery
 
 
@@ -90,7 +90,7 @@ def test_a_repeated_question_reads_no_slots(deps, tutor, student):
     # another zone, status or range is another answer
     teacher_slots_json(deps, student, SlotQuery(tutor_id=tutor.user_id, time_zone="Asia/Tokyo"))
     assert deps.counts.slot_reads == reads + 1
-    assert sum(key[0] == "slots" for key in cache_for(deps)._entries) == 2
+    assert sum(key[0] == "slots" for key in deps.answers._entries) == 2
 
 
 def test_a_repeated_question_is_one_read_of_both_versions(deps, tutor, student):
@@ -223,17 +223,16 @@ def test_errors_are_those_of_the_uncached_answer(deps, tutor, student):
 
 def test_no_versions_or_no_bytes_no_cache(deps, tutor, student):
     publish(deps, tutor)
-    deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 0})
+    deps.answers = AnswerCache(AnswerCacheConfig(max_bytes=0))
     listed(deps, student, tutor)
-    assert len(cache_for(deps)) == 0
+    assert len(deps.answers) == 0
 
-    deps.caches.clear()
-    deps.settings = deps.settings.model_copy(update={"slot_cache_bytes": 1 << 20})
+    deps.answers = AnswerCache(AnswerCacheConfig(max_bytes=1 << 20))
     deps.stores = replace(deps.stores, versions=None)  # as on the DynamoDB store
     listed(deps, student, tutor)
     reads = deps.counts.slot_reads
     listed(deps, student, tutor)
-    assert len(cache_for(deps)) == 0 and deps.counts.slot_reads == reads + 2
+    assert len(deps.answers) == 0 and deps.counts.slot_reads == reads + 2
 
 
 def test_the_route_sends_the_same_bytes_and_headers(deps, tutor, student):
@@ -258,7 +257,7 @@ def test_the_route_sends_the_same_bytes_and_headers(deps, tutor, student):
         assert response.content == expected
         assert response.headers["content-type"] == "application/json"
         assert response.headers["content-length"] == str(len(expected))
-    assert sorted(key[0] for key in cache_for(deps)._entries) == ["slot-query", "slots"]
+    assert sorted(key[0] for key in deps.answers._entries) == ["slot-query", "slots"]
 
 
 def test_a_query_is_built_from_the_body():

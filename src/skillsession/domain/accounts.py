@@ -11,6 +11,7 @@ from skillsession.domain.errors import ValidationFailed
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 254
+MAX_CODE_LENGTH = 12  # what a code field may hold (a verification code is 6 digits)
 
 
 def email_address(email: str) -> str:

@@ -28,6 +28,7 @@ from skillsession.domain.model import (
 )
 
 MAX_MESSAGE_LENGTH = 2000
+MAX_REASON_LENGTH = 1000  # a rejection's or a cancellation's reason
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import time
 
+MAX_ID_LENGTH = 64  # an id a request may name (ours are 32 hex digits)
+
 
 def new_id() -> str:
     ms = time.time_ns() // 1_000_000

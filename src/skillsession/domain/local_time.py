@@ -13,12 +13,19 @@ from skillsession.domain.errors import ValidationFailed
 FIRST_DAY = date(1970, 1, 1)
 LAST_DAY = date(2200, 12, 31)
 DAY_RANGE = f"{FIRST_DAY.isoformat()}..{LAST_DAY.isoformat()}"
+MAX_ZONE_LENGTH = 64  # an IANA zone's name, at most
 
 
 @lru_cache(maxsize=512)
 def zone(name: str, field: str = "time_zone") -> ZoneInfo:
     """The IANA zone called `name`, or a 422 naming `field`."""
-    if not name or "\x00" in name or name.startswith("/") or ".." in name or len(name) > 64:
+    if (
+        not name
+        or "\x00" in name
+        or name.startswith("/")
+        or ".." in name
+        or len(name) > MAX_ZONE_LENGTH
+    ):
         raise ValidationFailed("unknown time zone", details={field: f"not an IANA zone: {name!r}"})
     try:
         return ZoneInfo(name)

@@ -38,6 +38,7 @@ class BookingStatus(StrEnum):
 
 
 LIVE_BOOKING_STATUSES = frozenset({BookingStatus.PENDING, BookingStatus.ACCEPTED})
+MAX_STATUS_LENGTH = 20  # a status a query names (one of the statuses above, or "all")
 
 
 class SubscriptionStatus(StrEnum):

@@ -22,6 +22,15 @@ STUDENT_FIELDS = (
 TUTOR_FIELDS = ("teaching_skills", "experience_years", "experience_description")
 ROLE_FIELDS = {Role.STUDENT: STUDENT_FIELDS, Role.TUTOR: TUTOR_FIELDS}
 EDITABLE_FIELDS = COMMON_FIELDS + STUDENT_FIELDS + TUTOR_FIELDS
+# the fields' limits (in characters; the years' and the experience's as numbers)
+MAX_NAME_LENGTH = 100  # first and last name, and a skill named in a list
+MAX_MOBILE_LENGTH = 40
+MAX_STUDIES_LENGTH = 200  # university_name, program_name
+MAX_COURSES = 50
+MAX_COURSE_LENGTH = 100
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # start_year, end_year
+MAX_EXPERIENCE_YEARS = 80
+MAX_DESCRIPTION_LENGTH = 4000  # experience_description
 # one-line fields (names reach e-mail headers); `experience_description` is free text
 LINE_FIELDS = frozenset(EDITABLE_FIELDS) - {"experience_description", "start_year", "end_year"}
 

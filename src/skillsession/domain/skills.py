@@ -6,6 +6,8 @@ from skillsession.domain.errors import ValidationFailed
 
 MAX_SKILLS = 30
 MAX_SKILL_LENGTH = 60
+MAX_SKILLS_TEXT_LENGTH = 2000  # skills given as one comma-separated string
+MAX_SEARCH_SKILLS = 10  # skills one search may name
 
 
 def clean_skill(name: str) -> str:

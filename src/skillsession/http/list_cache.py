@@ -2,8 +2,8 @@
 `GET /get-teacher-bookings` and `GET /get-student-bookings`.
 
 A page of 100 bookings with their parties is ~100 KB of JSON and costs ~1 ms to read and render;
-stored bytes cost a few µs. The answers go into the per-process `AnswerCache`
-(`http/answer_cache.py`, shared with get-teacher-slots), exactly as the slots do
+stored bytes cost a few µs. The answers go into the per-process `AnswerCache` (`Deps.answers`,
+service/answer_cache.py, shared with get-teacher-slots), exactly as the slots do
 (`http/slot_cache.py`), keyed by the request as asked: the caller, which list (pending; or
 the tutor's or the student's) and its parameters as given (status, from_date, to_date, limit,
 cursor). A request reads the caller's booking list version first and is served the stored bytes
@@ -53,7 +53,6 @@ import orjson
 
 from skillsession.domain.model import Role
 from skillsession.http import views
-from skillsession.http.answer_cache import cached
 from skillsession.ports import Identity
 from skillsession.service import bookings as service
 from skillsession.service.deps import Deps
@@ -77,7 +76,8 @@ def _list_json(
         return orjson.dumps(views.booking_list(service.read_list(deps, listing))), None
 
     # the version first, the profile, bookings and parties after: see the module docstring
-    return cached(deps, key, lambda: service.list_version(deps, identity.user_id), render)
+    user_id = identity.user_id
+    return deps.answers.cached(deps, key, lambda v: v.booking_list_version(user_id), render)
 
 
 def pending_json(deps: Deps, identity: Identity, limit: int | None, cursor: str | None) -> bytes:

@@ -1,13 +1,13 @@
 """Cached rendered answers of `POST /get-teacher-slots`.
 
 Rendering a month of slots (240 slots, 77 KB of JSON) costs ~0.8 ms; sending stored bytes costs
-a few µs. Each worker process keeps a byte-bounded LRU of rendered answers
-(`http/answer_cache.py`, shared with the booking lists and search), keyed by the resolved listing
-(tutor, first and last local day, status, viewer's zone) and holding (slot version, valid until,
-bytes). A request resolves and checks its query as without the cache (same errors, same order;
-the resolution itself is remembered, see the end), reads the tutor's slot version, and is served
-the stored bytes only if the version is the one they were stored under and the time is before
-`valid_until`; otherwise the slots are read and rendered and the entry replaced.
+a few µs. Each worker process keeps a byte-bounded LRU of rendered answers (`Deps.answers`,
+service/answer_cache.py, shared with the booking lists and search), keyed by the resolved
+listing (tutor, first and last local day, status, viewer's zone) and holding (slot version,
+valid until, bytes). A request resolves and checks its query as without the cache (same
+errors, same order; the resolution itself is remembered, see the end), reads the tutor's slot
+version, and is served the stored bytes only if the version is the one they were stored under
+and the time is before `valid_until`; otherwise the slots are read and rendered and the entry replaced.
 
 Why a cached answer never shows a slot that was taken (or misses one that was freed/published):
 every store method that writes a tutor's slots changes the tutor's version in the same
@@ -38,8 +38,8 @@ from datetime import datetime
 import orjson
 
 from skillsession.http import views
-from skillsession.http.answer_cache import cache_for, cached
 from skillsession.ports import Identity
+from skillsession.ports.storage import AnswerVersions
 from skillsession.service import availability as service
 from skillsession.service.deps import Deps
 
@@ -48,20 +48,26 @@ def teacher_slots_json(deps: Deps, identity: Identity, query: service.SlotQuery)
     """The body of a get-teacher-slots answer (`{"slots": [...]}`), from the cache when it is
     still right. Raises the service's errors, as `service.availability.tutor_slots` does."""
     resolution_key = ("slot-query", identity.user_id, query)
-    cache = cache_for(deps)
-    remembered = cache.peek(resolution_key)
+    answers = deps.answers
+    remembered = answers.peek(resolution_key)
     if remembered is not None:  # both versions in one read, then the usual checks
-        profiles_version, slot_version = service.versions(deps, remembered.tutor_id)
-        listing = cache.get(resolution_key, profiles_version, deps.now())
-        if listing is not None:
-            return _answer(deps, listing, lambda: slot_version)
+        tutor_id = remembered.tutor_id
+        both = answers.version(deps, lambda v: v.slot_answer_versions(tutor_id))
+        if both is not None:
+            profiles_version, slot_version = both
+            listing = answers.get(resolution_key, profiles_version, deps.now())
+            if listing is not None:
+                return _answer(deps, listing, lambda v: slot_version)
     listing = _resolved(deps, resolution_key, identity, query)
-    return _answer(deps, listing, lambda: service.slot_version(deps, listing))
+    tutor_id = listing.tutor_id
+    return _answer(deps, listing, lambda v: v.slot_version(tutor_id))
 
 
-def _answer(deps: Deps, listing: service.SlotListing, version: Callable[[], int | None]) -> bytes:
-    """The listing's body, cached under the tutor's slot version `version()` (read before the
-    slots: see the module docstring)."""
+def _answer(
+    deps: Deps, listing: service.SlotListing, version: Callable[[AnswerVersions], int]
+) -> bytes:
+    """The listing's body, cached under the tutor's slot version `version(versions)` (read
+    before the slots: see the module docstring)."""
     key = (
         "slots",
         listing.tutor_id,
@@ -83,7 +89,7 @@ def _answer(deps: Deps, listing: service.SlotListing, version: Callable[[], int 
         )
         return body, service.unchanged_until(listing, page.slots)
 
-    return cached(deps, key, version, render)
+    return deps.answers.cached(deps, key, version, render)
 
 
 LISTING_COST = 200  # bytes a remembered SlotListing holds, roughly (its entry's overhead aside)
@@ -100,5 +106,6 @@ def _resolved(
         listing = service.resolve_slots(deps, identity, query)
         return listing, service.resolved_until(query, listing)
 
-    # the version first, the profiles after (as for every cached answer)
-    return cached(deps, key, lambda: service.resolution_version(deps), resolve, LISTING_COST)
+    # the version first, the profiles after (as for every cached answer): `resolve_slots` reads
+    # nothing but profiles, the tutor's and the caller's
+    return deps.answers.cached(deps, key, lambda v: v.profiles_version(), resolve, LISTING_COST)

@@ -249,7 +249,7 @@ class OutboxStore(Protocol):
 
 
 class AnswerVersions(Protocol):
-    """Version numbers that let the layers above remember answers (http/answer_cache.py): each
+    """Version numbers that let the layers above remember answers (service/answer_cache.py): each
     changes in the same transaction as any write that could change what an answer shows. A backend
     that cannot keep them cheaply (DynamoDB) does not implement this role, and answers are then
     never remembered."""

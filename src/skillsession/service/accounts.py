@@ -17,6 +17,8 @@ from skillsession.domain.model import AccountStatus, Notification, User, Verific
 from skillsession.service.deps import Deps
 
 RESEND_MAX_PER_WINDOW = 5
+SIGNUP_WINDOW_SECONDS = 3600
+LOCAL = "local"  # the client address of a call that did not come over the network (None)
 
 
 def _require_local(deps: Deps):
@@ -43,19 +45,44 @@ def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
     return record, notification
 
 
-def _limit(deps: Deps, key: str, now: datetime, max_hits: int) -> None:
-    """Count one attempt against `key`; 429 while `max_hits` were admitted in the last window."""
-    window = deps.settings.login_window_seconds
+def _limit(deps: Deps, key: str, now: datetime, max_hits: int, window: int | None = None) -> None:
+    """Count one attempt against `key`; 429 while `max_hits` were admitted in the last `window`
+    seconds (default: the login window). `max_hits` 0: no limit."""
+    if max_hits <= 0:
+        return
+    window = window or deps.settings.login_window_seconds
     admission = deps.stores.accounts.hit_rate_limit(key, now, window, max_hits)
     if not admission.admitted:
         raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
 
 
-def signup(deps: Deps, email: str, password: str) -> User:
+def _admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = False) -> None:
+    """The per-address limits an /auth/* call passes first, before any hash or mail: every call
+    from `client` (counted in this process: service/address_limits.py), and sign-ups (each
+    mails a code; counted in the store, service-wide). None: not a network call (a command, a
+    test), which these limits do not count."""
+    if client is None:
+        return
+    settings = deps.settings
+    if settings.auth_calls_per_address:
+        admission = deps.address_limits.hit(
+            client, now, settings.auth_window_seconds, settings.auth_calls_per_address
+        )
+        if not admission.admitted:
+            raise RateLimited(
+                "too many requests from this address, try again later",
+                retry_after=admission.retry_after,
+            )
+    if signs_up:
+        _limit(deps, f"signup:{client}", now, settings.signups_per_address, SIGNUP_WINDOW_SECONDS)
+
+
+def signup(deps: Deps, email: str, password: str, client: str | None = None) -> User:
     _, passwords = _require_local(deps)
     email = normalise_email(email)
     check_password(password)
     now = deps.now()
+    _admit_call(deps, client, now, signs_up=True)
     user = User(
         user_id=new_id(),
         email=email,
@@ -68,10 +95,11 @@ def signup(deps: Deps, email: str, password: str) -> User:
     return user
 
 
-def confirm(deps: Deps, email: str, code: str) -> None:
+def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> None:
     _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
+    _admit_call(deps, client, now)
     _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
     invalid = BadRequest("wrong or expired code", code="invalid_code")
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
@@ -92,11 +120,14 @@ def confirm(deps: Deps, email: str, code: str) -> None:
     deps.stores.accounts.confirm_user(user.user_id)
 
 
-def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
+def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
+    """Failures count per e-mail *and* client address: a stranger failing for someone else's
+    e-mail locks out only themselves."""
     issuer, passwords = _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
-    key = f"login:{email}"
+    _admit_call(deps, client, now)
+    key = f"login:{email}:{client or LOCAL}"
     _limit(deps, key, now, deps.settings.login_max_failures)
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
@@ -110,14 +141,16 @@ def login(deps: Deps, email: str, password: str) -> tuple[str, int]:
     return issuer.issue(user.user_id, user.email)
 
 
-def resend_code(deps: Deps, email: str) -> None:
-    """Always the same answer, whether or not the account exists."""
+def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
+    """The same answer whether or not the account exists (a 429 is about the caller's address,
+    never the account)."""
     _require_local(deps)
+    now = deps.now()
+    _admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except Exception:
         return
-    now = deps.now()
     try:
         _limit(deps, f"resend:{email}", now, RESEND_MAX_PER_WINDOW)
     except RateLimited:

@@ -149,32 +149,12 @@ def read_slots(deps: Deps, listing: SlotListing) -> SlotPage:
     return SlotPage(slots, next_cursor)
 
 
-def resolution_version(deps: Deps) -> int | None:
-    """While this does not change, `resolve_slots` resolves a query alike (up to
-    `resolved_until`): it reads nothing but profiles, the tutor's and the caller's
-    (`AnswerVersions.profiles_version`). None: not cacheable."""
-    versions = deps.stores.versions
-    return None if versions is None else versions.profiles_version()
-
-
 def resolved_until(query: SlotQuery, listing: SlotListing) -> datetime | None:
     """Until when `resolve_slots` gives `listing` again for `query`, profiles unchanged: a query
     without `from_date` starts on the viewer's today, so until that day ends. None: always."""
     if query.from_date:
         return None
     return local_time.day_start(listing.first + timedelta(days=1), listing.zone)
-
-
-def slot_version(deps: Deps, listing: SlotListing) -> int | None:
-    """The tutor's slot version (see `AnswerVersions.slot_version`); None: answers are not cacheable."""
-    versions = deps.stores.versions
-    return None if versions is None else versions.slot_version(listing.tutor_id)
-
-
-def versions(deps: Deps, tutor_id: str) -> tuple[int | None, int | None]:
-    """(`resolution_version`, the tutor's slot version) read at one instant, in one read."""
-    known = deps.stores.versions
-    return (None, None) if known is None else known.slot_answer_versions(tutor_id)
 
 
 def unchanged_until(listing: SlotListing, slots: list[Slot]) -> datetime | None:

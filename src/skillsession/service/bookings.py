@@ -16,7 +16,6 @@ from skillsession.service.deps import Deps
 from skillsession.service.profiles import check_profile, require_profile, viewer_zone
 
 MAX_IDEMPOTENCY_KEY = 255
-MAX_REASON_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def _load(deps: Deps, booking_id: str) -> Booking:
 
 
 def _check_reason(reason: str | None) -> None:
-    if reason is not None and len(reason) > MAX_REASON_LENGTH:
+    if reason is not None and len(reason) > rules.MAX_REASON_LENGTH:
         raise ValidationFailed("reason is too long", details={"reason": "too long"})
 
 
@@ -226,14 +225,6 @@ def read_list(deps: Deps, listing: BookingListing) -> BookingList:
     return BookingList(
         items, deps.stores.profiles.get_profiles(sorted(ids)), next_cursor, listing.zone
     )
-
-
-def list_version(deps: Deps, user_id: str) -> int | None:
-    """The user's booking list version (see `AnswerVersions.booking_list_version`): while it does not
-    change, neither do the user's lists (`resolve_*` then `read_list`). None: answers are not
-    cacheable."""
-    versions = deps.stores.versions
-    return None if versions is None else versions.booking_list_version(user_id)
 
 
 def _status(value: str | None) -> BookingStatus | None:

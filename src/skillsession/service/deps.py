@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from skillsession.ports import Clock, Mailer, MediaStore, Metrics, TokenVerifier
 from skillsession.ports.storage import Stores
+from skillsession.service.address_limits import AddressLimits
+from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
 
 if TYPE_CHECKING:
     from skillsession.settings import Settings
@@ -43,9 +45,16 @@ class Deps:
     code_secret: bytes = b""
     clock: Clock = field(default_factory=SystemClock)
     metrics: Metrics | None = None  # operational gauges (AWS shape: CloudWatch)
-    # per-process caches of the layers above (e.g. rendered answers), by name: they live as long
-    # as these ports, so a cache never outlives the store its entries were checked against
-    caches: dict[str, Any] = field(default_factory=dict)
+    # /auth/* calls per client address, counted in this process (service/address_limits.py)
+    address_limits: AddressLimits = field(default_factory=AddressLimits)
+    # the rendered answers this process keeps (service/answer_cache.py), sized by the settings
+    # when not given: it lives as long as these ports, so it never outlives the store its
+    # entries were checked against
+    answers: AnswerCache = None  # type: ignore[assignment]  # set in __post_init__
+
+    def __post_init__(self) -> None:
+        if self.answers is None:
+            self.answers = AnswerCache(AnswerCacheConfig.from_settings(self.settings))
 
     def now(self) -> datetime:
         return self.clock.now()

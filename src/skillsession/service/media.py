@@ -10,6 +10,8 @@ from skillsession.service.images import normalise_image
 from skillsession.service.profiles import find_target, require_profile
 
 URL_TTL_SECONDS = 15 * 60
+# a signed URL's parameters as given back, at most (a Unix time; a hex HMAC)
+MAX_EXPIRES_LENGTH, MAX_SIGNATURE_LENGTH = 20, 128
 
 
 def save_profile_image(deps: Deps, identity: Identity, data: bytes, content_type: str) -> SignedUrl:

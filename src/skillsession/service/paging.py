@@ -13,6 +13,7 @@ from skillsession.domain.errors import ValidationFailed
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_CURSOR_LENGTH = 500  # a `next_cursor` given back, at most
 
 
 def check_limit(limit: int | None) -> int:

@@ -146,13 +146,3 @@ def read_search(deps: Deps, search: TutorSearch) -> tuple[list[Profile], str | N
         list(search.keys), search.between, search.limit + 1, search.after
     )
     return paging.page(found, search.limit, lambda p: [p.user_id])
-
-
-def search_version(deps: Deps, search: TutorSearch) -> int | None:
-    """While this does not change, `read_search` gives the same page (`AnswerVersions.profiles_version`).
-    None: not cacheable — the store keeps no version, or the search depends on slots (dates)
-    and the time."""
-    versions = deps.stores.versions
-    if versions is None or search.between is not None:
-        return None
-    return versions.profiles_version()

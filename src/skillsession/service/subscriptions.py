@@ -52,6 +52,9 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
     return subscription
 
 
+MAX_TOKEN_LENGTH = 200  # a link's token given back (`token`, `confirm_token`), at most
+
+
 def _confirm_token(user_id: str) -> str:
     return f"{user_id}.{secrets.token_urlsafe(24)}"
 

@@ -2,42 +2,64 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 
 import argon2
 import jwt
 
-from skillsession.domain.errors import Unauthorized
+from skillsession.domain.errors import Busy, Unauthorized
 from skillsession.ports import Identity
 
 MIN_SECRET_CHARS = 32
+BUSY_RETRY_AFTER_SECONDS = 1
 SECRET_FILE = "secret.key"
 
 
 # -- passwords ------------------------------------------------------------------------------
 class PasswordHasher:
-    """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile) unless overridden."""
+    """argon2id with argon2-cffi's defaults (RFC 9106 low-memory profile: 64 MiB a hash) unless
+    overridden, at most `at_once` hashes or checks at a time in this process: another waits up
+    to `wait_seconds` for its turn, then gets `Busy` (503, Retry-After). So a flood of sign-ups
+    or logins queues or is refused instead of holding 64 MiB per request thread."""
 
-    def __init__(self, **params: int):
+    def __init__(self, *, at_once: int = 2, wait_seconds: float = 5.0, **params: int):
         self._hasher = argon2.PasswordHasher(type=argon2.Type.ID, **params)
+        self._turns = threading.BoundedSemaphore(at_once)
+        self._wait_seconds = wait_seconds
         self._dummy: str | None = None  # made on first use, not at import time
 
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        if not self._turns.acquire(timeout=self._wait_seconds):
+            raise Busy(
+                "too many sign-ins at once; try again shortly",
+                code="auth_busy",
+                retry_after=BUSY_RETRY_AFTER_SECONDS,
+            )
+        try:
+            yield
+        finally:
+            self._turns.release()
+
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._turn():
+            return self._hasher.hash(password)
 
     def verify(self, password_hash: str, password: str) -> bool:
         """True on a match; False on a mismatch or an unreadable hash (never raises for those)."""
-        try:
-            return self._hasher.verify(password_hash, password)
-        except (argon2.exceptions.VerificationError, ValueError):  # ValueError: InvalidHashError
-            return False
+        with self._turn():
+            try:
+                return self._hasher.verify(password_hash, password)
+            except (argon2.exceptions.VerificationError, ValueError):  # InvalidHashError
+                return False
 
     def needs_rehash(self, password_hash: str) -> bool:
         try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from skillsession.domain.accounts import MAX_CODE_LENGTH, MAX_PASSWORD_LENGTH
 from skillsession.http import schemas as S
+from skillsession.http.client_address import ClientAddress
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.schemas import documented
 from skillsession.http.security import AppDeps
@@ -16,12 +18,12 @@ router = APIRouter(prefix="/auth", tags=["accounts"])
 
 class Credentials(BaseModel):
     email: S.Email
-    password: str = Field(max_length=1024)
+    password: str = Field(max_length=MAX_PASSWORD_LENGTH)
 
 
 class CodeBody(BaseModel):
     email: S.Email
-    code: str = Field(max_length=12)
+    code: str = Field(max_length=MAX_CODE_LENGTH)
 
 
 class EmailBody(BaseModel):
@@ -33,14 +35,15 @@ class EmailBody(BaseModel):
     operation_id="signup",
     description="Mails a 6-digit code that confirms the address (valid 24 hours, 5 wrong tries "
     "lock it). E-mails are case-insensitive and stored normalised. 409 `email_taken`, 422 for a "
-    "password shorter than 10 characters. In the AWS shape Cognito keeps the accounts: "
+    "password shorter than 10 characters, 429 `rate_limited` after too many calls or "
+    "sign-ups from the client address. In the AWS shape Cognito keeps the accounts: "
     "409 `external_auth`.",
     status_code=201,
     summary="Create an account; a 6-digit code is mailed",
     **documented(S.SignupOut, 201),
 )
-def signup(body: Credentials, deps: AppDeps):
-    user = accounts.signup(deps, body.email, body.password)
+def signup(body: Credentials, deps: AppDeps, client: ClientAddress):
+    user = accounts.signup(deps, body.email, body.password, client)
     return OrjsonResponse(
         {"user_id": user.user_id, "email": user.email, "status": user.status.value},
         status_code=201,
@@ -55,8 +58,8 @@ def signup(body: Credentials, deps: AppDeps):
     summary="Confirm the e-mail address with the mailed code",
     **documented(S.StatusOut),
 )
-def confirm(body: CodeBody, deps: AppDeps):
-    accounts.confirm(deps, body.email, body.code)
+def confirm(body: CodeBody, deps: AppDeps, client: ClientAddress):
+    accounts.confirm(deps, body.email, body.code, client)
     return OrjsonResponse({"status": "confirmed"})
 
 
@@ -64,13 +67,15 @@ def confirm(body: CodeBody, deps: AppDeps):
     "/login",
     operation_id="login",
     description="401 `invalid_credentials` for a wrong e-mail or password, 403 "
-    "`account_unconfirmed` before the code was confirmed, 429 after repeated failures "
-    "(`Retry-After` says when to try again).",
+    "`account_unconfirmed` before the code was confirmed. 429 `rate_limited` (`Retry-After` "
+    "says when to try again) after repeated failures for this e-mail from this client address "
+    "(a stranger's failures do not lock the owner out), or after too many `/auth/*` calls from "
+    "the address; 503 `auth_busy` while too many passwords are being checked at once.",
     summary="Exchange e-mail and password for a bearer token",
     **documented(S.TokenOut),
 )
-def login(body: Credentials, deps: AppDeps):
-    token, expires_in = accounts.login(deps, body.email, body.password)
+def login(body: Credentials, deps: AppDeps, client: ClientAddress):
+    token, expires_in = accounts.login(deps, body.email, body.password, client)
     return OrjsonResponse({"access_token": token, "token_type": "bearer", "expires_in": expires_in})
 
 
@@ -81,6 +86,6 @@ def login(body: Credentials, deps: AppDeps):
     summary="Mail a fresh code (same answer always)",
     **documented(S.StatusOut, 202),
 )
-def resend_code(body: EmailBody, deps: AppDeps):
-    accounts.resend_code(deps, body.email)
+def resend_code(body: EmailBody, deps: AppDeps, client: ClientAddress):
+    accounts.resend_code(deps, body.email, client)
     return OrjsonResponse({"status": "accepted"}, status_code=202)

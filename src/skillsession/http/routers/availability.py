@@ -12,9 +12,13 @@ from skillsession.domain.availability import (
     DEFAULT_SLOT_MINUTES,
     MAX_SLOT_MINUTES,
     MAX_SLOTS_PER_REQUEST,
+    MAX_WINDOWS_PER_REQUEST,
     MIN_SLOT_MINUTES,
     WindowRequest,
 )
+from skillsession.domain.ids import MAX_ID_LENGTH
+from skillsession.domain.local_time import MAX_ZONE_LENGTH
+from skillsession.domain.model import MAX_STATUS_LENGTH
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.fast import FastRoute
@@ -24,6 +28,7 @@ from skillsession.http.security import AUTHENTICATED, AppDeps, CurrentUser
 from skillsession.http.slot_cache import teacher_slots_json
 from skillsession.ports import Identity
 from skillsession.service import availability as service
+from skillsession.service import paging
 from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["availability and slots"], dependencies=AUTHENTICATED)
@@ -38,7 +43,9 @@ class WindowBody(BaseModel):
     start_time: str = Field(pattern=S.CLOCK, description="local HH:MM")
     end_time: str = Field(pattern=S.CLOCK, description="local HH:MM (24:00 allowed)")
     end_date: S.Day | None = Field(None, description=f"for windows past midnight; {S.DAY_NOTE}")
-    time_zone: str | None = Field(None, max_length=64, description="default: the tutor's zone")
+    time_zone: str | None = Field(
+        None, max_length=MAX_ZONE_LENGTH, description="default: the tutor's zone"
+    )
     slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     def to_request(self) -> WindowRequest:
@@ -55,12 +62,12 @@ class WindowBody(BaseModel):
 class AvailabilityBody(BaseModel):
     """One window, or `windows`: a list of them (all or nothing)."""
 
-    windows: list[WindowBody] | None = Field(None, max_length=100)
+    windows: list[WindowBody] | None = Field(None, max_length=MAX_WINDOWS_PER_REQUEST)
     date: S.Day | None = Field(None, description=S.DAY_NOTE)
     start_time: str | None = Field(None, pattern=S.CLOCK)
     end_time: str | None = Field(None, pattern=S.CLOCK)
     end_date: S.Day | None = Field(None, description=S.DAY_NOTE)
-    time_zone: str | None = Field(None, max_length=64)
+    time_zone: str | None = Field(None, max_length=MAX_ZONE_LENGTH)
     slot_minutes: SlotMinutes = DEFAULT_SLOT_MINUTES
 
     @model_validator(mode="after")
@@ -115,7 +122,7 @@ async def create_availability(body: AvailabilityBody, deps: AppDeps, identity: C
 
 
 class DeleteBody(BaseModel):
-    availability_id: str = Field(max_length=64)
+    availability_id: str = Field(max_length=MAX_ID_LENGTH)
 
 
 @router.post(
@@ -132,19 +139,23 @@ async def delete_availability(body: DeleteBody, deps: AppDeps, identity: Current
 
 
 class SlotsBody(BaseModel):
-    tutor_id: str | None = Field(None, max_length=64)
+    tutor_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
     tutor_email: S.Email | None = None
     from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
-    status: str | None = Field(None, max_length=20, description="available (default); own: all")
-    time_zone: str | None = Field(None, max_length=64)
+    status: str | None = Field(
+        None, max_length=MAX_STATUS_LENGTH, description="available (default); own: all"
+    )
+    time_zone: str | None = Field(None, max_length=MAX_ZONE_LENGTH)
     limit: int | None = Field(
         None,
         ge=1,
         le=service.MAX_SLOTS_PER_ANSWER,
         description=f"slots per page (default and most: {service.MAX_SLOTS_PER_ANSWER})",
     )
-    cursor: str | None = Field(None, max_length=500, description="`next_cursor` of a page")
+    cursor: str | None = Field(
+        None, max_length=paging.MAX_CURSOR_LENGTH, description="`next_cursor` of a page"
+    )
 
     def query(self) -> service.SlotQuery:
         return service.SlotQuery(

@@ -7,7 +7,9 @@ from typing import Literal
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from skillsession.domain.model import Role
+from skillsession.domain.bookings import MAX_MESSAGE_LENGTH, MAX_REASON_LENGTH
+from skillsession.domain.ids import MAX_ID_LENGTH
+from skillsession.domain.model import MAX_STATUS_LENGTH, Role
 from skillsession.http import list_cache, views
 from skillsession.http import schemas as S
 from skillsession.http.fast import FastRoute
@@ -27,8 +29,8 @@ def _one(answer: service.BookingAnswer) -> dict:
 
 
 class BookingRequestBody(BaseModel):
-    slot_id: str = Field(max_length=64)
-    message: S.free_text(2000) | None = None
+    slot_id: str = Field(max_length=MAX_ID_LENGTH)
+    message: S.free_text(MAX_MESSAGE_LENGTH) | None = None
 
 
 def create_booking_request(
@@ -58,9 +60,9 @@ CREATE_BOOKING_REQUEST.add_to(router)
 
 
 class ResponseBody(BaseModel):
-    booking_id: str = Field(max_length=64)
+    booking_id: str = Field(max_length=MAX_ID_LENGTH)
     action: Literal["accept", "reject"]
-    reason: S.free_text(1000) | None = None
+    reason: S.free_text(MAX_REASON_LENGTH) | None = None
 
 
 @router.post(
@@ -78,8 +80,8 @@ async def process_booking_response(body: ResponseBody, deps: AppDeps, identity: 
 
 
 class CancelBody(BaseModel):
-    booking_id: str = Field(max_length=64)
-    reason: S.free_text(1000) | None = None
+    booking_id: str = Field(max_length=MAX_ID_LENGTH)
+    reason: S.free_text(MAX_REASON_LENGTH) | None = None
 
 
 @router.post(
@@ -97,15 +99,15 @@ async def cancel_booking(body: CancelBody, deps: AppDeps, identity: CurrentUser)
 
 class PageQuery(BaseModel):
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: str | None = Field(None, max_length=paging.MAX_CURSOR_LENGTH)
 
 
 class ListQuery(BaseModel):
-    status: str | None = Field(None, max_length=20)
+    status: str | None = Field(None, max_length=MAX_STATUS_LENGTH)
     from_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     to_date: S.Day | None = Field(None, description=S.DAY_NOTE)
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: str | None = Field(None, max_length=paging.MAX_CURSOR_LENGTH)
 
 
 def get_pending_booking_slots(deps: Deps, identity: Identity, query: PageQuery) -> bytes:

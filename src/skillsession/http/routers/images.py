@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from skillsession.domain.errors import BadRequest, NotFound, ValidationFailed
+from skillsession.domain.ids import MAX_ID_LENGTH
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.responses import OrjsonResponse
@@ -98,7 +99,7 @@ async def get_profile_img_url(
     deps: AppDeps,
     identity: CurrentUser,
     email: Annotated[S.Email | None, Query()] = None,
-    user_id: Annotated[str | None, Query(max_length=64)] = None,
+    user_id: Annotated[str | None, Query(max_length=MAX_ID_LENGTH)] = None,
 ):
     url = media.profile_image_url(deps, identity, email, user_id)
     return OrjsonResponse(views.signed_url(url, deps.settings.public_url))
@@ -120,8 +121,8 @@ async def get_profile_img_url(
 async def media_file(
     key: str,
     deps: AppDeps,
-    expires: Annotated[str, Query(max_length=20)] = "",
-    signature: Annotated[str, Query(max_length=128)] = "",
+    expires: Annotated[str, Query(max_length=media.MAX_EXPIRES_LENGTH)] = "",
+    signature: Annotated[str, Query(max_length=media.MAX_SIGNATURE_LENGTH)] = "",
 ):
     verify = getattr(deps.media, "verify", None)
     if verify is None:

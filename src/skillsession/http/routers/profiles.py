@@ -7,7 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from skillsession.domain import profiles as P
+from skillsession.domain.ids import MAX_ID_LENGTH
+from skillsession.domain.local_time import MAX_ZONE_LENGTH
 from skillsession.domain.model import Role
+from skillsession.domain.skills import MAX_SEARCH_SKILLS, MAX_SKILL_LENGTH, MAX_SKILLS_TEXT_LENGTH
 from skillsession.http import schemas as S
 from skillsession.http import views
 from skillsession.http.fast import FastRoute
@@ -22,8 +26,8 @@ from skillsession.service.deps import Deps
 
 router = APIRouter(tags=["profiles"], dependencies=AUTHENTICATED)
 
-Name = S.line(100)
-Course = S.line(100)
+Name = S.line(P.MAX_NAME_LENGTH)
+Course = S.line(P.MAX_COURSE_LENGTH)
 
 
 class ProfileBody(BaseModel):
@@ -31,18 +35,20 @@ class ProfileBody(BaseModel):
     email: S.Email | None = Field(None, description="optional; must be the caller's")
     first_name: Name | None = None
     last_name: Name | None = None
-    mobile_number: S.line(40) | None = None
-    time_zone: str | None = Field(None, max_length=64, description="IANA zone, default UTC")
-    university_name: S.line(200) | None = None
-    program_name: S.line(200) | None = None
-    enrolled_courses: list[Course] | None = Field(None, max_length=50)
-    start_year: int | None = Field(None, ge=1900, le=2200)
-    end_year: int | None = Field(None, ge=1900, le=2200)
-    teaching_skills: list[Name] | S.line(2000) | None = Field(
+    mobile_number: S.line(P.MAX_MOBILE_LENGTH) | None = None
+    time_zone: str | None = Field(
+        None, max_length=MAX_ZONE_LENGTH, description="IANA zone, default UTC"
+    )
+    university_name: S.line(P.MAX_STUDIES_LENGTH) | None = None
+    program_name: S.line(P.MAX_STUDIES_LENGTH) | None = None
+    enrolled_courses: list[Course] | None = Field(None, max_length=P.MAX_COURSES)
+    start_year: int | None = Field(None, ge=P.FIRST_YEAR, le=P.LAST_YEAR)
+    end_year: int | None = Field(None, ge=P.FIRST_YEAR, le=P.LAST_YEAR)
+    teaching_skills: list[Name] | S.line(MAX_SKILLS_TEXT_LENGTH) | None = Field(
         None, description="a list, or one comma-separated string"
     )
-    experience_years: int | None = Field(None, ge=0, le=80)
-    experience_description: S.free_text(4000) | None = None
+    experience_years: int | None = Field(None, ge=0, le=P.MAX_EXPERIENCE_YEARS)
+    experience_description: S.free_text(P.MAX_DESCRIPTION_LENGTH) | None = None
 
 
 @router.post(
@@ -65,13 +71,15 @@ async def save_user_details(body: ProfileBody, deps: AppDeps, identity: CurrentU
 
 class LookupOrSearch(BaseModel):
     email: S.Email | None = None
-    user_id: str | None = Field(None, max_length=64)
-    skill: str | None = Field(None, max_length=60)
-    skills: list[Name] | Annotated[str, Field(max_length=2000)] | None = Field(None, max_length=10)
+    user_id: str | None = Field(None, max_length=MAX_ID_LENGTH)
+    skill: str | None = Field(None, max_length=MAX_SKILL_LENGTH)
+    skills: list[Name] | Annotated[str, Field(max_length=MAX_SKILLS_TEXT_LENGTH)] | None = Field(
+        None, max_length=MAX_SEARCH_SKILLS
+    )
     available_from: S.Day | None = Field(None, description=S.DAY_NOTE)
     available_to: S.Day | None = Field(None, description=S.DAY_NOTE)
     limit: int | None = Field(None, ge=1, le=paging.MAX_LIMIT)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: str | None = Field(None, max_length=paging.MAX_CURSOR_LENGTH)
 
 
 def profiles_and_search(

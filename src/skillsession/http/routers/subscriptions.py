@@ -23,7 +23,7 @@ from skillsession.service import subscriptions as service
 
 router = APIRouter(tags=["notifications"], dependencies=AUTHENTICATED)
 public = APIRouter(tags=["notifications"])
-Token = Annotated[str, Query(max_length=200)]
+Token = Annotated[str, Query(max_length=service.MAX_TOKEN_LENGTH)]
 Accept = Annotated[str | None, Header(include_in_schema=False)]
 HTML = {"text/html": {"schema": {"type": "string"}}}
 PAGE_DOC = {

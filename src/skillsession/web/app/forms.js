@@ -99,3 +99,19 @@ export async function busy(button, form, work) {
 export function values(form) {
   return Object.fromEntries(new FormData(form).entries());
 }
+
+// A "show more" button with its own error line: a failed load is told beside it, and the
+// button stays, to try again. `load` hides the button when nothing is left.
+export function moreButton(label, load) {
+  const button = h("button", { type: "button", class: "secondary" }, label);
+  const error = formError();
+  button.addEventListener("click", () => busy(button, null, async () => {
+    error.replaceChildren();
+    try {
+      await load();
+    } catch (err) {
+      if (!err.expired) error.append(h("p", {}, err.message)); // expired: on the way to log in
+    }
+  }));
+  return { button, error };
+}

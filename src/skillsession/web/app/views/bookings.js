@@ -2,10 +2,10 @@
 
 import { get, post } from "../api.js";
 import { empty, h, replace } from "../dom.js";
-import { busy, field, formError } from "../forms.js";
+import { busy, field, formError, moreButton } from "../forms.js";
 import { app } from "../main.js";
 import { bookingIcs, download } from "../ics.js";
-import { countdown, dayLabel, span, viewerZone } from "../time.js";
+import { addDays, countdown, dayLabel, span, today, viewerZone, ymdLabel } from "../time.js";
 
 export const STATES = { pending: "Pending", accepted: "Accepted", rejected: "Rejected", cancelled: "Cancelled", expired: "Expired", completed: "Completed" };
 const stateText = (b) => STATES[b.booking_status] || b.booking_status;
@@ -95,40 +95,102 @@ function cancelForm(b, changed, close) {
   return form;
 }
 
+const HISTORY_DAYS = 30; // history comes a span of days at a time, newest first
+
+// Every page of a bounded span (a span of days): the API lists by start, oldest first
+async function allPages(query) {
+  const found = [];
+  let cursor;
+  do {
+    const answer = await listBookings({ ...query, cursor });
+    found.push(...answer.bookings);
+    cursor = answer.next_cursor;
+  } while (cursor);
+  return found;
+}
+
 export async function bookings(page) {
-  const answer = await listBookings();
-  const all = answer.bookings;
-  const now = Date.now();
-  const pending = all.filter((b) => b.booking_status === "pending");
-  const upcoming = all.filter((b) => b.booking_status === "accepted" && new Date(b.end).getTime() > now);
-  const history = all.filter((b) => !pending.includes(b) && !upcoming.includes(b)).reverse();
-  const section = (id, title, items, none) => h("section", { "aria-labelledby": id },
+  // what lies ahead, from today on, a page at a time (the API lists by start: the nearest
+  // first); history, the days before, a span at a time going back
+  const first = today();
+  let earliest = addDays(first, -HISTORY_DAYS);
+  const [ahead, past] = await Promise.all([
+    listBookings({ from_date: first }),
+    allPages({ from_date: earliest, to_date: addDays(first, -1) }),
+  ]);
+  const all = new Map([...past, ...ahead.bookings].map((b) => [b.booking_id, b]));
+  let cursor = ahead.next_cursor;
+  const items = new Map(); // booking_id -> its card, kept across redraws (an open cancel form stays)
+  const item = (b) => {
+    if (!items.has(b.booking_id)) items.set(b.booking_id, bookingItem(b, { onChange: (changed) => all.set(changed.booking_id, changed) }));
+    return items.get(b.booking_id);
+  };
+  const sections = h("div", { class: "sections" });
+  const later = moreButton("Show later bookings", async () => {
+    const next = await listBookings({ from_date: first, cursor });
+    for (const b of next.bookings) all.set(b.booking_id, b);
+    cursor = next.next_cursor;
+    draw();
+  });
+  const earlier = moreButton("Show earlier bookings", async () => {
+    const from = addDays(earliest, -HISTORY_DAYS);
+    for (const b of await allPages({ from_date: from, to_date: addDays(earliest, -1) })) all.set(b.booking_id, b);
+    earliest = from;
+    draw();
+  });
+  const section = (id, title, list, none, ...after) => h("section", { "aria-labelledby": id },
     h("h2", { id }, title),
-    items.length ? h("ul", { class: "list" }, items.map((b) => bookingItem(b))) : empty(none));
+    list.length ? h("ul", { class: "list" }, list.map(item)) : empty(none),
+    after);
+  function draw() {
+    // by state and time, whichever answer a booking came in (their days are the API's)
+    const now = Date.now();
+    const byStart = [...all.values()].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+    const pending = byStart.filter((b) => b.booking_status === "pending");
+    const upcoming = byStart.filter((b) => b.booking_status === "accepted" && new Date(b.end).getTime() > now);
+    const history = byStart.filter((b) => !pending.includes(b) && !upcoming.includes(b)).reverse();
+    later.button.hidden = !cursor;
+    const since = ymdLabel(earliest, { day: "numeric", month: "long", year: "numeric" });
+    replace(sections,
+      section("upcoming-title", "Upcoming", upcoming, isTutor() ? "No accepted sessions ahead. Accepted requests show here." : "No accepted sessions ahead."),
+      section("pending-title", isTutor() ? "Waiting for your answer" : "Waiting for the tutor", pending,
+        isTutor() ? "No requests to answer." : h("span", {}, "No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), " to book a session.")),
+      cursor ? h("p", { class: "hint" }, "There are more bookings ahead.") : null,
+      later.button, later.error,
+      section("history-title", "History", history, `Nothing since ${since}: past, rejected and cancelled bookings show here.`,
+        history.length ? h("p", { class: "hint" }, `History since ${since}.`) : null, earlier.button, earlier.error),
+    );
+  }
+  draw();
   replace(page,
     h("h1", {}, "My bookings"),
     h("p", { class: "zone" }, `Times are in your time zone, ${viewerZone}.`),
-    section("upcoming-title", "Upcoming", upcoming, isTutor() ? "No accepted sessions ahead. Accepted requests show here." : "No accepted sessions ahead."),
-    section("pending-title", isTutor() ? "Waiting for your answer" : "Waiting for the tutor", pending,
-      isTutor() ? "No requests to answer." : h("span", {}, "No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), " to book a session.")),
-    section("history-title", "History", history, "Nothing here yet: past, rejected and cancelled bookings show here."),
-    answer.next_cursor ? h("p", { class: "hint" }, "Showing the first 200 bookings.") : null,
+    sections,
   );
 }
 
 export async function requests(page) {
-  const answer = await get("/get-pending-booking-slots", { limit: 200 });
-  const items = answer.bookings;
-  if (!isTutor()) {
-    replace(page, h("h1", {}, "Requests"),
-      h("p", { class: "zone" }, `Your requests waiting for a tutor's answer. Times are in your time zone, ${viewerZone}.`),
-      items.length ? h("ul", { class: "list" }, items.map((b) => bookingItem(b))) : empty("No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), "."));
-    return;
-  }
+  const first = await get("/get-pending-booking-slots", { limit: 200 });
+  const tutor = isTutor();
+  const list = h("ul", { class: "list" }, first.bookings.map(tutor ? requestItem : (b) => bookingItem(b)));
+  let cursor = first.next_cursor;
+  const more = moreButton("Show more requests", async () => {
+    const next = await get("/get-pending-booking-slots", { limit: 200, cursor });
+    list.append(...next.bookings.map(tutor ? requestItem : (b) => bookingItem(b)));
+    cursor = next.next_cursor;
+    more.button.hidden = !cursor;
+  });
+  more.button.hidden = !cursor;
+  const none = tutor
+    ? empty("No requests to answer. Students' requests for your free slots show here.")
+    : empty("No open requests. ", h("a", { href: "#/tutors" }, "Find a tutor"), ".");
   replace(page,
     h("h1", {}, "Requests"),
-    h("p", { class: "zone" }, `Students waiting for your answer. Times are in your time zone, ${viewerZone}.`),
-    items.length ? h("ul", { class: "list" }, items.map(requestItem)) : empty("No requests to answer. Students' requests for your free slots show here."),
+    h("p", { class: "zone" }, tutor
+      ? `Students waiting for your answer. Times are in your time zone, ${viewerZone}.`
+      : `Your requests waiting for a tutor's answer. Times are in your time zone, ${viewerZone}.`),
+    first.bookings.length ? list : none,
+    more.button, more.error,
   );
 }
 

@@ -50,7 +50,7 @@ export async function dashboard(page, { notice }) {
         ? h("ul", { class: "list" }, waiting.slice(0, 5).map((b) => h("li", { class: "card" },
           h("h3", {}, span(b.start, b.end)), stateBadge(b), h("p", {}, `${tutor ? "Student" : "Tutor"}: ${who(b)}`))))
         : empty(tutor ? "Nothing waits on you." : "No open requests."),
-      waiting.length ? h("p", {}, h("a", { href: tutor ? "#/requests" : "#/bookings" }, tutor ? `Answer ${waiting.length === 1 ? "the request" : `all ${waiting.length} requests`}` : "See them in My bookings")) : null,
+      waiting.length ? h("p", {}, h("a", { href: tutor ? "#/requests" : "#/bookings" }, tutor ? (pending.next_cursor ? "Answer the requests" : `Answer ${waiting.length === 1 ? "the request" : `all ${waiting.length} requests`}`) : "See them in My bookings")) : null,
     ),
     h("section", { "aria-labelledby": "recent-title" },
       h("h2", { id: "recent-title" }, "Recent changes"),

@@ -2,7 +2,7 @@
 
 import { idempotencyKey, photoUrl, post } from "../api.js";
 import { empty, h, replace, uid } from "../dom.js";
-import { busy, field, formError } from "../forms.js";
+import { busy, field, formError, moreButton } from "../forms.js";
 import { app } from "../main.js";
 import { addDays, clock, dayKey, dayLabel, span, today, viewerZone } from "../time.js";
 
@@ -148,13 +148,13 @@ async function tutorPage(page, tutorId) {
   addSlots(slots);
   // a long page of slots comes in parts (the API answers at most 1000 at a time)
   let cursor = slotAnswer.next_cursor;
-  const more = h("button", { type: "button", class: "secondary", hidden: !cursor }, "Show more times");
-  more.addEventListener("click", () => busy(more, null, async () => {
+  const { button: more, error: moreError } = moreButton("Show more times", async () => {
     const next = await post("/get-teacher-slots", { ...range, cursor });
     addSlots(next.slots);
     cursor = next.next_cursor;
     more.hidden = !cursor;
-  }));
+  });
+  more.hidden = !cursor;
 
   function choose(slot, button) {
     if (selected) selected.setAttribute("aria-pressed", "false");
@@ -220,7 +220,7 @@ async function tutorPage(page, tutorId) {
     h("section", { "aria-labelledby": "times-title" },
       h("h2", { id: "times-title" }, "Free times"),
       h("p", { class: "zone" }, zoneNote),
-      slots.length ? [days, more] : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
+      slots.length ? [days, more, moreError] : empty(`${name} has no free time in the next 30 days. Check again later or `, h("a", { href: "#/tutors" }, "find another tutor"), "."),
     ),
     panel,
   );

@@ -1,12 +1,15 @@
-"""Rendered answers kept per worker process, checked against a version on every request.
+"""Rendered answers kept per worker process, checked against a store version on every request.
 
-One byte-bounded LRU per `Deps` (so per process) serves every cached route: get-teacher-slots
-(`http/slot_cache.py`, checked against the tutor's slot version), the three booking lists
-(`http/list_cache.py`, checked against the caller's booking list version) and tutor search
-without dates (`http/search_cache.py`, checked against the profiles version). One budget for all
-of them, `SKILLSESSION_SLOT_CACHE_BYTES` (0: off): the least recently used answer goes first,
-whichever route it belongs to, so the bytes follow the traffic. Keys start with the route's
-tag, so two routes never share an entry.
+One component, `Deps.answers` (an `AnswerCache`, built with the `Deps` from
+`AnswerCacheConfig`), serves every cached route: get-teacher-slots (`http/slot_cache.py`,
+checked against the tutor's slot version), the three booking lists (`http/list_cache.py`,
+checked against the caller's booking list version) and tutor search without dates
+(`http/search_cache.py`, checked against the profiles version). It is a byte-bounded LRU with one
+budget for all of them, `SKILLSESSION_ANSWER_CACHE_BYTES` (0: off): the least recently used answer
+goes first, whichever route it belongs to, so the bytes follow the traffic. Keys start with the
+route's tag, so two routes never share an entry. The versions are the store's `AnswerVersions`
+role (`deps.stores.versions`), read at each request; a store that keeps none (DynamoDB) is never
+cached.
 
 The rule every user of `cached` keeps (the modules above argue it for their answers): the
 version is read before any data the answer is made of, changes in the same transaction as
@@ -19,13 +22,30 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from skillsession.service.deps import Deps
+from skillsession.ports.storage import AnswerVersions
+
+if TYPE_CHECKING:
+    from skillsession.service.deps import Deps
+    from skillsession.settings import Settings
 
 T = TypeVar("T")
+V = TypeVar("V")
 ENTRY_OVERHEAD = 400  # bytes an entry costs besides its body (key, tuple, dict slot), roughly
+
+
+@dataclass(frozen=True)
+class AnswerCacheConfig:
+    """What one process keeps: `max_bytes` of answers of every cached route together (0: off)."""
+
+    max_bytes: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnswerCacheConfig:
+        return cls(max_bytes=settings.answer_cache_bytes)
 
 
 class AnswerCache:
@@ -34,17 +54,15 @@ class AnswerCache:
     around each look-up or store (the routes run on the event loop, but nothing forbids a
     thread)."""
 
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max(0, max_bytes)
+    def __init__(self, config: AnswerCacheConfig):
+        self.config = config
+        self.max_bytes = max(0, config.max_bytes)
+        self.enabled = self.max_bytes > 0
         self.size = 0  # bytes held, as counted by the entries' costs
         self._entries: OrderedDict[Hashable, tuple[Hashable, datetime | None, Any, int]] = (
             OrderedDict()
         )
         self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.max_bytes > 0
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -95,33 +113,34 @@ class AnswerCache:
                 _, evicted = self._entries.popitem(last=False)
                 self.size -= evicted[3]
 
+    def version(self, deps: Deps, read: Callable[[AnswerVersions], V]) -> V | None:
+        """`read(versions)` of the store's answer versions; None when this cache is off or the
+        store keeps no versions (nothing is then cacheable)."""
+        versions = deps.stores.versions
+        if versions is None or not self.enabled:
+            return None
+        return read(versions)
 
-def cache_for(deps: Deps) -> AnswerCache:
-    """The answer cache of this process's `Deps` (made on first use, sized by the settings)."""
-    cache = deps.caches.get("answers")
-    if cache is None:
-        cache = deps.caches.setdefault("answers", AnswerCache(deps.settings.slot_cache_bytes))
-    return cache
-
-
-def cached(
-    deps: Deps,
-    key: Hashable,
-    version: Callable[[], Hashable | None],
-    render: Callable[[], tuple[T, datetime | None]],
-    cost: int | None = None,
-) -> T:
-    """The answer under `key`: the stored value if it was stored under the version read now
-    and is still valid, else `render()`'s (value, valid_until), stored under the version read
-    *before* rendering. `version()` None: not cacheable (the store keeps no version). `cost`:
-    see `AnswerCache.put` (default: the value is a body of bytes)."""
-    cache = cache_for(deps)
-    stamp = version() if cache.enabled else None
-    if stamp is not None:
-        value = cache.get(key, stamp, deps.now())
-        if value is not None:
-            return value
-    value, valid_until = render()
-    if stamp is not None:
-        cache.put(key, stamp, valid_until, value, cost)
-    return value
+    def cached(
+        self,
+        deps: Deps,
+        key: Hashable,
+        version: Callable[[AnswerVersions], Hashable | None],
+        render: Callable[[], tuple[T, datetime | None]],
+        cost: int | None = None,
+    ) -> T:
+        """The answer under `key`: the stored value if it was stored under the version read now
+        (`version(deps.stores.versions)`) and is still valid, else `render()`'s (value,
+        valid_until), stored under the version read *before* rendering. No versions (or the
+        cache off): rendered, not stored. `cost`: see `put` (default: the value is a body of
+        bytes)."""
+        versions = deps.stores.versions
+        stamp = version(versions) if self.enabled and versions is not None else None
+        if stamp is not None:
+            value = self.get(key, stamp, deps.now())
+            if value is not None:
+                return value
+        value, valid_until = render()
+        if stamp is not None:
+            self.put(key, stamp, valid_until, value, cost)
+        return value
