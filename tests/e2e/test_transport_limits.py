@@ -3,7 +3,7 @@ a chunked body over the limit answers 413 on every route, a head (request line a
 over `SKILLSESSION_MAX_HEADER_BYTES` answers 431, and a head that does not arrive within
 `SKILLSESSION_HEADER_TIMEOUT_SECONDS` (half a header, or nothing at all) is answered 408 and
 the connection closed, not before that timeout, and an idle kept-alive connection is closed.
-The watchdog's bounds, look by look: tests/unit/test_transport.py."""
+The watchdog's bounds, look by look: tests/service/test_transport.py."""
 
 from __future__ import annotations
 

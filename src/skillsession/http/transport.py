@@ -100,7 +100,7 @@ class LimitedHttpTools(HttpToolsProtocol):
             self.watchdog = None
 
     # -- per request: uvicorn's code without its keep-alive timer ---------------------------------
-    # (tests/unit/test_transport.py pins the uvicorn methods these replace)
+    # (tests/service/test_transport.py pins the uvicorn methods these replace)
     def data_received(self, data: bytes) -> None:
         try:
             self.parser.feed_data(data)
