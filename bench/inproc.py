@@ -194,7 +194,7 @@ def main() -> None:
                 args.calls,
             ),
             "sqlite only (fetchall of the same SELECT)": time_calls(
-                lambda: store.admin.db.execute(
+                lambda: store.admin.database.conn.execute(
                     "SELECT slot_id FROM slots WHERE tutor_id = ? AND start >= ? AND start < ? "
                     "AND slot_status = 'available' ORDER BY start, slot_id",
                     (typical.user_id, int(start.timestamp()), int(end.timestamp())),
@@ -312,9 +312,10 @@ def main() -> None:
     out["asgi_in_process"] = asyncio.run(all_asgi())
 
     # -- the SQL of each endpoint, and its query plans -------------------------------------
-    real = store.admin.db
+    database = store.admin.database  # the SQLite roles' shared database
+    real = database.conn
     recorder = RecordingConnection(real)
-    store.admin._local.conn = recorder  # the store's per-thread connection, for this thread
+    database._local.conn = recorder  # the roles' per-thread connection, for this thread
     plans: dict[str, list] = {}
 
     def record(name: str, fn) -> None:
@@ -351,7 +352,7 @@ def main() -> None:
             "process-booking-response (accept)",
             lambda: bookings.respond(deps, last, made["b"].booking.booking_id, "accept", None),
         )
-    store.admin._local.conn = real
+    database._local.conn = real
     out["queries"] = plans
 
     # -- the write benchmarks' slot lists ---------------------------------------------------

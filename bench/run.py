@@ -73,9 +73,8 @@ SIZES = {
 # files whose change changes what the data set holds (the cache key)
 DATA_CODE = [
     "src/skillsession/demo.py",
-    "src/skillsession/adapters/store/sqlite.py",
-    "src/skillsession/adapters/store/sqlite_rows.py",
-    "src/skillsession/adapters/store/sqlite_schema.sql",
+    "src/skillsession/adapters/store/sqlite",
+    "src/skillsession/adapters/store/sqlite/schema.sql",  # a directory counts its *.py only
     "src/skillsession/domain",
     "src/skillsession/service/availability.py",
     "src/skillsession/service/bookings.py",

@@ -177,7 +177,7 @@ def main() -> None:
             setattr(delivered, field, getattr(delivered, field) + getattr(report, field))
         if report.handled == 0:
             break
-    deps.stores.admin.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    deps.stores.admin.database.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     deps.stores.admin.close()
     print(
         json.dumps(

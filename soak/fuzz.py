@@ -19,7 +19,8 @@ from xml.etree import ElementTree
 
 import httpx
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+TESTS = Path(__file__).resolve().parent.parent / "tests"
+sys.path[:0] = [str(TESTS), str(TESTS / "contract")]  # as pyproject's pytest `pythonpath` does
 
 from e2e.server import demo_login, run_cli, shape_server  # noqa: E402
 from skillsession.demo import student_email, tutor_email  # noqa: E402

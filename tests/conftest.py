@@ -1,7 +1,7 @@
 """Shared test fixtures.
 
-Being the top-level conftest without an `__init__.py`, this file also puts `tests/` on
-`sys.path`, so test modules anywhere below can `from smtp_server import SmtpTestServer`.
+`tests/` is on `sys.path` (pyproject.toml, pytest's `pythonpath`), so test modules anywhere
+below can `from smtp_server import SmtpTestServer`.
 """
 
 from __future__ import annotations

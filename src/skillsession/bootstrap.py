@@ -30,13 +30,13 @@ def _build_store(settings: Settings):
     url = settings.store_url
     scheme = urlparse(url).scheme
     if scheme == "sqlite":
-        from skillsession.adapters.store.sqlite import SqliteStore
+        from skillsession.adapters.store.sqlite import open_store
 
-        return SqliteStore.from_url(url).roles()
+        return open_store(url)
     if scheme == "memory":
-        from skillsession.adapters.store.memory import MemoryStore
+        from skillsession.adapters.store.memory import open_store
 
-        return MemoryStore().roles()
+        return open_store()
     if scheme == "dynamodb":
         from skillsession.adapters.store.dynamodb import DynamoStore
 

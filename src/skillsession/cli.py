@@ -368,12 +368,11 @@ def restore(
     if not sound:
         typer.echo(f"{path} is not a sound SQLite database", err=True)
         raise typer.Exit(1)
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
 
-    live = SqliteStore.from_url(settings.store_url)
-    source.backup(live.db)  # page by page into the live file, under SQLite's own locking
+    live = open_store(settings.store_url).admin
+    live.restore(source)
     source.close()
-    live.migrate()
     live.close()
     typer.echo(f"restored {path} into {settings.store_url}")
 

@@ -509,10 +509,10 @@ def test_module_import_builds_nothing_outside_lambda(tmp_path):
 def test_lambda_init_phase_builds_the_app_before_the_first_request(tmp_path):
     """In Lambda's init phase the adapters are built at import; the first request finds them;
     Pillow and icalendar (an image upload, a mail) stay unimported."""
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
 
     db = tmp_path / "db.sqlite"
-    SqliteStore.from_url(f"sqlite:///{db}").migrate()  # what a deploy has done
+    open_store(f"sqlite:///{db}").admin.migrate()  # what a deploy has done
     env = {
         "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
         "SKILLSESSION_DATA_DIR": str(tmp_path),
@@ -530,10 +530,10 @@ def test_lambda_init_phase_builds_the_app_before_the_first_request(tmp_path):
 def test_expiry_handler_runs_once_and_returns_counts(tmp_path, monkeypatch):
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("SKILLSESSION_STORE", f"sqlite:///{tmp_path / 'db.sqlite'}")
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_store
     from skillsession.aws import expiry_handler
 
-    SqliteStore.from_url(f"sqlite:///{tmp_path / 'db.sqlite'}").migrate()  # what deploy does
+    open_store(f"sqlite:///{tmp_path / 'db.sqlite'}").admin.migrate()  # what deploy does
     monkeypatch.setattr(expiry_handler, "_deps", None)
     counts = expiry_handler.handler({"source": "aws.scheduler"}, None)
     assert set(counts) >= {"slots_expired", "bookings_expired", "mail_sent"}

@@ -19,13 +19,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from lambda_requirements import lambda_requirements, name_of
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto_server import REGION, endpoint_url, table_name
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
-from lambda_requirements import lambda_requirements, name_of  # noqa: E402
 
 EMBEDDED_ONLY_MODULES = (
     "uvicorn",

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from skillsession.adapters.auth.local import LocalTokens, PasswordHasher
 from skillsession.adapters.media.disk import DiskMediaStore
-from skillsession.adapters.store.memory import MemoryStore
+from skillsession.adapters.store import memory
 from skillsession.domain.availability import WindowRequest
 from skillsession.ports import Identity
 from skillsession.service import availability, bookings, outbox, profiles, subscriptions
@@ -38,7 +38,7 @@ def accepted_booking_mail(tmp_path):
     tokens = LocalTokens(b"k" * 32)
     deps = Deps(
         settings=Settings(data_dir=tmp_path, _env_file=None),
-        stores=MemoryStore().roles(),
+        stores=memory.open_store(),
         media=DiskMediaStore(tmp_path / "media", b"m" * 32),
         mailer=Mailer(),
         verifier=tokens,

@@ -28,15 +28,15 @@ from skillsession.ports.storage import Stores
 
 
 def _memory(tmp_path: Path) -> Stores:
-    from skillsession.adapters.store.memory import MemoryStore
+    from skillsession.adapters.store import memory
 
-    return MemoryStore().roles()
+    return memory.open_store()
 
 
 def _sqlite(tmp_path: Path) -> Stores:
-    from skillsession.adapters.store.sqlite import SqliteStore
+    from skillsession.adapters.store.sqlite import open_file
 
-    return SqliteStore(tmp_path / "contract.db").roles()
+    return open_file(tmp_path / "contract.db")
 
 
 def _dynamodb(tmp_path: Path) -> Stores:

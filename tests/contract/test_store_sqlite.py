@@ -3,6 +3,7 @@ threads and processes sharing one database file."""
 
 from __future__ import annotations
 
+import ast
 import multiprocessing
 import sqlite3
 import threading
@@ -10,6 +11,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import timedelta
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -27,11 +29,17 @@ from factories import (
     request,
 )
 
-from skillsession.adapters.store.sqlite import (
+import store_peek
+from skillsession.adapters.store.sqlite import open_file, open_store
+from skillsession.adapters.store.sqlite.admin import (
+    ORPHAN_BOOKINGS,
+    PROBLEMS_PER_KIND,
+    SCHEMA_VERSION,
+    SLOTS_AND_BOOKINGS,
+)
+from skillsession.adapters.store.sqlite.db import (
     AUTOCHECKPOINT_PAGES,
     AUTOCHECKPOINT_PAGES_WITH_UPKEEP,
-    SCHEMA_VERSION,
-    SqliteStore,
 )
 from skillsession.domain.errors import SlotUnavailable
 from skillsession.domain.model import (
@@ -41,39 +49,88 @@ from skillsession.domain.model import (
     SlotStatus,
 )
 from skillsession.domain.skills import skill_key
+from skillsession.ports import storage
+from skillsession.ports.storage import Stores
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[SqliteStore]:
-    store = SqliteStore(tmp_path / "store.db")
-    store.migrate()
+def db(tmp_path: Path) -> Iterator[Stores]:
+    store = open_file(tmp_path / "store.admin.database.conn")
+    store.admin.migrate()
     yield store
-    store.close()
+    store.admin.close()
+
+
+# -- the package: one module per role over db.py -------------------------------------------
+ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "versions", "admin")
+
+
+def _project_imports(module: str) -> set[str]:
+    source = resources.files("skillsession.adapters.store.sqlite").joinpath(f"{module}.py")
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("skillsession"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("skillsession")}
+    return found
+
+
+def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
+    """No role module imports another (what they share is in db.py and rows.py), and nothing
+    in the package imports the service or the HTTP layer."""
+    shared = ("skillsession.adapters.store.sqlite.db.", "skillsession.adapters.store.sqlite.rows")
+    below = ("skillsession.domain.", "skillsession.ports.", "skillsession.adapters.private.")
+    for module in (*ROLE_MODULES, "db", "rows"):
+        for name in _project_imports(module):
+            assert name.startswith(shared + below), f"{module}.py imports {name}"
+
+
+def test_each_role_has_every_method_of_its_port(db: Stores):
+    ports = {
+        "accounts": storage.AccountStore,
+        "profiles": storage.ProfileStore,
+        "slots": storage.SlotStore,
+        "bookings": storage.BookingStore,
+        "outbox": storage.OutboxStore,
+        "versions": storage.AnswerVersions,
+        "admin": storage.StoreAdmin,
+    }
+    assert set(ports) == set(ROLE_MODULES)
+    for role, port in ports.items():
+        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        missing = {n for n in wanted if not callable(getattr(getattr(db, role), n, None))}
+        assert not missing, (role, missing)
 
 
 # -- URLs, schema, pragmas ------------------------------------------------------------------
 def test_from_url_relative_and_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)
-    relative = SqliteStore.from_url("sqlite:///data/sub/app.db")
-    assert relative.path == "data/sub/app.db" and (tmp_path / "data" / "sub").is_dir()
-    absolute = SqliteStore.from_url(f"sqlite:///{tmp_path}/abs/app.db")
-    assert absolute.path == f"{tmp_path}/abs/app.db"
-    absolute.migrate()
+    relative = open_store("sqlite:///data/sub/app.db")
+    assert (
+        relative.admin.database.path == "data/sub/app.db" and (tmp_path / "data" / "sub").is_dir()
+    )
+    absolute = open_store(f"sqlite:///{tmp_path}/abs/app.db")
+    assert absolute.admin.database.path == f"{tmp_path}/abs/app.db"
+    absolute.admin.migrate()
     assert (tmp_path / "abs" / "app.db").exists()
-    absolute.close()
+    absolute.admin.close()
     with pytest.raises(ValueError):
-        SqliteStore.from_url("sqlite://")
+        open_store("sqlite://")
     with pytest.raises(ValueError):
-        SqliteStore.from_url("postgres:///x.db")
+        open_store("postgres:///x.db")
 
 
-def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
-    db.migrate()
-    assert db.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    again = SqliteStore(db.path)
-    again.migrate()
-    again.close()
-    tables = {r[0] for r in db.db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+def test_migrate_sets_the_version_and_is_idempotent(db: Stores):
+    db.admin.migrate()
+    assert db.admin.database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    again = open_file(db.admin.database.path)
+    again.admin.migrate()
+    again.admin.close()
+    tables = {
+        r[0]
+        for r in db.admin.database.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+    }
     assert {
         "users",
         "verification_codes",
@@ -92,97 +149,105 @@ def test_migrate_sets_the_version_and_is_idempotent(db: SqliteStore):
     } <= tables
 
 
-def _downgrade(db: SqliteStore, version: int) -> None:
+def _downgrade(db: Stores, version: int) -> None:
     """Make `db` the file an older schema would have left: v3 had neither the failed
     notifications' index nor the subscriptions' confirm_token, v2 not the list version tables
     either, v1 neither slot_versions."""
-    db.db.execute("DROP INDEX notifications_failed")
-    db.db.execute("ALTER TABLE subscriptions DROP COLUMN confirm_token")
+    db.admin.database.conn.execute("DROP INDEX notifications_failed")
+    db.admin.database.conn.execute("ALTER TABLE subscriptions DROP COLUMN confirm_token")
     if version == 3:
-        db.db.execute(f"PRAGMA user_version = {version}")
-        db.close()
+        db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+        db.admin.close()
         return
-    db.db.execute("DROP TABLE list_versions")
-    db.db.execute("DROP TABLE list_version_counter")
+    db.admin.database.conn.execute("DROP TABLE list_versions")
+    db.admin.database.conn.execute("DROP TABLE list_version_counter")
     if version < 2:
-        db.db.execute("DROP TABLE slot_versions")
-    db.db.execute(f"PRAGMA user_version = {version}")
-    db.close()
+        db.admin.database.conn.execute("DROP TABLE slot_versions")
+    db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+    db.admin.close()
 
 
-def test_migrate_upgrades_a_version_1_database(db: SqliteStore):
+def test_migrate_upgrades_a_version_1_database(db: Stores):
     """v1 (before slot_versions) had the same tables and indexes but the versions: the upgrade
     keeps the data; tutors start at version 0."""
     _, slots = publish(db, "tutor", at(days=1), hours=2)
     _downgrade(db, 1)
-    upgraded = SqliteStore(db.path)
-    upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
-    assert upgraded.get_slot(slots[0].slot_id) == slots[0]
-    assert upgraded.slot_version("tutor") == 0
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    assert (
+        upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0]
+        == SCHEMA_VERSION
+        == 4
+    )
+    assert store_peek.get_slot(upgraded, slots[0].slot_id) == slots[0]
+    assert upgraded.versions.slot_version("tutor") == 0
     request(upgraded, slots[0])
-    assert upgraded.slot_version("tutor") == 1
-    assert upgraded.booking_list_version("tutor") == 1
-    upgraded.close()
+    assert upgraded.versions.slot_version("tutor") == 1
+    assert upgraded.versions.booking_list_version("tutor") == 1
+    upgraded.admin.close()
 
 
-def test_migrate_upgrades_a_version_3_database(db: SqliteStore):
+def test_migrate_upgrades_a_version_3_database(db: Stores):
     """v3 (before bounded outbox tries and split subscription tokens): the upgrade adds the
     confirm_token column and the failed index, keeping subscriptions and notifications."""
     sub = make_subscription("user-1", "token-1")
     note = make_notification("user-1")
-    db.save_subscription(sub, note)
-    db.claim_notifications(at(minutes=1), 10, 60)
-    db.finish_notifications([DeliveryOutcome(note.notification_id, "failed", None, "550")])
+    db.outbox.save_subscription(sub, note)
+    db.outbox.claim_notifications(at(minutes=1), 10, 60)
+    db.outbox.finish_notifications([DeliveryOutcome(note.notification_id, "failed", None, "550")])
     _downgrade(db, 3)
-    upgraded = SqliteStore(db.path)
-    upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert upgraded.get_subscription("user-1") == replace(sub, confirm_token=None)
-    assert upgraded.outbox_summary(at(minutes=1), 5).failed == 1
-    plan = upgraded.db.execute(
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    assert (
+        upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    )
+    assert upgraded.outbox.get_subscription("user-1") == replace(sub, confirm_token=None)
+    assert upgraded.outbox.outbox_summary(at(minutes=1), 5).failed == 1
+    plan = upgraded.admin.database.conn.execute(
         "EXPLAIN QUERY PLAN SELECT count(*) FROM notifications WHERE status = 'failed'"
     ).fetchall()
     assert "notifications_failed" in str(plan)
-    upgraded.close()
+    upgraded.admin.close()
 
 
-def test_migrate_upgrades_a_version_2_database(db: SqliteStore):
+def test_migrate_upgrades_a_version_2_database(db: Stores):
     """v2 (before the booking list versions): the upgrade keeps the data and the slot versions;
     every user starts at list version 0, and the next booking or profile write moves it."""
-    db.save_profile(make_profile("tutor"))
+    db.profiles.save_profile(make_profile("tutor"))
     _, slots = publish(db, "tutor", at(days=1), hours=2)
     booking = request(db, slots[0])
-    slot_version = db.slot_version("tutor")
+    slot_version = db.versions.slot_version("tutor")
     _downgrade(db, 2)
-    upgraded = SqliteStore(db.path)
-    upgraded.migrate()
-    assert upgraded.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-    assert upgraded.get_booking(booking.booking_id) == booking
-    assert upgraded.slot_version("tutor") == slot_version
-    assert upgraded.booking_list_version("tutor") == 0
-    assert upgraded.booking_list_version(booking.student_id) == 0
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    assert (
+        upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    )
+    assert upgraded.bookings.get_booking(booking.booking_id) == booking
+    assert upgraded.versions.slot_version("tutor") == slot_version
+    assert upgraded.versions.booking_list_version("tutor") == 0
+    assert upgraded.versions.booking_list_version(booking.student_id) == 0
     request(upgraded, slots[1], "student-2")
-    assert upgraded.booking_list_version("tutor") == 1
-    assert upgraded.booking_list_version("student-2") == 1
-    assert upgraded.booking_list_version(booking.student_id) == 0
-    upgraded.save_profile(make_profile("student-2"))
-    assert upgraded.booking_list_version(booking.student_id) == 2
-    again = SqliteStore(db.path)
-    again.migrate()  # now a no-op: the versions stay
-    assert again.booking_list_version("tutor") == 2
-    again.close()
-    upgraded.close()
+    assert upgraded.versions.booking_list_version("tutor") == 1
+    assert upgraded.versions.booking_list_version("student-2") == 1
+    assert upgraded.versions.booking_list_version(booking.student_id) == 0
+    upgraded.profiles.save_profile(make_profile("student-2"))
+    assert upgraded.versions.booking_list_version(booking.student_id) == 2
+    again = open_file(db.admin.database.path)
+    again.admin.migrate()  # now a no-op: the versions stay
+    assert again.versions.booking_list_version("tutor") == 2
+    again.admin.close()
+    upgraded.admin.close()
 
 
-def test_migrate_refuses_a_newer_schema(db: SqliteStore):
-    db.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+def test_migrate_refuses_a_newer_schema(db: Stores):
+    db.admin.database.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     with pytest.raises(RuntimeError):
-        db.migrate()
+        db.admin.migrate()
 
 
-def test_connection_pragmas(db: SqliteStore):
-    conn = db.db
+def test_connection_pragmas(db: Stores):
+    conn = db.admin.database.conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 10000
@@ -190,16 +255,16 @@ def test_connection_pragmas(db: SqliteStore):
     assert conn.isolation_level is None
 
 
-def test_commits_checkpoint_until_the_upkeep_job_takes_over(db: SqliteStore):
-    before = db.db  # opened before the hand-over: changed too
+def test_commits_checkpoint_until_the_upkeep_job_takes_over(db: Stores):
+    before = db.admin.database.conn  # opened before the hand-over: changed too
     assert before.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == AUTOCHECKPOINT_PAGES
-    job = db.upkeep_job()
+    job = db.admin.upkeep_job()
     with ThreadPoolExecutor(1) as pool:
-        later = pool.submit(lambda: db.db).result()
+        later = pool.submit(lambda: db.admin.database.conn).result()
     for conn in (before, later):
         limit = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         assert limit == AUTOCHECKPOINT_PAGES_WITH_UPKEEP
-    database = Path(db.path)
+    database = Path(db.admin.database.path)
     size = database.stat().st_size
     publish(db, "tutor-1", at(48), hours=200)  # new pages go to the log, not the database
     assert database.stat().st_size == size
@@ -209,14 +274,14 @@ def test_commits_checkpoint_until_the_upkeep_job_takes_over(db: SqliteStore):
     job()  # nothing left to copy: a no-op
 
 
-def test_upkeep_checkpoints_while_other_connections_read_and_write(db: SqliteStore):
+def test_upkeep_checkpoints_while_other_connections_read_and_write(db: Stores):
     """Readers keep their snapshot, writers go on, every write lands; two jobs (two worker
     processes) may run at once."""
-    job = db.upkeep_job()
-    other = SqliteStore(db.path)
-    other_job = other.upkeep_job()
+    job = db.admin.upkeep_job()
+    other = open_file(db.admin.database.path)
+    other_job = other.admin.upkeep_job()
     _, slots = publish(db, "tutor-1", at(48), hours=40)
-    reader = sqlite3.connect(db.path, isolation_level=None)
+    reader = sqlite3.connect(db.admin.database.path, isolation_level=None)
     reader.execute("BEGIN")
     seen = reader.execute("SELECT count(*) FROM bookings").fetchone()[0]
     stop = threading.Event()
@@ -237,25 +302,25 @@ def test_upkeep_checkpoints_while_other_connections_read_and_write(db: SqliteSto
     reader.execute("COMMIT")
     assert reader.execute("SELECT count(*) FROM bookings").fetchone()[0] == seen + len(slots)
     reader.close()
-    other.close()
+    other.admin.close()
 
 
-def test_one_connection_per_thread(db: SqliteStore):
-    mine = db.db
+def test_one_connection_per_thread(db: Stores):
+    mine = db.admin.database.conn
     with ThreadPoolExecutor(1) as pool:
-        theirs = pool.submit(lambda: db.db).result()
-    assert mine is db.db and theirs is not mine
+        theirs = pool.submit(lambda: db.admin.database.conn).result()
+    assert mine is db.admin.database.conn and theirs is not mine
 
 
-def test_failed_transaction_rolls_back(db: SqliteStore):
-    with pytest.raises(ZeroDivisionError), db._tx() as conn:
+def test_failed_transaction_rolls_back(db: Stores):
+    with pytest.raises(ZeroDivisionError), db.admin.database.tx() as conn:
         conn.execute("INSERT INTO rate_limits (key, window, hits) VALUES ('x', 1, 1)")
         raise ZeroDivisionError
-    assert not db.db.in_transaction
-    assert db.db.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
+    assert not db.admin.database.conn.in_transaction
+    assert db.admin.database.conn.execute("SELECT count(*) FROM rate_limits").fetchone()[0] == 0
 
 
-def test_schema_forbids_two_live_bookings_for_one_slot(db: SqliteStore):
+def test_schema_forbids_two_live_bookings_for_one_slot(db: Stores):
     _, slots = publish(db, "tutor", at(days=1))
     first = request(db, slots[0])
     twin = replace(first, booking_id="twin", student_id="other")
@@ -265,17 +330,17 @@ def test_schema_forbids_two_live_bookings_for_one_slot(db: SqliteStore):
     )
     params = (twin.booking_id, twin.slot_id, twin.tutor_id, twin.student_id)
     with pytest.raises(sqlite3.IntegrityError):
-        db.db.execute(insert, (*params, "accepted"))
-    db.db.execute(insert, (*params, "rejected"))  # history is fine
+        db.admin.database.conn.execute(insert, (*params, "accepted"))
+    db.admin.database.conn.execute(insert, (*params, "rejected"))  # history is fine
     with pytest.raises(sqlite3.IntegrityError):  # a booking needs its slot
-        db.db.execute(insert, ("ghost", "no-slot", "t", "s", "rejected"))
+        db.admin.database.conn.execute(insert, ("ghost", "no-slot", "t", "s", "rejected"))
 
 
-def test_consistency_check_reports_each_kind_of_damage(db: SqliteStore):
+def test_consistency_check_reports_each_kind_of_damage(db: Stores):
     _, slots = publish(db, "tutor", at(days=1), hours=4)
     pending = request(db, slots[0])
     request(db, slots[1])
-    conn = db.db
+    conn = db.admin.database.conn
     conn.execute(
         "UPDATE slots SET slot_status = 'available' WHERE slot_id = ?", (slots[0].slot_id,)
     )
@@ -283,7 +348,7 @@ def test_consistency_check_reports_each_kind_of_damage(db: SqliteStore):
     conn.execute("UPDATE slots SET slot_status = 'pending' WHERE slot_id = ?", (slots[3].slot_id,))
     conn.execute("PRAGMA foreign_keys = OFF")
     conn.execute("UPDATE bookings SET slot_id = 'gone' WHERE booking_id = ?", (pending.booking_id,))
-    problems = db.check_consistency()
+    problems = db.admin.check_consistency()
     assert any(p.startswith("booking whose slot is missing") for p in problems)
     assert any(p.startswith("booked slot without") for p in problems)
     assert any(p.startswith("pending slot without") for p in problems)
@@ -292,46 +357,83 @@ def test_consistency_check_reports_each_kind_of_damage(db: SqliteStore):
         (slots[0].slot_id, pending.booking_id),
     )
     assert any(
-        p.startswith("pending booking whose slot is not pending") for p in db.check_consistency()
+        p.startswith("pending booking whose slot is not pending")
+        for p in db.admin.check_consistency()
     )
 
 
+def test_consistency_check_names_each_problem_once_and_bounds_each_kind(db: Stores):
+    """The scan hands each slot with its bookings to the invariants: an accepted booking on a
+    pending slot, and two live bookings on one slot (past the schema's guard), come out as the
+    `check` command prints them; a kind with many problems is cut at PROBLEMS_PER_KIND."""
+    _, slots = publish(db, "tutor", at(days=1), hours=PROBLEMS_PER_KIND + 20)
+    accepted = request(db, slots[0])
+    pending = frozenset({BookingStatus.PENDING})
+    db.bookings.transition_booking(
+        accepted.booking_id, pending, BookingStatus.ACCEPTED, SlotStatus.BOOKED, BASE, None,
+        None, True,
+    )  # fmt: skip
+    request(db, slots[1])
+    conn = db.admin.database.conn
+    conn.execute("UPDATE slots SET slot_status = 'pending' WHERE slot_id = ?", (slots[0].slot_id,))
+    conn.execute("DROP INDEX one_live_booking_per_slot")
+    conn.execute(
+        "UPDATE slots SET slot_status = 'available' WHERE slot_id = ?", (slots[1].slot_id,)
+    )
+    request(db, slots[1], "student-2")  # a second pending booking of slot 1
+    assert sorted(db.admin.check_consistency()) == sorted(
+        [
+            f"accepted booking whose slot is not booked: {accepted.booking_id}",
+            f"pending slot without a pending booking: {slots[0].slot_id}",
+            f"slot with more than one live booking: {slots[1].slot_id}",
+        ]
+    )
+    lone = [(s.slot_id,) for s in slots[2:]]
+    conn.executemany("UPDATE slots SET slot_status = 'pending' WHERE slot_id = ?", lone)
+    problems = db.admin.check_consistency()
+    assert sum(p.startswith("pending slot without") for p in problems) == PROBLEMS_PER_KIND
+    assert len(problems) == PROBLEMS_PER_KIND + 2
+
+
 # -- query plans ----------------------------------------------------------------------------
-def exercise_every_access_pattern(store: SqliteStore) -> None:
+def exercise_every_access_pattern(store: Stores) -> None:
     """Call every request-path method once (with and without its optional filters)."""
     user = make_user()
-    store.create_user(user, make_code(user.user_id), make_notification(user.user_id))
-    store.get_user(user.user_id)
-    store.get_user_by_email(user.email)
-    store.replace_verification_code(make_code(user.user_id), make_notification(user.user_id))
-    store.get_verification_code(user.user_id)
-    store.record_code_failure(user.user_id)
-    store.confirm_user(user.user_id)
-    store.hit_rate_limit("k", BASE, 60, 5)
-    store.hit_rate_limit("k", at(minutes=5), 60, 5)
-    store.clear_rate_limit("k")
+    store.accounts.create_user(user, make_code(user.user_id), make_notification(user.user_id))
+    store_peek.get_user(store, user.user_id)
+    store.accounts.get_user_by_email(user.email)
+    store.accounts.get_user_and_code_by_email(user.email)
+    store.accounts.replace_verification_code(
+        make_code(user.user_id), make_notification(user.user_id)
+    )
+    store_peek.get_verification_code(store, user.user_id)
+    store.accounts.record_code_failure(user.user_id)
+    store.accounts.confirm_user(user.user_id)
+    store.accounts.hit_rate_limit("k", BASE, 60, 5)
+    store.accounts.hit_rate_limit("k", at(minutes=5), 60, 5)
+    store.accounts.clear_rate_limit("k")
     tutor = make_profile(skills=["Go", "Rust"])
     student = make_profile(role=Role.STUDENT)
-    store.save_profile(tutor)
-    store.save_profile(student)
-    store.get_profile(tutor.user_id)
-    store.get_profile_by_email(tutor.email)
-    store.get_profiles([tutor.user_id, student.user_id])
-    store.set_profile_image(tutor.user_id, "img")
+    store.profiles.save_profile(tutor)
+    store.profiles.save_profile(student)
+    store.profiles.get_profile(tutor.user_id)
+    store.profiles.get_profile_by_email(tutor.email)
+    store.profiles.get_profiles([tutor.user_id, student.user_id])
+    store.profiles.set_profile_image(tutor.user_id, "img")
     window, slots = publish(store, tutor.user_id, at(days=1), hours=4)
     publish(store, tutor.user_id, at(days=2), hours=4)
-    store.get_availability(window.availability_id)
+    store.slots.get_availability(window.availability_id)
     keys = [skill_key("go"), skill_key("rust")]
-    store.search_tutors(keys, None, 10, None)
-    store.search_tutors(keys, (BASE, at(days=3)), 10, tutor.user_id[:-1])
-    store.get_slot(slots[0].slot_id)
-    store.slot_version(tutor.user_id)
-    store.slots_for_tutor(tutor.user_id, BASE, at(days=30), None)
-    store.slots_for_tutor(tutor.user_id, BASE, at(days=30), SlotStatus.AVAILABLE)
+    store.profiles.search_tutors(keys, None, 10, None)
+    store.profiles.search_tutors(keys, (BASE, at(days=3)), 10, tutor.user_id[:-1])
+    store_peek.get_slot(store, slots[0].slot_id)
+    store.versions.slot_version(tutor.user_id)
+    store.slots.slots_for_tutor(tutor.user_id, BASE, at(days=30), None)
+    store.slots.slots_for_tutor(tutor.user_id, BASE, at(days=30), SlotStatus.AVAILABLE)
     booking = request(store, slots[0], student.user_id, key="key")
     request(store, slots[0], student.user_id, key="key")
-    store.get_booking(booking.booking_id)
-    store.transition_booking(
+    store.bookings.get_booking(booking.booking_id)
+    store.bookings.transition_booking(
         booking.booking_id,
         frozenset({BookingStatus.PENDING}),
         BookingStatus.ACCEPTED,
@@ -341,35 +443,35 @@ def exercise_every_access_pattern(store: SqliteStore) -> None:
         make_notification(),
         True,
     )
-    store.has_accepted_booking(tutor.user_id, student.user_id)
+    store.bookings.has_accepted_booking(tutor.user_id, student.user_id)
     for fetch, party in (
-        (store.bookings_for_tutor, tutor.user_id),
-        (store.bookings_for_student, student.user_id),
+        (store.bookings.bookings_for_tutor, tutor.user_id),
+        (store.bookings.bookings_for_student, student.user_id),
     ):
         fetch(party, None, None, None, 10, None)
         fetch(party, BookingStatus.PENDING, None, None, 10, None)
         fetch(party, None, BASE, at(days=9), 10, (at(days=1), "b"))
         fetch(party, BookingStatus.ACCEPTED, BASE, at(days=9), 10, (at(days=1), "b"))
     request(store, slots[1], student.user_id)
-    store.expire(at(days=1, hours=2), 10, lambda b: make_notification(b.student_id))
-    store.add_notifications([make_notification()])
-    claimed = store.claim_notifications(at(days=1), 10, 60)
-    store.finish_notifications([DeliveryOutcome(claimed[0].notification_id, "sent")])
-    store.get_notification(claimed[0].notification_id)
-    store.save_subscription(make_subscription(user.user_id, "tok"), make_notification())
-    store.get_subscription(user.user_id)
-    store.get_subscription_by_token("tok")
-    store.confirm_subscription(user.user_id, "user.confirm")
-    store.end_subscription(user.user_id)
+    store.bookings.expire(at(days=1, hours=2), 10, lambda b: make_notification(b.student_id))
+    store_peek.add_notifications(store, [make_notification()])
+    claimed = store.outbox.claim_notifications(at(days=1), 10, 60)
+    store.outbox.finish_notifications([DeliveryOutcome(claimed[0].notification_id, "sent")])
+    store_peek.get_notification(store, claimed[0].notification_id)
+    store.outbox.save_subscription(make_subscription(user.user_id, "tok"), make_notification())
+    store.outbox.get_subscription(user.user_id)
+    store.outbox.get_subscription_by_token("tok")
+    store.outbox.confirm_subscription(user.user_id, "user.confirm")
+    store.outbox.end_subscription(user.user_id)
     spare, _ = publish(store, tutor.user_id, at(days=5))
-    store.delete_availability(spare.availability_id)
+    store.slots.delete_availability(spare.availability_id)
 
 
-def test_no_request_path_query_scans_a_table(db: SqliteStore):
+def test_no_request_path_query_scans_a_table(db: Stores):
     statements: list[str] = []
-    db.db.set_trace_callback(statements.append)
+    db.admin.database.conn.set_trace_callback(statements.append)
     exercise_every_access_pattern(db)
-    db.db.set_trace_callback(None)
+    db.admin.database.conn.set_trace_callback(None)
     queries = {
         s
         for s in statements
@@ -378,16 +480,18 @@ def test_no_request_path_query_scans_a_table(db: SqliteStore):
     assert len(queries) > 40
     scans = {}
     for sql in queries:
-        plan = [row[3] for row in db.db.execute(f"EXPLAIN QUERY PLAN {sql}")]
+        plan = [row[3] for row in db.admin.database.conn.execute(f"EXPLAIN QUERY PLAN {sql}")]
         bad = [step for step in plan if step.startswith("SCAN") and step != "SCAN CONSTANT ROW"]
         if bad:
             scans[sql] = plan
     assert scans == {}
 
 
-def test_plans_use_the_intended_indexes(db: SqliteStore):
+def test_plans_use_the_intended_indexes(db: Stores):
     def plan(sql: str) -> str:
-        return " | ".join(row[3] for row in db.db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+        return " | ".join(
+            row[3] for row in db.admin.database.conn.execute(f"EXPLAIN QUERY PLAN {sql}")
+        )
 
     expire_slots = plan(
         "SELECT slot_id FROM slots WHERE slot_status = 'available' AND start <= 5 "
@@ -423,16 +527,20 @@ def test_plans_use_the_intended_indexes(db: SqliteStore):
     assert version == "SEARCH slot_versions USING PRIMARY KEY (tutor_id=?)"
     lists = plan("SELECT max(version) FROM list_versions WHERE owner IN ('u', '')")
     assert lists == "SEARCH list_versions USING PRIMARY KEY (owner=?)"
+    # the consistency scan streams: slots in primary-key order, no sort, bookings by index
+    scan = plan(SLOTS_AND_BOOKINGS.format(suspects="'pending', 'booked'"))
+    assert scan == ("SCAN s | SEARCH b USING INDEX bookings_by_slot (slot_id=?) LEFT-JOIN"), scan
+    assert "SEARCH s USING PRIMARY KEY (slot_id=?)" in plan(ORPHAN_BOOKINGS)
 
 
 # -- concurrency ----------------------------------------------------------------------------
-def _attempt(store: SqliteStore, slot_id: str, student_id: str, barrier) -> str:
-    slot = store.get_slot(slot_id)
+def _attempt(store: Stores, slot_id: str, student_id: str, barrier) -> str:
+    slot = store_peek.get_slot(store, slot_id)
     booking = make_booking(slot, student_id)
     note = make_notification(slot.tutor_id, "booking_requested")
     barrier.wait(timeout=120)
     try:
-        store.request_booking(booking, note, BASE)
+        store.bookings.request_booking(booking, note, BASE)
         return "won"
     except SlotUnavailable:
         return "unavailable"
@@ -441,8 +549,8 @@ def _attempt(store: SqliteStore, slot_id: str, student_id: str, barrier) -> str:
 
 
 def _contend_in_process(path: str, slot_id: str, threads: int, barrier, results) -> None:
-    """Runs in a spawned process: its own SqliteStore on the same file, several threads."""
-    store = SqliteStore(path)
+    """Runs in a spawned process: its own Stores on the same file, several threads."""
+    store = open_file(path)
     with ThreadPoolExecutor(threads) as pool:
         outcomes = pool.map(
             lambda i: _attempt(store, slot_id, f"proc-student-{slot_id}-{i}", barrier),
@@ -450,13 +558,13 @@ def _contend_in_process(path: str, slot_id: str, threads: int, barrier, results)
         )
         for outcome in outcomes:
             results.put(outcome)
-    store.close()
+    store.admin.close()
 
 
 THREADS, PROCESSES, THREADS_PER_PROCESS = 20, 3, 4
 
 
-def test_threads_and_processes_race_for_one_slot(db: SqliteStore):
+def test_threads_and_processes_race_for_one_slot(db: Stores):
     _, slots = publish(db, "tutor", at(days=1), hours=2)
     slot_id = slots[0].slot_id
     ctx = multiprocessing.get_context("spawn")
@@ -465,7 +573,7 @@ def test_threads_and_processes_race_for_one_slot(db: SqliteStore):
     processes = [
         ctx.Process(
             target=_contend_in_process,
-            args=(db.path, slot_id, THREADS_PER_PROCESS, barrier, queue),
+            args=(db.admin.database.path, slot_id, THREADS_PER_PROCESS, barrier, queue),
         )
         for _ in range(PROCESSES)
     ]
@@ -482,12 +590,12 @@ def test_threads_and_processes_race_for_one_slot(db: SqliteStore):
     outcomes = sorted(local + remote)
     assert outcomes.count("won") == 1, outcomes
     assert outcomes.count("unavailable") == len(outcomes) - 1, outcomes
-    assert db.get_slot(slot_id).slot_status == SlotStatus.PENDING
-    assert len(db.bookings_for_tutor("tutor", None, None, None, 100, None)) == 1
-    assert db.check_consistency() == []
+    assert store_peek.get_slot(db, slot_id).slot_status == SlotStatus.PENDING
+    assert len(db.bookings.bookings_for_tutor("tutor", None, None, None, 100, None)) == 1
+    assert db.admin.check_consistency() == []
 
 
-def test_accept_and_reject_race_exactly_one_wins(db: SqliteStore):
+def test_accept_and_reject_race_exactly_one_wins(db: Stores):
     _, slots = publish(db, "tutor", at(days=1), hours=8)
     bookings = [request(db, slot, f"student-{i}") for i, slot in enumerate(slots)]
     barrier = threading.Barrier(2 * len(bookings))
@@ -500,7 +608,7 @@ def test_accept_and_reject_race_exactly_one_wins(db: SqliteStore):
         barrier.wait(timeout=60)
         pending = frozenset({BookingStatus.PENDING})
         note = make_notification(booking.student_id)
-        return db.transition_booking(
+        return db.bookings.transition_booking(
             booking.booking_id, pending, to_status, outcomes[to_status], BASE, None, note, True
         )
 
@@ -509,13 +617,13 @@ def test_accept_and_reject_race_exactly_one_wins(db: SqliteStore):
         winners = [to for future, to in futures if future.result() is not None]
     assert len(winners) == len(bookings)
     for booking, slot in zip(bookings, slots, strict=True):
-        final = db.get_booking(booking.booking_id).booking_status
+        final = db.bookings.get_booking(booking.booking_id).booking_status
         assert final in outcomes
-        assert db.get_slot(slot.slot_id).slot_status == outcomes[final]
-    assert db.check_consistency() == []
+        assert store_peek.get_slot(db, slot.slot_id).slot_status == outcomes[final]
+    assert db.admin.check_consistency() == []
 
 
-def test_concurrent_expiry_changes_each_row_once(db: SqliteStore):
+def test_concurrent_expiry_changes_each_row_once(db: Stores):
     _, slots = publish(db, "tutor", at(hours=1), hours=24, slot_minutes=30)
     for slot in slots[:16]:
         request(db, slot)
@@ -531,7 +639,7 @@ def test_concurrent_expiry_changes_each_row_once(db: SqliteStore):
     def run_job(_):
         total = [0, 0]
         while True:
-            result = db.expire(now, 3, notify)
+            result = db.bookings.expire(now, 3, notify)
             total[0] += result.slots_expired
             total[1] += result.bookings_expired
             if result.slots_expired == result.bookings_expired == 0:
@@ -542,26 +650,28 @@ def test_concurrent_expiry_changes_each_row_once(db: SqliteStore):
     assert sum(t[0] for t in totals) == len(slots) - 16
     assert sum(t[1] for t in totals) == 16
     assert len(notices) == len(set(notices)) == 16
-    kinds = [n.kind for n in db.claim_notifications(at(days=3), 100, 60)]
+    kinds = [n.kind for n in db.outbox.claim_notifications(at(days=3), 100, 60)]
     assert kinds.count("booking_expired") == 16
-    assert db.check_consistency() == []
+    assert db.admin.check_consistency() == []
 
 
-def test_concurrent_claims_never_share_a_notification(db: SqliteStore):
-    db.add_notifications([make_notification(due=BASE - timedelta(seconds=i)) for i in range(60)])
+def test_concurrent_claims_never_share_a_notification(db: Stores):
+    store_peek.add_notifications(
+        db, [make_notification(due=BASE - timedelta(seconds=i)) for i in range(60)]
+    )
     with ThreadPoolExecutor(8) as pool:
-        claims = list(pool.map(lambda _: db.claim_notifications(BASE, 5, 300), range(12)))
+        claims = list(pool.map(lambda _: db.outbox.claim_notifications(BASE, 5, 300), range(12)))
     ids = [n.notification_id for claim in claims for n in claim]
     assert len(ids) == len(set(ids)) == 60
-    assert db.claim_notifications(BASE, 5, 300) == []
+    assert db.outbox.claim_notifications(BASE, 5, 300) == []
 
 
-def test_bulk_insert_and_contract_share_one_file_across_stores(db: SqliteStore):
+def test_bulk_insert_and_contract_share_one_file_across_stores(db: Stores):
     user = make_user()
     window, slots = make_window(user.user_id, at(days=1), at(days=1, hours=2))
-    db.bulk_insert([user], [make_profile(user.user_id, skills=["Go"])], [window], slots)
-    other = SqliteStore(db.path)
-    assert other.get_slot(slots[1].slot_id) == slots[1]
+    db.admin.bulk_insert([user], [make_profile(user.user_id, skills=["Go"])], [window], slots)
+    other = open_file(db.admin.database.path)
+    assert store_peek.get_slot(other, slots[1].slot_id) == slots[1]
     request(other, slots[1])
-    other.close()
-    assert db.get_slot(slots[1].slot_id).slot_status == SlotStatus.PENDING
+    other.admin.close()
+    assert store_peek.get_slot(db, slots[1].slot_id).slot_status == SlotStatus.PENDING

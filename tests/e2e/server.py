@@ -26,7 +26,6 @@ from pathlib import Path
 import httpx
 
 BIN = Path(sys.executable).parent / "skillsession"
-CONTRACT_TESTS = Path(__file__).resolve().parents[1] / "contract"  # holds moto_server.py
 _server_envs: dict[Path, dict[str, str]] = {}  # data dir -> the settings of its server
 
 
@@ -74,8 +73,6 @@ def cli_env(data_dir: Path, **extra: str) -> dict[str, str]:
 def aws_shape_env(name: str) -> dict[str, str]:
     """Settings for a DynamoDB table and an S3 bucket (both new, uniquely named; `skillsession
     migrate` creates them) on moto, and moto's dummy credentials for the server process."""
-    if str(CONTRACT_TESTS) not in sys.path:
-        sys.path.insert(0, str(CONTRACT_TESTS))
     from moto_server import REGION, endpoint_url, table_name
 
     aws = f"region={REGION}&endpoint_url={endpoint_url()}"  # sets the dummy credentials too

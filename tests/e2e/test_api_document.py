@@ -124,9 +124,8 @@ def client(document, tmp_path_factory):
     output = generate(document, where)
     assert warnings(output) == [MEDIA_WARNING], output
     assert work_around_unset_import(where / PACKAGE) in ([], ["save_profile_image.py"])
-    sys.path.insert(0, str(where))
-    importlib.invalidate_caches()
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.syspath_prepend(str(where))  # (and invalidates the import caches)
         package = importlib.import_module(PACKAGE)
 
         def op(operation_id: str):
@@ -141,10 +140,8 @@ def client(document, tmp_path_factory):
             types=importlib.import_module(f"{PACKAGE}.types"),
             op=op,
         )
-    finally:
-        sys.path.remove(str(where))
-        for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
-            del sys.modules[name]
+    for name in [m for m in sys.modules if m == PACKAGE or m.startswith(f"{PACKAGE}.")]:
+        del sys.modules[name]
 
 
 def sign_up(gen, server, role: str, **profile):

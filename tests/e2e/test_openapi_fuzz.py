@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import os
 import random
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "soak"))
+from fuzz import ROLES, fuzz
 
-from fuzz import ROLES, fuzz  # noqa: E402
-
-from route_table_pins import ROUTES  # noqa: E402
+from route_table_pins import ROUTES
 
 EXAMPLES = 4  # per operation and role in the fuzzing phase: ~170 requests a shape
 # the API's routes (the pinned table less the docs) as schemathesis names them

@@ -7,8 +7,8 @@ from service_fakes import FakeClock, RecordingMailer, person
 
 from skillsession.adapters.auth.local import LocalTokens, PasswordHasher
 from skillsession.adapters.media.disk import DiskMediaStore
-from skillsession.adapters.store.memory import MemoryStore
-from skillsession.adapters.store.sqlite import SqliteStore
+from skillsession.adapters.store import memory
+from skillsession.adapters.store.sqlite import open_file
 from skillsession.ports import Identity
 from skillsession.service.deps import Deps
 from skillsession.settings import Settings
@@ -24,7 +24,7 @@ def deps(tmp_path, clock) -> Deps:
     tokens = LocalTokens(b"k" * 32)  # real time: PyJWT checks iat against the wall clock
     return Deps(
         settings=Settings(data_dir=tmp_path, _env_file=None),
-        stores=MemoryStore().roles(),
+        stores=memory.open_store(),
         media=DiskMediaStore(tmp_path / "media", b"m" * 32),
         mailer=RecordingMailer(),
         verifier=tokens,
@@ -48,8 +48,7 @@ def student(deps) -> Identity:
 @pytest.fixture(params=["memory", "sqlite"])
 def real_store(request, tmp_path):
     """Each store that keeps versions (what the answer caches rely on), migrated."""
-    store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "store.db")
-    store = store.roles()
+    store = memory.open_store() if request.param == "memory" else open_file(tmp_path / "store.db")
     store.admin.migrate()
     yield store
     store.admin.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import store_peek
 from skillsession.domain.errors import RateLimited, Unauthorized
 from skillsession.service import accounts
 
@@ -57,7 +58,7 @@ def test_sign_ups_are_limited_per_address_before_any_hash(deps, monkeypatch):
     with pytest.raises(RateLimited):
         accounts.signup(deps, "c@example.test", PASSWORD, STRANGER)
     assert hashed == []  # refused before the 64 MiB hash
-    mailed = [n.payload["email"] for n in deps.stores.admin.notifications.values()]
+    mailed = [n.payload["email"] for n in store_peek.notifications(deps.stores)]
     assert sorted(mailed) == ["a@example.test", "b@example.test"]
     accounts.signup(deps, "c@example.test", PASSWORD, OWNER)  # another address may
 

@@ -17,8 +17,8 @@ from service_fakes import FakeClock, RecordingMailer, person
 
 from skillsession.adapters.auth.local import LocalTokens
 from skillsession.adapters.media.disk import DiskMediaStore
-from skillsession.adapters.store.memory import MemoryStore
-from skillsession.adapters.store.sqlite import SqliteStore
+from skillsession.adapters.store import memory
+from skillsession.adapters.store.sqlite import open_file
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import DomainError
 from skillsession.domain.model import Role
@@ -44,8 +44,7 @@ class ListMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="list-machine-"))
-        store = MemoryStore() if self.backend == "memory" else SqliteStore(self.dir / "m.db")
-        store = store.roles()
+        store = memory.open_store() if self.backend == "memory" else open_file(self.dir / "m.db")
         store.admin.migrate()
         tokens = LocalTokens(b"k" * 32)
         self.clock = FakeClock()

@@ -15,7 +15,7 @@ import orjson
 import pytest
 from service_fakes import person as fake_person
 
-from skillsession.adapters.store.sqlite import SqliteStore
+from skillsession.adapters.store.sqlite import open_file
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.model import Role
 from skillsession.http.app import create_app
@@ -40,7 +40,7 @@ def person(deps, name, role, **fields):
 
 @pytest.fixture
 def world(deps, tmp_path):
-    store = SqliteStore(tmp_path / "fast.db").roles()
+    store = open_file(tmp_path / "fast.db")
     store.admin.migrate()
     deps.stores = store
     deps.settings = deps.settings.model_copy(update={"max_body_bytes": 4096})

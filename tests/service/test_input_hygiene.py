@@ -9,6 +9,7 @@ import asyncio
 import httpx
 import pytest
 
+import store_peek
 from skillsession.http.app import create_app
 
 HOSTILE = [
@@ -93,7 +94,7 @@ def test_signup_stores_the_normalised_address_and_mails_only_it(app, deps):
     )
     assert response.status_code == 201
     assert response.json()["email"] == "ann@example.com"
-    [note] = deps.stores.admin.notifications.values()
+    [note] = store_peek.notifications(deps.stores)
     assert note.payload["email"] == "ann@example.com"
 
 

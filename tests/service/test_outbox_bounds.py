@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import store_peek
 from skillsession import cli
 from skillsession.adapters.mail.smtp import SmtpMailer
-from skillsession.adapters.store.sqlite import SqliteStore
+from skillsession.adapters.store.sqlite import open_file
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import Notification, Subscription, SubscriptionStatus
@@ -114,7 +114,7 @@ def data_dir(tmp_path, monkeypatch):
 
 
 def test_check_warns_of_failed_mail_and_deliver_mail_counts_what_waits(data_dir):
-    store = SqliteStore(data_dir / "skillsession.db").roles()
+    store = open_file(data_dir / "skillsession.db")
     store.admin.migrate()
     from factories_for_outbox import failed_and_waiting
 

@@ -29,6 +29,12 @@ def get_notification(stores: Stores, notification_id: str) -> Notification | Non
     return _backend(stores).get_notification(stores, notification_id)
 
 
+def notifications(stores: Stores) -> list[Notification]:
+    """Every notification in the outbox (the memory store's peek has it: a service test's
+    whole outbox)."""
+    return _backend(stores).notifications(stores)
+
+
 def add_notifications(stores: Stores, notifications: list[Notification]) -> None:
     """Queue notifications on their own (the service only queues them with a state change)."""
     _backend(stores).add_notifications(stores, notifications)

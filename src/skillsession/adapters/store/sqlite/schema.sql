@@ -1,5 +1,5 @@
 -- SkillSession on SQLite, schema version 3 (v2 added slot_versions, v3 list_versions and
--- list_version_counter). Applied by SqliteStore.migrate() inside one
+-- list_version_counter). Applied by the admin role's migrate() (admin.py) inside one
 -- transaction; every statement is idempotent. Instants are INTEGER unix seconds (UTC); lists and
 -- payloads are JSON text. Every request-path query is served by one of the indexes below
 -- (tests/contract/test_store_sqlite.py checks the plans).

@@ -10,7 +10,7 @@ import orjson
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skillsession.adapters.store import sqlite_rows as rows
+from skillsession.adapters.store.sqlite import rows
 from skillsession.domain.model import Booking, BookingStatus, Profile, Role, Slot, SlotStatus
 
 SECONDS = st.integers(946_684_800, 4_102_444_800)  # 2000 .. 2100

@@ -1,4 +1,5 @@
-"""Rows <-> entities for the SQLite store. Instants are unix seconds."""
+"""Rows <-> entities for the SQLite store, and the statements that insert them (shared by the
+roles and the bulk path). Instants are unix seconds."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from skillsession.domain.model import (
     VerificationCode,
 )
 from skillsession.domain.profiles import EDITABLE_FIELDS
+from skillsession.domain.skills import skill_key
 
 PROFILE_DOC_FIELDS = EDITABLE_FIELDS  # kept as one JSON document
 
@@ -263,3 +265,21 @@ def insert_sql(table: str, columns: str, verb: str = "INSERT") -> str:
     """`INSERT INTO table (columns) VALUES (?, ...)` with one placeholder per column."""
     marks = ", ".join("?" * len(columns.split(",")))
     return f"{verb} INTO {table} ({columns}) VALUES ({marks})"
+
+
+INSERT_USER = insert_sql("users", USER_COLUMNS)
+INSERT_CODE = insert_sql("verification_codes", CODE_COLUMNS, "INSERT OR REPLACE")
+INSERT_PROFILE = insert_sql("profiles", PROFILE_COLUMNS)
+INSERT_AVAILABILITY = insert_sql("availability", AVAILABILITY_COLUMNS)
+INSERT_SLOT = insert_sql("slots", SLOT_COLUMNS)
+INSERT_BOOKING = insert_sql("bookings", BOOKING_COLUMNS)
+INSERT_NOTIFICATION = insert_sql("notifications", NOTIFICATION_COLUMNS)
+INSERT_SKILL = "INSERT OR IGNORE INTO tutor_skills (skill_key, tutor_id) VALUES (?, ?)"
+SELECT_PROFILE = f"SELECT {PROFILE_COLUMNS} FROM profiles WHERE user_id = ?"
+SELECT_SLOT = f"SELECT {SLOT_COLUMNS} FROM slots WHERE slot_id = ?"
+
+
+def skill_rows(p: Profile) -> list[tuple[str, str]]:
+    """The skill index rows of a profile: one per distinct skill key of its teaching skills."""
+    keys = dict.fromkeys(skill_key(s) for s in p.teaching_skills or [])
+    return [(key, p.user_id) for key in keys if key]

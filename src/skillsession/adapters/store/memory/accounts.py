@@ -1,0 +1,60 @@
+"""Accounts in memory: users, their verification codes, the rate limits of `/auth/*`."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+
+from skillsession.adapters.store.memory.state import StateRole, atomic
+from skillsession.domain.errors import Conflict
+from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
+from skillsession.domain.rate_limits import Admission, admit
+
+
+class MemoryAccounts(StateRole):
+    @atomic
+    def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
+        if user.user_id in self.state.users or self.state.user_by_email(user.email):
+            raise Conflict("email already registered", code="email_taken")
+        self.state.users[user.user_id] = copy.deepcopy(user)
+        self.state.codes[user.user_id] = copy.deepcopy(code)
+        self.state.notify(notification)
+
+    @atomic
+    def get_user_by_email(self, email: str) -> User | None:
+        return self.state.user_by_email(email)
+
+    @atomic
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        user = self.state.user_by_email(email)
+        return user, self.state.codes.get(user.user_id) if user else None
+
+    @atomic
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        self.state.codes[code.user_id] = copy.deepcopy(code)
+        self.state.notify(notification)
+
+    @atomic
+    def record_code_failure(self, user_id: str) -> int:
+        code = self.state.codes.get(user_id)
+        if code is None:
+            return 0
+        code.failed_attempts += 1
+        return code.failed_attempts
+
+    @atomic
+    def confirm_user(self, user_id: str) -> None:
+        if user_id in self.state.users:
+            self.state.users[user_id].status = AccountStatus.CONFIRMED
+        self.state.codes.pop(user_id, None)
+
+    @atomic
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        earlier = self.state.rate_limits.get(key, ())
+        admission = admit(earlier, int(now.timestamp()), window_seconds, limit)
+        self.state.rate_limits[key] = admission.hits
+        return admission
+
+    @atomic
+    def clear_rate_limit(self, key: str) -> None:
+        self.state.rate_limits.pop(key, None)

@@ -1,0 +1,83 @@
+"""AccountStore on SQLite: users, verification codes, and the rate limits of `/auth/*`."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from skillsession.adapters.store.sqlite import rows
+from skillsession.adapters.store.sqlite.db import Database, notify
+from skillsession.domain.errors import Conflict
+from skillsession.domain.model import Notification, User, VerificationCode
+from skillsession.domain.rate_limits import Admission, admit
+
+USER_BY_EMAIL = f"SELECT {rows.USER_COLUMNS} FROM users WHERE email = ?"
+CODE_BY_USER = f"SELECT {rows.CODE_COLUMNS} FROM verification_codes WHERE user_id = ?"
+
+
+class SqliteAccounts:
+    def __init__(self, database: Database):
+        self._db = database
+
+    def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
+        with self._db.tx() as db:
+            try:
+                db.execute(rows.INSERT_USER, rows.user_params(user))
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("email already registered", code="email_taken") from exc
+            db.execute(rows.INSERT_CODE, rows.code_params(code))
+            notify(db, notification)
+
+    def get_user_by_email(self, email: str) -> User | None:
+        row = self._db.one(USER_BY_EMAIL, (email,))
+        return rows.user(row) if row else None
+
+    def get_user_and_code_by_email(self, email: str) -> tuple[User | None, VerificationCode | None]:
+        user = self.get_user_by_email(email)
+        if user is None:
+            return None, None
+        row = self._db.one(CODE_BY_USER, (user.user_id,))
+        return user, rows.code(row) if row else None
+
+    def replace_verification_code(self, code: VerificationCode, notification: Notification) -> None:
+        with self._db.tx() as db:
+            db.execute(rows.INSERT_CODE, rows.code_params(code))
+            notify(db, notification)
+
+    def record_code_failure(self, user_id: str) -> int:
+        with self._db.tx() as db:
+            found = db.execute(
+                "UPDATE verification_codes SET failed_attempts = failed_attempts + 1 "
+                "WHERE user_id = ? RETURNING failed_attempts",
+                (user_id,),
+            ).fetchall()
+        return found[0][0] if found else 0
+
+    def confirm_user(self, user_id: str) -> None:
+        with self._db.tx() as db:
+            db.execute("UPDATE users SET status = 'confirmed' WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+
+    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        # a row per second with admitted attempts (`window` holds that second, `hits` how many)
+        second = rows.ts(now)
+        with self._db.tx() as db:
+            db.execute(
+                "DELETE FROM rate_limits WHERE key = ? AND window <= ?",
+                (key, second - window_seconds),
+            )
+            hits = db.execute("SELECT window, hits FROM rate_limits WHERE key = ?", (key,))
+            admission = admit(
+                [at for at, n in hits for _ in range(n)], second, window_seconds, limit
+            )
+            if admission.admitted:
+                db.execute(
+                    "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
+                    "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1",
+                    (key, second),
+                )
+            return admission
+
+    def clear_rate_limit(self, key: str) -> None:
+        with self._db.tx() as db:
+            db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
