@@ -2,7 +2,7 @@
 
 Items are built as plain dicts of Python values (str, int, bool, list, dict; None means
 "no attribute") and converted with `encode` / `decode` at the client boundary. Instants are
-unix seconds (sub-second precision dropped, as in SQLite). See dynamodb_schema for the layout."""
+unix seconds (sub-second precision dropped, as in SQLite). See schema.py for the layout."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE
+from skillsession.adapters.store.dynamodb.schema import SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.model import (
     AccountStatus,
     Availability,
