@@ -174,7 +174,6 @@ def request(
     return store.bookings.request_booking(booking, note, now, key)
 
 
-
 def make_subscription(user_id: str, token: str | None = None) -> Subscription:
     return Subscription(
         user_id=user_id,
