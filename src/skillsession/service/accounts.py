@@ -33,6 +33,14 @@ def _require_local(deps: Deps):
     return deps.issuer, deps.passwords
 
 
+def _provided():
+    """The use cases when an identity provider keeps the accounts (imported when used: that
+    module builds on the limits of this one)."""
+    from skillsession.service import provided_accounts
+
+    return provided_accounts
+
+
 def _code_for(
     deps: Deps,
     user_id: str,
@@ -95,6 +103,8 @@ def _admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = 
 
 
 def signup(deps: Deps, email: str, password: str, client: str | None = None) -> User:
+    if deps.accounts is not None:
+        return _provided().signup(deps, email, password, client)
     _, passwords = _require_local(deps)
     email = normalise_email(email)
     check_password(password)
@@ -126,6 +136,8 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
 
 
 def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> None:
+    if deps.accounts is not None:
+        return _provided().confirm(deps, email, code, client)
     _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
@@ -159,6 +171,8 @@ def _check_code(
 def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
     """Failures count per e-mail *and* client address: a stranger failing for someone else's
     e-mail locks out only themselves."""
+    if deps.accounts is not None:
+        return _provided().login(deps, email, password, client)
     issuer, passwords = _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
@@ -181,6 +195,8 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
 def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
     """The same answer whether or not the account exists (a 429 is about the caller's address,
     never the account)."""
+    if deps.accounts is not None:
+        return _provided().resend_code(deps, email, client)
     _require_local(deps)
     now = deps.now()
     _admit_call(deps, client, now)
@@ -201,6 +217,8 @@ def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
 
 def forgot_password(deps: Deps, email: str, client: str | None = None) -> None:
     """Mail a reset code (1 h, 5 tries). The same answer whether or not the account exists."""
+    if deps.accounts is not None:
+        return _provided().forgot_password(deps, email, client)
     _require_local(deps)
     now = deps.now()
     _admit_call(deps, client, now)
@@ -226,6 +244,8 @@ def reset_password(
 ) -> None:
     """Set a new password with the mailed code; this confirms an unconfirmed account and
     revokes every token issued before."""
+    if deps.accounts is not None:
+        return _provided().reset_password(deps, email, code, new_password, client)
     issuer, passwords = _require_local(deps)
     email = normalise_email(email)
     check_password(new_password)
@@ -248,6 +268,8 @@ def change_password(
     per account and client address as failed logins are (`login_max_failures` a window), so a
     stolen token cannot guess the password. Every token issued before, the caller's too, is
     revoked."""
+    if deps.accounts is not None:
+        return _provided().change_password(deps, identity, current_password, new_password, client)
     issuer, passwords = _require_local(deps)
     check_password(new_password)
     now = deps.now()
