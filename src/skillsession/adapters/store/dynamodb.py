@@ -31,6 +31,7 @@ from urllib.parse import parse_qs, urlparse
 
 from skillsession.adapters import aws_clients
 from skillsession.adapters.store import dynamodb_items as items
+from skillsession.adapters.store.dynamodb_deletion import AccountDeletion
 from skillsession.adapters.store.dynamodb_items import (
     DUE_KEYS,
     SLOT_INDEX_KEYS,
@@ -44,6 +45,7 @@ from skillsession.adapters.store.dynamodb_items import (
 from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE, ensure_table
 from skillsession.domain.bookings import PER_TUTOR, TOTAL, PendingLimits, too_many_pending
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable, Unavailable
+from skillsession.domain.invariants import deleted_user_problems
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
     AccountStatus,
@@ -221,7 +223,7 @@ class Expr:
         return out
 
 
-class DynamoStore:
+class DynamoStore(AccountDeletion):
     backend_name = "dynamodb"
 
     def __init__(
@@ -1629,7 +1631,8 @@ class DynamoStore:
         pending: dict[str, int] = {}  # student_id -> the student's pending counter
         accounts: dict[str, list[Item]] = {}  # user_id -> its USER item and its guard
         e = Expr()
-        kinds = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL")
+        deleted: set[str] = set()  # users who deleted their account
+        kinds = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL", "DELETED")
         wanted = ", ".join(e.v(kind) for kind in kinds)
         attributes = [
             "SK",
@@ -1669,6 +1672,8 @@ class DynamoStore:
                     pairs[item["tutor_id"], item["student_id"]] = item
                 elif kind == "PENDING":
                     pending[item["student_id"]] = item.get("pending", 0)
+                elif kind == "DELETED":
+                    deleted.add(item["user_id"])
                 elif kind in ("USER", "EMAIL"):
                     accounts.setdefault(item.get("user_id", "?"), []).append(item)
             if not page.get("LastEvaluatedKey"):
@@ -1678,6 +1683,19 @@ class DynamoStore:
             _problems(slots, bookings, {pair: i.get("accepted", 0) for pair, i in pairs.items()})
             + _pending_problems(bookings, pairs, pending)
             + _account_problems(accounts)
+            + deleted_user_problems(
+                [
+                    (b["booking_id"], b["tutor_id"], b["student_id"])
+                    for b in bookings
+                    if b["booking_status"] in {s.value for s in LIVE_BOOKING_STATUSES}
+                ],
+                [
+                    (s["slot_id"], s.get("tutor_id"))
+                    for s in slots.values()
+                    if s["slot_status"] == SlotStatus.AVAILABLE.value
+                ],
+                deleted,
+            )
         )
 
 
