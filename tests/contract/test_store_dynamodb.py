@@ -331,6 +331,9 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.bulk_insert(others, profiles, [bulk_window], bulk_slots),
     )
     assert measure("check_consistency", store.check_consistency) == []
+    # deleting an account (the bulk user has a profile, skills and a window of two slots)
+    measure("delete_tutor_availability", lambda: store.delete_tutor_availability(others[0].user_id))
+    measure("delete_account", lambda: store.delete_account(others[0].user_id))
     measure("close", store.close)
 
     covered = {label.split(" (")[0] for label in table}
@@ -354,6 +357,11 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["profiles_version"] == table["slot_answer_versions"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
+    # a window: its index, then the window and its slots read, one transaction
+    assert table["delete_tutor_availability"] == Counter(
+        Query=1, GetItem=1, BatchGetItem=1, TransactWriteItems=1
+    )
+    assert table["delete_account"] == Counter(GetItem=2, TransactWriteItems=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per Store method (this scenario):")
         for label, ops in table.items():
