@@ -38,7 +38,7 @@ export function clearErrors(form) {
 // Errors without field details that still belong to one field
 const FIELD_OF = {
   invalid_code: "code", code_expired: "code", code_locked: "code",
-  invalid_credentials: "password", weak_password: "password",
+  invalid_credentials: "password", weak_password: "password", wrong_password: "password",
   invalid_image: "photo", unsupported_image_type: "photo", image_too_large: "photo", payload_too_large: "photo",
   nonexistent_local_time: "start_time",
 };

@@ -5,6 +5,7 @@ import { h, replace } from "../dom.js";
 import { busy, clearErrors, field, formError, showError } from "../forms.js";
 import { app } from "../main.js";
 import { viewerZone, zones } from "../time.js";
+import { yourData } from "./your_data.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const SUBSCRIPTION = "skillsession.subscription.";
@@ -96,6 +97,7 @@ export async function profile(page) {
     form,
     mine ? photoSection(mine) : null,
     mine ? notifications(mine) : null,
+    mine ? yourData() : null,
   );
 }
 
