@@ -333,12 +333,13 @@ class Soak:
             notes = dict(db.execute("SELECT notification_id, status FROM notifications"))
             db.close()
             return bookings, notes
-        from skillsession.adapters.store.dynamodb import DynamoStore
-        from skillsession.adapters.store.dynamodb_items import decode
+        from skillsession.adapters.store.dynamodb import open_store
+        from skillsession.adapters.store.dynamodb.items import decode
 
-        store = DynamoStore.from_url(self.server.env["SKILLSESSION_STORE"])
+        store = open_store(self.server.env["SKILLSESSION_STORE"])
         bookings, notes = {}, {}
-        for page in store.client.get_paginator("scan").paginate(TableName=store.table):
+        scan = store.admin.client.get_paginator("scan")
+        for page in scan.paginate(TableName=store.admin.table):
             for item in map(decode, page["Items"]):
                 if item["SK"] == "BOOKING":
                     bookings[item["booking_id"]] = item["booking_status"]

@@ -38,9 +38,9 @@ def _build_store(settings: Settings):
 
         return open_store()
     if scheme == "dynamodb":
-        from skillsession.adapters.store.dynamodb import DynamoStore
+        from skillsession.adapters.store.dynamodb import open_store
 
-        return DynamoStore.from_url(url).roles()
+        return open_store(url)
     raise ValueError(f"unsupported store {url!r} (sqlite:///PATH, dynamodb://TABLE?region=…)")
 
 

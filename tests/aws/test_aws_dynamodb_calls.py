@@ -1,8 +1,8 @@
 """How many DynamoDB calls each endpoint makes, and that none of them is a Scan.
 
-Every route of the route table is driven in-process (the ASGI app over a DynamoStore and S3 media
-on moto, embedded accounts, the background jobs off) while a botocore event hook on the store's
-client counts the API operations of each request (`before-call`) and the HTTP attempts
+Every route of the route table is driven in-process (the ASGI app over the DynamoDB store and S3
+media on moto, embedded accounts, the background jobs off) while a botocore event hook on the
+store's client counts the API operations of each request (`before-call`) and the HTTP attempts
 (`before-send`: more attempts than calls would be retries). The counts are pinned per request
 (PINNED), so that a change shows here; the expiry job and outbox delivery are counted apart.
 
@@ -534,7 +534,7 @@ def render(j: Journey) -> str:
             f"{WRITE_DOC}=1 .venv/bin/pytest tests/aws/test_aws_dynamodb_calls.py rewrites it -->",
             "",
             "What each endpoint costs in DynamoDB API calls in the AWS shape's storage (one "
-            "table, see `src/skillsession/adapters/store/dynamodb_schema.py`). Measured by "
+            "table, see `src/skillsession/adapters/store/dynamodb/schema.py`). Measured by "
             "`tests/aws/test_aws_dynamodb_calls.py`: it drives every route of the route table "
             "in-process against DynamoDB and S3 on moto, counts the store client's calls with a "
             "botocore event hook (`before-call`; no call was retried), and fails when a count "

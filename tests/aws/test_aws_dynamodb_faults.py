@@ -2,11 +2,12 @@
 throttling (ProvisionedThroughputExceeded, ThrottlingException), transactions cancelled by
 TransactionConflict, timeouts before a request is sent and after it was applied, server errors.
 
-What the store promises (dynamodb.py `_call` / `_transact`): a refused call (not applied) is
-repeated with backoff and jitter; after a timeout or a 5xx a call is repeated only when a second
-application changes nothing (reads, batch puts/deletes, unconditional SET updates); otherwise, or
-when the attempts run out, `Unavailable` (503 with Retry-After), and never a half-written state
-(`check_consistency` stays clean, a timed-out transaction is there whole or not at all).
+What the store promises (dynamodb/calls.py `Table.call` / `Table.transact`): a refused call
+(not applied) is repeated with backoff and jitter; after a timeout or a 5xx a call is repeated
+only when a second application changes nothing (reads, batch puts/deletes, unconditional SET
+updates); otherwise, or when the attempts run out, `Unavailable` (503 with Retry-After), and
+never a half-written state (`check_consistency` stays clean, a timed-out transaction is there
+whole or not at all).
 
 Faults per operation are queued by `Faults.plan`; `sent` counts the requests that reached moto."""
 
@@ -21,7 +22,7 @@ from factories import BASE, make_notification, make_profile, make_user, publish,
 from moto_server import dynamodb_store
 
 import store_peek
-from skillsession.adapters.store import dynamodb
+from skillsession.adapters.store.dynamodb import calls as dynamodb_calls
 from skillsession.domain.errors import Unavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
 
@@ -93,8 +94,8 @@ class Faults:
 
 @pytest.fixture
 def store(monkeypatch):
-    monkeypatch.setattr(dynamodb, "_backoff", lambda attempt, **kw: None)  # no sleeping
-    store = dynamodb_store("faults").roles()
+    monkeypatch.setattr(dynamodb_calls, "_backoff", lambda attempt, **kw: None)  # no sleeping
+    store = dynamodb_store("faults")
     store.admin.migrate()
     yield store
     assert store.admin.check_consistency() == []
@@ -128,7 +129,7 @@ def test_a_read_that_keeps_failing_is_unavailable_not_a_500(store, faults):
     with pytest.raises(Unavailable) as raised:
         store.profiles.get_profile("someone")
     assert raised.value.retry_after >= 1 and raised.value.details["outcome"] == "not_applied"
-    assert faults.calls["GetItem"] == dynamodb.CALL_ATTEMPTS
+    assert faults.calls["GetItem"] == dynamodb_calls.CALL_ATTEMPTS
 
 
 LIMIT = 10  # rate-limit hits allowed in the window: more than these tests make

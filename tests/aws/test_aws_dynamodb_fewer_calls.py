@@ -37,8 +37,9 @@ from factories import (
 )
 from moto_server import REGION, dynamodb_store, endpoint_url
 
-from skillsession.adapters.store.dynamodb import DynamoStore
-from skillsession.adapters.store.dynamodb_items import (
+import store_peek
+from skillsession.adapters.store.dynamodb import dynamo_stores
+from skillsession.adapters.store.dynamodb.items import (
     code_item,
     code_key,
     email_key,
@@ -47,30 +48,31 @@ from skillsession.adapters.store.dynamodb_items import (
 )
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, BookingStatus, Role, SlotStatus
+from skillsession.ports.storage import Stores
 
 
 @pytest.fixture
-def stores() -> Iterator[tuple[DynamoStore, DynamoStore]]:
+def stores() -> Iterator[tuple[Stores, Stores]]:
     """Two stores on one new table, as two processes would have."""
     first = dynamodb_store("fewer")
-    first.migrate()
-    second = DynamoStore(first.table, region=REGION, endpoint_url=endpoint_url())
+    first.admin.migrate()
+    second = dynamo_stores(first.admin.table, region=REGION, endpoint_url=endpoint_url())
     yield first, second
-    first.close()
-    second.close()
+    first.admin.close()
+    second.admin.close()
 
 
-def calls(store: DynamoStore, action: Callable[[], Any]) -> tuple[Any, Counter]:
+def calls(store: Stores, action: Callable[[], Any]) -> tuple[Any, Counter]:
     seen: list[str] = []
 
     def record(model, **_):
         seen.append(model.name)
 
-    store.client.meta.events.register("before-call.dynamodb", record)
+    store.admin.client.meta.events.register("before-call.dynamodb", record)
     try:
         result = action()
     finally:
-        store.client.meta.events.unregister("before-call.dynamodb", record)
+        store.admin.client.meta.events.unregister("before-call.dynamodb", record)
     return result, Counter(seen)
 
 
@@ -78,79 +80,79 @@ def calls(store: DynamoStore, action: Callable[[], Any]) -> tuple[Any, Counter]:
 def test_a_look_up_by_email_is_one_read_and_confirming_keeps_the_copy_in_step(stores):
     first, second = stores
     user = make_user("ada@example.org")
-    first.create_user(user, make_code(user.user_id), make_notification())
-    found, used = calls(first, lambda: first.get_user_by_email(user.email))
+    first.accounts.create_user(user, make_code(user.user_id), make_notification())
+    found, used = calls(first, lambda: first.accounts.get_user_by_email(user.email))
     assert found == user and used == Counter(GetItem=1)
 
     # a process that has not seen the account reads it for the guard's key
-    _, used = calls(second, lambda: second.confirm_user(user.user_id))
+    _, used = calls(second, lambda: second.accounts.confirm_user(user.user_id))
     assert used == Counter(GetItem=1, TransactWriteItems=1)
     for store in stores:
-        assert store.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
-        assert store.get_user(user.user_id).status == AccountStatus.CONFIRMED
-        assert store.get_verification_code(user.user_id) is None
+        assert store.accounts.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
+        assert store_peek.get_user(store, user.user_id).status == AccountStatus.CONFIRMED
+        assert store_peek.get_verification_code(store, user.user_id) is None
 
     # one that has (the service looks the account up first) does not
     other = make_user()
-    first.create_user(other, make_code(other.user_id), make_notification())
-    second.get_user_by_email(other.email)
-    _, used = calls(second, lambda: second.confirm_user(other.user_id))
+    first.accounts.create_user(other, make_code(other.user_id), make_notification())
+    second.accounts.get_user_by_email(other.email)
+    _, used = calls(second, lambda: second.accounts.confirm_user(other.user_id))
     assert used == Counter(TransactWriteItems=1)
-    assert first.get_user_by_email(other.email).status == AccountStatus.CONFIRMED
+    assert first.accounts.get_user_by_email(other.email).status == AccountStatus.CONFIRMED
 
 
 def test_an_older_tables_guard_holding_only_the_user_id(stores):
     first, second = stores
     user = make_user()
-    first.create_user(user, make_code(user.user_id), make_notification())
-    first.client.put_item(
-        TableName=first.table, Item=encode({**email_key(user.email), "user_id": user.user_id})
+    first.accounts.create_user(user, make_code(user.user_id), make_notification())
+    first.admin.client.put_item(
+        TableName=first.admin.table, Item=encode({**email_key(user.email), "user_id": user.user_id})
     )
-    found, used = calls(second, lambda: second.get_user_by_email(user.email))
+    found, used = calls(second, lambda: second.accounts.get_user_by_email(user.email))
     assert found == user and used == Counter(GetItem=2)
-    second.confirm_user(user.user_id)
-    assert first.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
+    second.accounts.confirm_user(user.user_id)
+    assert first.accounts.get_user_by_email(user.email).status == AccountStatus.CONFIRMED
 
 
 def test_the_consistency_check_compares_the_guards_copy(stores):
     first, _ = stores
     user = make_user()
-    first.create_user(user, make_code(user.user_id), make_notification())
-    first.confirm_user(user.user_id)
-    assert first.check_consistency() == []
-    first.client.update_item(
-        TableName=first.table,
+    first.accounts.create_user(user, make_code(user.user_id), make_notification())
+    first.accounts.confirm_user(user.user_id)
+    assert first.admin.check_consistency() == []
+    first.admin.client.update_item(
+        TableName=first.admin.table,
         Key=encode(email_key(user.email)),
         UpdateExpression="SET #s = :u",
         ExpressionAttributeNames={"#s": "status"},
         ExpressionAttributeValues={":u": {"S": "unconfirmed"}},
     )
-    assert first.check_consistency() == [
+    assert first.admin.check_consistency() == [
         f"e-mail guard whose copy of the account differs: {user.user_id}"
     ]
 
 
 def test_confirming_an_unknown_user_drops_its_code_only(stores):
     first, _ = stores
-    first.replace_verification_code(make_code("ghost"), make_notification())
-    first.confirm_user("ghost")
-    assert first.get_verification_code("ghost") is None
-    assert first.get_user("ghost") is None
+    first.accounts.replace_verification_code(make_code("ghost"), make_notification())
+    first.accounts.confirm_user("ghost")
+    assert store_peek.get_verification_code(first, "ghost") is None
+    assert store_peek.get_user(first, "ghost") is None
 
 
 def test_confirming_reads_the_account_and_its_code_in_one_query(stores):
     first, second = stores
     user = make_user()
-    first.create_user(user, make_code(user.user_id), make_notification())
-    found, used = calls(second, lambda: second.get_user_and_code_by_email(user.email))
+    first.accounts.create_user(user, make_code(user.user_id), make_notification())
+    found, used = calls(second, lambda: second.accounts.get_user_and_code_by_email(user.email))
     assert found == (user, make_code(user.user_id)) and used == Counter(Query=1)
     # the e-mail is known now: a wrong code, and the confirmation, need no further read
-    _, used = calls(second, lambda: second.record_code_failure(user.user_id))
+    _, used = calls(second, lambda: second.accounts.record_code_failure(user.user_id))
     assert used == Counter(UpdateItem=1)
-    _, used = calls(second, lambda: second.confirm_user(user.user_id))
+    _, used = calls(second, lambda: second.accounts.confirm_user(user.user_id))
     assert used == Counter(TransactWriteItems=1)
     confirmed = replace(user, status=AccountStatus.CONFIRMED)
-    found, used = calls(first, lambda: first.get_user_and_code_by_email(user.email))
+    found, used = calls(first, lambda: first.accounts.get_user_and_code_by_email(user.email))
     assert found == (confirmed, None) and used == Counter(Query=1)  # no code to look for
 
 
@@ -159,53 +161,58 @@ def test_a_code_stored_in_the_accounts_partition_still_counts(stores):
     first, second = stores
     user = make_user()
     code = make_code(user.user_id)
-    first.create_user(user, code, make_notification())
-    first.client.delete_item(TableName=first.table, Key=encode(code_key(user.email)))
-    first.client.put_item(
-        TableName=first.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
+    first.accounts.create_user(user, code, make_notification())
+    first.admin.client.delete_item(TableName=first.admin.table, Key=encode(code_key(user.email)))
+    first.admin.client.put_item(
+        TableName=first.admin.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
     )
-    found, used = calls(second, lambda: second.get_user_and_code_by_email(user.email))
+    found, used = calls(second, lambda: second.accounts.get_user_and_code_by_email(user.email))
     assert found == (user, code) and used == Counter(Query=1, GetItem=1)
-    assert second.record_code_failure(user.user_id) == 1
-    assert first.get_verification_code(user.user_id) == replace(code, failed_attempts=1)
+    assert second.accounts.record_code_failure(user.user_id) == 1
+    assert store_peek.get_verification_code(first, user.user_id) == replace(code, failed_attempts=1)
     # a new code replaces it where codes live now
     fresh = make_code(user.user_id, "hash-2")
-    second.replace_verification_code(fresh, make_notification())
+    second.accounts.replace_verification_code(fresh, make_notification())
     assert _raw(first, legacy_code_key(user.user_id)) is None
-    assert first.get_user_and_code_by_email(user.email) == (user, fresh)
+    assert first.accounts.get_user_and_code_by_email(user.email) == (user, fresh)
     # and confirming drops a code wherever it is
-    first.client.put_item(
-        TableName=first.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
+    first.admin.client.put_item(
+        TableName=first.admin.table, Item=encode(code_item(code, legacy_code_key(user.user_id)))
     )
-    second.confirm_user(user.user_id)
+    second.accounts.confirm_user(user.user_id)
     assert _raw(first, legacy_code_key(user.user_id)) is None
     assert _raw(first, code_key(user.email)) is None
-    assert first.get_verification_code(user.user_id) is None
+    assert store_peek.get_verification_code(first, user.user_id) is None
 
 
-def _raw(store: DynamoStore, key: dict[str, str]):
-    return store.client.get_item(TableName=store.table, Key=encode(key), ConsistentRead=True).get(
-        "Item"
-    )
+def _raw(store: Stores, key: dict[str, str]):
+    return store.admin.client.get_item(
+        TableName=store.admin.table, Key=encode(key), ConsistentRead=True
+    ).get("Item")
 
 
 def test_a_rate_limit_key_is_one_item(stores):
     first, second = stores
-    admitted, used = calls(first, lambda: first.hit_rate_limit("login:ada", BASE, 60, 2))
+    admitted, used = calls(first, lambda: first.accounts.hit_rate_limit("login:ada", BASE, 60, 2))
     assert admitted.admitted and used == Counter(PutItem=1)  # a new key: one write
-    again, used = calls(second, lambda: second.hit_rate_limit("login:ada", at(minutes=0.5), 60, 2))
+    again, used = calls(
+        second, lambda: second.accounts.hit_rate_limit("login:ada", at(minutes=0.5), 60, 2)
+    )
     assert again.admitted and used == Counter(PutItem=2)  # the first returns the item
-    refused, used = calls(first, lambda: first.hit_rate_limit("login:ada", at(minutes=0.75), 60, 2))
+    refused, used = calls(
+        first, lambda: first.accounts.hit_rate_limit("login:ada", at(minutes=0.75), 60, 2)
+    )
     assert refused.retry_after == 15 and used == Counter(PutItem=1)  # nothing written
-    assert first.hit_rate_limit("login:ada", at(minutes=1), 60, 2).admitted  # the first left
-    item = first.client.get_item(
-        TableName=first.table, Key=encode({"PK": "RATE#login:ada", "SK": "RATE"})
+    # the first left
+    assert first.accounts.hit_rate_limit("login:ada", at(minutes=1), 60, 2).admitted
+    item = first.admin.client.get_item(
+        TableName=first.admin.table, Key=encode({"PK": "RATE#login:ada", "SK": "RATE"})
     )["Item"]
     second_of = int(BASE.timestamp())
     assert item["hits"] == {"L": [{"N": str(second_of + 30)}, {"N": str(second_of + 60)}]}
-    _, used = calls(second, lambda: second.clear_rate_limit("login:ada"))
+    _, used = calls(second, lambda: second.accounts.clear_rate_limit("login:ada"))
     assert used == Counter(DeleteItem=1)
-    assert first.hit_rate_limit("login:ada", at(minutes=1), 60, 1).admitted
+    assert first.accounts.hit_rate_limit("login:ada", at(minutes=1), 60, 1).admitted
 
 
 def test_racing_attempts_on_one_rate_limit_key_admit_no_more_than_the_limit(stores):
@@ -213,20 +220,22 @@ def test_racing_attempts_on_one_rate_limit_key_admit_no_more_than_the_limit(stor
     with ThreadPoolExecutor(8) as pool:
         answers = list(
             pool.map(
-                lambda i: (first, second)[i % 2].hit_rate_limit("race", BASE, 60, 5).admitted,
+                lambda i: (
+                    (first, second)[i % 2].accounts.hit_rate_limit("race", BASE, 60, 5).admitted
+                ),
                 range(16),
             )
         )
     assert answers.count(True) == 5
-    item = first.client.get_item(
-        TableName=first.table, Key=encode({"PK": "RATE#race", "SK": "RATE"})
+    item = first.admin.client.get_item(
+        TableName=first.admin.table, Key=encode({"PK": "RATE#race", "SK": "RATE"})
     )["Item"]
     assert len(item["hits"]["L"]) == 5
 
 
 # -- bookings -------------------------------------------------------------------------------
 def _transition(store, booking_id, from_status, to_status, slot_status, now=BASE):
-    return store.transition_booking(
+    return store.bookings.transition_booking(
         booking_id,
         frozenset({from_status}),
         to_status,
@@ -242,7 +251,7 @@ def test_a_transition_starts_from_the_booking_just_read(stores):
     first, _ = stores
     _, slots = publish(first, "tutor", at(days=1))
     booking = request(first, slots[0])
-    first.get_booking(booking.booking_id)
+    first.bookings.get_booking(booking.booking_id)
     done, used = calls(
         first,
         lambda: _transition(
@@ -255,7 +264,7 @@ def test_a_transition_starts_from_the_booking_just_read(stores):
     )
     assert done.booking_status == BookingStatus.ACCEPTED
     assert used == Counter(TransactWriteItems=1)
-    assert first.check_consistency() == []
+    assert first.admin.check_consistency() == []
 
 
 def test_a_transition_from_a_stale_read_decides_on_the_current_booking(stores):
@@ -265,7 +274,7 @@ def test_a_transition_from_a_stale_read_decides_on_the_current_booking(stores):
     twin = request(first, slots[1])
 
     # read as pending here, accepted by another process: rejecting it is refused
-    first.get_booking(booking.booking_id)
+    first.bookings.get_booking(booking.booking_id)
     _transition(
         second, booking.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
     )
@@ -277,11 +286,11 @@ def test_a_transition_from_a_stale_read_decides_on_the_current_booking(stores):
         SlotStatus.AVAILABLE,
     )
     assert refused is None
-    assert first.get_booking(booking.booking_id).booking_status == BookingStatus.ACCEPTED
+    assert first.bookings.get_booking(booking.booking_id).booking_status == BookingStatus.ACCEPTED
 
     # read as pending here, accepted by another process: cancelling the accepted one works
     # (a stale read never answers "not in that state" by itself)
-    first.get_booking(twin.booking_id)
+    first.bookings.get_booking(twin.booking_id)
     _transition(
         second, twin.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
     )
@@ -297,8 +306,8 @@ def test_a_transition_from_a_stale_read_decides_on_the_current_booking(stores):
     )
     assert cancelled.booking_status == BookingStatus.CANCELLED
     assert used == Counter(GetItem=1, TransactWriteItems=1)
-    assert first.get_slot(slots[1].slot_id).slot_status == SlotStatus.AVAILABLE
-    assert first.check_consistency() == []
+    assert store_peek.get_slot(first, slots[1].slot_id).slot_status == SlotStatus.AVAILABLE
+    assert first.admin.check_consistency() == []
 
 
 def test_a_replayed_key_needs_one_read(stores):
@@ -314,22 +323,24 @@ def test_a_replayed_key_needs_one_read(stores):
 def test_deleting_a_window_whose_slots_were_never_booked(stores):
     first, _ = stores
     window, slots = publish(first, "tutor", at(days=1), hours=3)
-    first.get_availability(window.availability_id)
-    _, used = calls(first, lambda: first.delete_availability(window.availability_id))
+    first.slots.get_availability(window.availability_id)
+    _, used = calls(first, lambda: first.slots.delete_availability(window.availability_id))
     assert used == Counter(TransactWriteItems=1)
-    assert first.get_availability(window.availability_id) is None
-    assert all(first.get_slot(s.slot_id) is None for s in slots)
-    assert first.slots_for_tutor("tutor", BASE, at(days=2), None) == []
+    assert first.slots.get_availability(window.availability_id) is None
+    assert all(store_peek.get_slot(first, s.slot_id) is None for s in slots)
+    assert first.slots.slots_for_tutor("tutor", BASE, at(days=2), None) == []
 
 
 def test_deleting_a_window_with_booking_history_reads_its_slots(stores):
     first, second = stores
     window, slots = publish(first, "tutor", at(days=1), hours=3)
     booking = request(first, slots[0])
-    first.get_availability(window.availability_id)
+    first.slots.get_availability(window.availability_id)
     with pytest.raises(Conflict):  # a slot is pending
-        first.delete_availability(window.availability_id)
-    assert first.get_slot(slots[1].slot_id).slot_status == SlotStatus.AVAILABLE  # all or nothing
+        first.slots.delete_availability(window.availability_id)
+    assert (
+        store_peek.get_slot(first, slots[1].slot_id).slot_status == SlotStatus.AVAILABLE
+    )  # all or nothing
 
     _transition(
         second,
@@ -338,17 +349,19 @@ def test_deleting_a_window_with_booking_history_reads_its_slots(stores):
         BookingStatus.CANCELLED,
         SlotStatus.AVAILABLE,
     )
-    first.get_availability(window.availability_id)
-    _, used = calls(first, lambda: first.delete_availability(window.availability_id))
+    first.slots.get_availability(window.availability_id)
+    _, used = calls(first, lambda: first.slots.delete_availability(window.availability_id))
     assert used == Counter(TransactWriteItems=2, BatchGetItem=1)  # the first one assumed wrong
-    assert first.get_slot(slots[0].slot_id).slot_status == SlotStatus.EXPIRED  # keeps its history
-    assert [first.get_slot(s.slot_id) for s in slots[1:]] == [None, None]
-    assert first.check_consistency() == []
+    assert (
+        store_peek.get_slot(first, slots[0].slot_id).slot_status == SlotStatus.EXPIRED
+    )  # keeps its history
+    assert [store_peek.get_slot(first, s.slot_id) for s in slots[1:]] == [None, None]
+    assert first.admin.check_consistency() == []
 
 
-def _refusal(store: DynamoStore, availability_id: str) -> Conflict:
+def _refusal(store: Stores, availability_id: str) -> Conflict:
     with pytest.raises(Conflict) as caught:
-        store.delete_availability(availability_id)
+        store.slots.delete_availability(availability_id)
     return caught.value
 
 
@@ -360,42 +373,42 @@ def test_refusing_to_delete_a_window_in_use_reads_no_slot(stores):
         second, booking.booking_id, BookingStatus.PENDING, BookingStatus.ACCEPTED, SlotStatus.BOOKED
     )
     request(second, slots[2])  # and one pending
-    first.get_availability(window.availability_id)
+    first.slots.get_availability(window.availability_id)
     refused, used = calls(first, lambda: _refusal(first, window.availability_id))
     assert refused.code == "availability_in_use"
     assert used == Counter(TransactWriteItems=1)  # the slots came with the cancellation
     refused, used = calls(first, lambda: _refusal(first, window.availability_id))
     assert refused.code == "availability_in_use"
     assert used == Counter(GetItem=1, TransactWriteItems=1)  # the window read again
-    assert first.get_slot(slots[0].slot_id).slot_status == SlotStatus.AVAILABLE
-    assert first.get_availability(window.availability_id) is not None
-    assert first.check_consistency() == []
+    assert store_peek.get_slot(first, slots[0].slot_id).slot_status == SlotStatus.AVAILABLE
+    assert first.slots.get_availability(window.availability_id) is not None
+    assert first.admin.check_consistency() == []
 
 
 def test_deleting_a_window_another_process_deleted(stores):
     first, second = stores
     window, _ = publish(first, "tutor", at(days=1))
-    first.get_availability(window.availability_id)
-    second.delete_availability(window.availability_id)
+    first.slots.get_availability(window.availability_id)
+    second.slots.delete_availability(window.availability_id)
     with pytest.raises(NotFound):
-        first.delete_availability(window.availability_id)
+        first.slots.delete_availability(window.availability_id)
 
 
 def test_profiles_are_not_remembered(stores):
     """Profiles change without a version in the caller's hands: every read is a read."""
     first, second = stores
     profile = make_profile(role=Role.TUTOR, skills=["Go"])
-    first.save_profile(profile)
-    first.get_profile(profile.user_id)
-    second.set_profile_image(profile.user_id, "img/1.png")
-    assert first.get_profile(profile.user_id).image_key == "img/1.png"
+    first.profiles.save_profile(profile)
+    first.profiles.get_profile(profile.user_id)
+    second.profiles.set_profile_image(profile.user_id, "img/1.png")
+    assert first.profiles.get_profile(profile.user_id).image_key == "img/1.png"
 
 
 def test_a_create_starts_from_the_lock_read_with_the_profile(stores):
     first, _ = stores
     tutor = make_profile(role=Role.TUTOR)
-    first.save_profile(tutor)
-    found, used = calls(first, lambda: first.get_profile_for_availability(tutor.user_id))
+    first.profiles.save_profile(tutor)
+    found, used = calls(first, lambda: first.slots.get_profile_for_availability(tutor.user_id))
     assert found == tutor and used == Counter(BatchGetItem=1)
     windows = [
         make_window(tutor.user_id, at(days=1, hours=h), at(days=1, hours=h + 1))
@@ -403,12 +416,12 @@ def test_a_create_starts_from_the_lock_read_with_the_profile(stores):
     ]
     _, used = calls(
         first,
-        lambda: first.create_availability(
+        lambda: first.slots.create_availability(
             [w for w, _ in windows], [s for _, slots in windows for s in slots]
         ),
     )
     assert used == Counter(Query=1, TransactWriteItems=1)  # one overlap Query for three windows
-    assert len(first.slots_for_tutor(tutor.user_id, BASE, at(days=2), None)) == 3
+    assert len(first.slots.slots_for_tutor(tutor.user_id, BASE, at(days=2), None)) == 3
 
 
 def test_a_create_whose_lock_changed_after_it_was_read_checks_again(stores):
@@ -416,8 +429,8 @@ def test_a_create_whose_lock_changed_after_it_was_read_checks_again(stores):
     this one's overlap check: the transaction's lock condition fails, the next try sees it."""
     first, second = stores
     tutor = make_profile(role=Role.TUTOR)
-    first.save_profile(tutor)
-    first.get_profile_for_availability(tutor.user_id)
+    first.profiles.save_profile(tutor)
+    first.slots.get_profile_for_availability(tutor.user_id)
     mine, my_slots = make_window(tutor.user_id, at(days=1, hours=9), at(days=1, hours=11))
     theirs, their_slots = make_window(tutor.user_id, at(days=1, hours=10), at(days=1, hours=12))
     sent: list[int] = []
@@ -425,17 +438,17 @@ def test_a_create_whose_lock_changed_after_it_was_read_checks_again(stores):
     def other_process_first(**_):
         if not sent:
             sent.append(1)
-            second.create_availability([theirs], their_slots)
+            second.slots.create_availability([theirs], their_slots)
 
-    first.client.meta.events.register(
+    first.admin.client.meta.events.register(
         "before-send.dynamodb.TransactWriteItems", other_process_first
     )
     with pytest.raises(Conflict) as caught:
-        first.create_availability([mine], my_slots)
+        first.slots.create_availability([mine], my_slots)
     assert caught.value.code == "availability_overlap"
     assert caught.value.details == {"availability_id": theirs.availability_id}
-    assert first.get_availability(mine.availability_id) is None
-    assert first.check_consistency() == []
+    assert first.slots.get_availability(mine.availability_id) is None
+    assert first.admin.check_consistency() == []
 
 
 def test_one_overlap_query_finds_a_clash_among_many_windows_between_new_ones(stores):
@@ -446,13 +459,17 @@ def test_one_overlap_query_finds_a_clash_among_many_windows_between_new_ones(sto
     clash = make_window("tutor", at(days=4, hours=8), at(days=4, hours=10))
     windows = [ok[0], clash, ok[1]]
     with pytest.raises(Conflict) as caught:
-        first.create_availability([w for w, _ in windows], [s for _, ss in windows for s in ss])
-    existing = first.slots_for_tutor("tutor", at(days=4), at(days=4, hours=23), None)
+        first.slots.create_availability(
+            [w for w, _ in windows], [s for _, ss in windows for s in ss]
+        )
+    existing = first.slots.slots_for_tutor("tutor", at(days=4), at(days=4, hours=23), None)
     assert caught.value.details == {"availability_id": existing[0].availability_id}
     # without the clash: written, however many existing windows lie between the new ones
     _, used = calls(
         first,
-        lambda: first.create_availability([w for w, _ in ok], [s for _, ss in ok for s in ss]),
+        lambda: first.slots.create_availability(
+            [w for w, _ in ok], [s for _, ss in ok for s in ss]
+        ),
     )
     assert used["TransactWriteItems"] == 1 and used["Query"] >= 1
-    assert len(first.slots_for_tutor("tutor", BASE, at(days=8), None)) == 9
+    assert len(first.slots.slots_for_tutor("tutor", BASE, at(days=8), None)) == 9

@@ -208,7 +208,7 @@ def walk(tmp_path_factory):
     from typer.testing import CliRunner
 
     from skillsession import bootstrap, cli
-    from skillsession.adapters.store.dynamodb import DynamoStore
+    from skillsession.adapters.store.dynamodb import open_store
     from skillsession.aws import lambda_handler
 
     mp = pytest.MonkeyPatch()
@@ -227,7 +227,7 @@ def walk(tmp_path_factory):
         migrated = CliRunner().invoke(cli.app, ["migrate"])
         assert migrated.exit_code == 0, migrated.output
         assert "sns topic ready" in migrated.output
-        store = DynamoStore.from_url(store_url).roles()
+        store = open_store(store_url)
         seed(store)
 
         clock = EventClock()

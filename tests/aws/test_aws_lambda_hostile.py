@@ -54,7 +54,7 @@ def call(tmp_path_factory):
     from typer.testing import CliRunner
 
     from skillsession import cli
-    from skillsession.adapters.store.dynamodb import DynamoStore
+    from skillsession.adapters.store.dynamodb import open_store
     from skillsession.aws import lambda_handler
 
     mp = pytest.MonkeyPatch()
@@ -85,7 +85,7 @@ def call(tmp_path_factory):
             lambda_handler._handler.app.state.deps.stores.admin.close()
         lambda_handler._handler = None
         mp.undo()
-        store = DynamoStore.from_url(store_url).roles()
+        store = open_store(store_url)
         assert store.admin.check_consistency() == []
         store.admin.close()
 

@@ -45,7 +45,7 @@ def test_put_sends_gauges_with_the_url_dimensions():
 def test_expiry_job_publishes_the_backlog_after_its_run(tmp_path, monkeypatch):
     from skillsession.aws import expiry_handler
 
-    store = dynamodb_store("metrics").roles()
+    store = dynamodb_store("metrics")
     store.admin.migrate()
     now = datetime.now(UTC)
     waiting = Notification(

@@ -85,7 +85,7 @@ def _delivered(service: str, mailer) -> list[str]:
 def test_throttled_and_rejected_sends_lose_nothing(service, tmp_path, monkeypatch):
     operation, throttled, rejected = FAULTS[service]
     monkeypatch.setenv("SKILLSESSION_DATA_DIR", str(tmp_path))
-    store = dynamodb_store("outbox-faults").roles()
+    store = dynamodb_store("outbox-faults")
     store.admin.migrate()
     mailer = _mailer(service)
     before = len(_delivered(service, mailer))

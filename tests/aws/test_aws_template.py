@@ -20,7 +20,7 @@ def test_cfn_lint_is_clean():
 
 
 def test_table_mirrors_the_store_schema():
-    from skillsession.adapters.store import dynamodb_schema
+    from skillsession.adapters.store.dynamodb import schema as dynamodb_schema
 
     text = (ROOT / "template.yaml").read_text()
     assert f"AttributeName: {dynamodb_schema.TTL_ATTRIBUTE}" in text

@@ -42,7 +42,7 @@ def _sqlite(tmp_path: Path) -> Stores:
 def _dynamodb(tmp_path: Path) -> Stores:
     from moto_server import dynamodb_store  # a fresh table on the session's moto server
 
-    return dynamodb_store().roles()
+    return dynamodb_store()
 
 
 # name -> factory(empty directory) -> the Stores of a backend not yet migrated
@@ -147,7 +147,7 @@ def publish(
     store: Stores, tutor_id: str, start: datetime, hours: int = 1, slot_minutes: int = 60
 ) -> tuple[Availability, list[Slot]]:
     window, slots = make_window(tutor_id, start, start + timedelta(hours=hours), slot_minutes)
-    _roles(store).slots.create_availability([window], slots)
+    store.slots.create_availability([window], slots)
     return window, slots
 
 
@@ -171,12 +171,7 @@ def request(
 ) -> Booking:
     booking = make_booking(slot, student_id, now)
     note = make_notification(slot.tutor_id, "booking_requested", now)
-    return _roles(store).bookings.request_booking(booking, note, now, key)
-
-
-def _roles(store) -> Stores:
-    """Stores, or (backend tests that hold the backend's own object) its roles."""
-    return store if isinstance(store, Stores) else store.roles()
+    return store.bookings.request_booking(booking, note, now, key)
 
 
 def make_subscription(user_id: str, token: str | None = None) -> Subscription:

@@ -2,7 +2,8 @@
 
 `endpoint_url()` starts it on first use (a daemon thread; it ends with the process) and sets
 dummy credentials in the environment, so a test can never reach a real AWS account.
-`dynamodb_store()` gives a DynamoStore on a fresh, uniquely named table of that server.
+`dynamodb_store()` gives the DynamoDB store's roles (`Stores`) on a fresh, uniquely named table
+of that server.
 
 moto runs each request's handler without isolation from concurrent ones: a cancelled
 TransactWriteItems restores a copy of the whole table taken when it began, undoing writes that
@@ -101,7 +102,7 @@ def table_name(prefix: str = "contract") -> str:
 
 
 def dynamodb_store(prefix: str = "contract"):
-    """A DynamoStore on a new table (not yet created: `migrate()` creates it)."""
-    from skillsession.adapters.store.dynamodb import DynamoStore
+    """The DynamoDB store's roles on a new table (not yet created: `admin.migrate()` does)."""
+    from skillsession.adapters.store.dynamodb import dynamo_stores
 
-    return DynamoStore(table_name(prefix), region=REGION, endpoint_url=endpoint_url())
+    return dynamo_stores(table_name(prefix), region=REGION, endpoint_url=endpoint_url())

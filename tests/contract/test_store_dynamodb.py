@@ -5,12 +5,14 @@ threads — all against moto's server mode on loopback (see moto_server.py)."""
 
 from __future__ import annotations
 
+import ast
 import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from importlib import resources
 from typing import Any
 
 import pytest
@@ -29,10 +31,11 @@ from factories import (
 )
 from moto_server import REGION, dynamodb_store, endpoint_url
 
-from skillsession.adapters.store import dynamodb as dynamodb_module
-from skillsession.adapters.store.dynamodb import DynamoStore, TransactionCancelled
-from skillsession.adapters.store.dynamodb_items import encode, lock_key, slot_key
-from skillsession.adapters.store.dynamodb_schema import INDEXES, SHARDS, TTL_ATTRIBUTE
+import store_peek
+from skillsession.adapters.store.dynamodb import locking, open_store
+from skillsession.adapters.store.dynamodb.calls import Expr, TransactionCancelled
+from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key
+from skillsession.adapters.store.dynamodb.schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
     BookingStatus,
@@ -41,42 +44,80 @@ from skillsession.domain.model import (
     SlotStatus,
 )
 from skillsession.ports import storage
+from skillsession.ports.storage import Stores
 
-ROLES = (
+ROLES = (  # no AnswerVersions: DynamoDB keeps none (`Stores.versions` is None)
     storage.AccountStore,
     storage.ProfileStore,
     storage.SlotStore,
     storage.BookingStore,
     storage.OutboxStore,
-    storage.AnswerVersions,
     storage.StoreAdmin,
 )
-TEST_ONLY = [
-    "get_user",
-    "get_verification_code",
-    "get_slot",
-    "add_notifications",
-    "get_notification",
-]
 STORE_METHODS = [
     n for role in ROLES for n, v in vars(role).items() if not n.startswith("_") and callable(v)
-] + TEST_ONLY
+]
 
 
 @pytest.fixture
-def dynamo() -> Iterator[DynamoStore]:
+def dynamo() -> Iterator[Stores]:
     store = dynamodb_store("dynamo")
-    store.migrate()
+    store.admin.migrate()
     yield store
-    store.close()
+    store.admin.close()
+
+
+# -- the package: one module per role over the shared ones -----------------------------------
+ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "admin")
+SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency")
+
+
+def _project_imports(module: str) -> set[str]:
+    source = resources.files("skillsession.adapters.store.dynamodb").joinpath(f"{module}.py")
+    found = set()
+    for node in ast.walk(ast.parse(source.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module.startswith("skillsession"):
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("skillsession")}
+    return found
+
+
+def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
+    """No role module imports another (what they share is in calls, items, schema, locking and
+    consistency), and nothing in the package imports the service or the HTTP layer."""
+    shared = [f"skillsession.adapters.store.dynamodb.{m}" for m in SHARED_MODULES]
+    below = ["skillsession.domain", "skillsession.ports", "skillsession.adapters.aws_clients"]
+    allowed = tuple(shared + below)
+    for module in (*ROLE_MODULES, *SHARED_MODULES):
+        for name in _project_imports(module):
+            assert f"{name}.".startswith(tuple(f"{a}." for a in allowed)), f"{module}.py: {name}"
+
+
+def test_each_role_has_every_method_of_its_port():
+    store = dynamodb_store("roles")  # builds the client only: no call
+    for role in ROLE_MODULES:
+        port = {
+            "accounts": storage.AccountStore,
+            "profiles": storage.ProfileStore,
+            "slots": storage.SlotStore,
+            "bookings": storage.BookingStore,
+            "outbox": storage.OutboxStore,
+            "admin": storage.StoreAdmin,
+        }[role]
+        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        missing = {n for n in wanted if not callable(getattr(getattr(store, role), n, None))}
+        assert not missing, (role, missing)
+    assert store.versions is None
+    store.admin.close()
 
 
 class Recorder:
     """Every DynamoDB operation the store's client issues, via a botocore event hook."""
 
-    def __init__(self, store: DynamoStore):
+    def __init__(self, store: Stores):
         self.operations: list[str] = []
-        store.client.meta.events.register("before-call.dynamodb.*", self._record)
+        store.admin.client.meta.events.register("before-call.dynamodb.*", self._record)
 
     def _record(self, model: Any, **_: Any) -> None:
         self.operations.append(model.name)
@@ -111,7 +152,7 @@ def _cancelled(codes: list[str]):
     )
 
 
-def _fail_transactions(store: DynamoStore, answers: list[Any]) -> list[int]:
+def _fail_transactions(store: Stores, answers: list[Any]) -> list[int]:
     """Make the next TransactWriteItems calls answer `answers` in turn (None: really send)."""
     seen: list[int] = []
 
@@ -119,50 +160,56 @@ def _fail_transactions(store: DynamoStore, answers: list[Any]) -> list[int]:
         seen.append(1)
         return answers.pop(0) if answers else None
 
-    store.client.meta.events.register("before-send.dynamodb.TransactWriteItems", hook)
+    store.admin.client.meta.events.register("before-send.dynamodb.TransactWriteItems", hook)
     return seen
 
 
-def _raw_item(store: DynamoStore, key: dict[str, str]) -> dict[str, Any]:
-    from skillsession.adapters.store.dynamodb_items import decode
+def _raw_item(store: Stores, key: dict[str, str]) -> dict[str, Any]:
+    from skillsession.adapters.store.dynamodb.items import decode
 
-    found = store.client.get_item(TableName=store.table, Key=encode(key), ConsistentRead=True)
+    found = store.admin.client.get_item(
+        TableName=store.admin.table, Key=encode(key), ConsistentRead=True
+    )
     return decode(found.get("Item")) or {}
 
 
 # -- URL and table ----------------------------------------------------------------------------
 def test_from_url():
     url = f"dynamodb://my-table?region=eu-central-1&endpoint_url={endpoint_url()}"
-    store = DynamoStore.from_url(url)
-    assert (store.table, store.region, store.endpoint_url) == (
+    store = open_store(url)
+    db = store.admin.db
+    assert (db.table, db.region, db.endpoint_url) == (
         "my-table",
         "eu-central-1",
         endpoint_url(),
     )
-    assert store.client.meta.region_name == "eu-central-1"
+    assert store.admin.client.meta.region_name == "eu-central-1"
     assert store.backend_name == "dynamodb"
-    store.close()
+    assert store.versions is None  # no answer versions here
+    store.admin.close()
     for bad in ("dynamodb://", "sqlite:///x.db", "dynamodb://t?regoin=x"):
         with pytest.raises(ValueError):
-            DynamoStore.from_url(bad)
+            open_store(bad)
 
 
-def test_migrate_creates_the_table_with_its_indexes_and_ttl(dynamo: DynamoStore):
-    table = dynamo.client.describe_table(TableName=dynamo.table)["Table"]
+def test_migrate_creates_the_table_with_its_indexes_and_ttl(dynamo: Stores):
+    table = dynamo.admin.client.describe_table(TableName=dynamo.admin.table)["Table"]
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
     assert {k["AttributeName"] for k in table["KeySchema"]} == {"PK", "SK"}
     assert sorted(g["IndexName"] for g in table["GlobalSecondaryIndexes"]) == list(INDEXES)
-    ttl = dynamo.client.describe_time_to_live(TableName=dynamo.table)["TimeToLiveDescription"]
+    ttl = dynamo.admin.client.describe_time_to_live(TableName=dynamo.admin.table)[
+        "TimeToLiveDescription"
+    ]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TTL_ATTRIBUTE)
     recorder = Recorder(dynamo)
-    dynamo.migrate()  # an existing table: only looked at
+    dynamo.admin.migrate()  # an existing table: only looked at
     assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive"}
 
 
 def test_migrate_adds_missing_indexes_to_an_older_table():
     store = dynamodb_store("older")
-    store.client.create_table(
-        TableName=store.table,
+    store.admin.client.create_table(
+        TableName=store.admin.table,
         KeySchema=[
             {"AttributeName": "PK", "KeyType": "HASH"},
             {"AttributeName": "SK", "KeyType": "RANGE"},
@@ -173,12 +220,12 @@ def test_migrate_adds_missing_indexes_to_an_older_table():
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    store.migrate()
-    table = store.client.describe_table(TableName=store.table)["Table"]
+    store.admin.migrate()
+    table = store.admin.client.describe_table(TableName=store.admin.table)["Table"]
     assert sorted(g["IndexName"] for g in table["GlobalSecondaryIndexes"]) == list(INDEXES)
     _, slots = publish(store, "tutor", at(days=1))
-    assert store.slots_for_tutor("tutor", BASE, at(days=2), None) == slots
-    store.close()
+    assert store.slots.slots_for_tutor("tutor", BASE, at(days=2), None) == slots
+    store.admin.close()
 
 
 # -- calls per method, and no Scan ------------------------------------------------------------
@@ -192,82 +239,76 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         table[label] = table.get(label, Counter()) + counts
         return result
 
-    measure("migrate", store.migrate)
-    assert measure("upkeep_job", store.upkeep_job) is None  # no job to hand out here
+    measure("migrate", store.admin.migrate)
+    assert measure("upkeep_job", store.admin.upkeep_job) is None  # no job to hand out here
     user = make_user("ada@example.org")
     note = make_notification(user.user_id, "verification_code", payload={"code": "1"})
-    measure("create_user", lambda: store.create_user(user, make_code(user.user_id), note))
-    measure("get_user", lambda: store.get_user(user.user_id))
-    measure("get_user_by_email", lambda: store.get_user_by_email(user.email))
+    measure("create_user", lambda: store.accounts.create_user(user, make_code(user.user_id), note))
+    measure("get_user_by_email", lambda: store.accounts.get_user_by_email(user.email))
     fresh = make_code(user.user_id, "hash-2")
     measure(
         "replace_verification_code",
-        lambda: store.replace_verification_code(fresh, make_notification(user.user_id)),
+        lambda: store.accounts.replace_verification_code(fresh, make_notification(user.user_id)),
     )
-    measure("get_verification_code", lambda: store.get_verification_code(user.user_id))
-    measure("get_user_and_code_by_email", lambda: store.get_user_and_code_by_email(user.email))
-    measure("record_code_failure", lambda: store.record_code_failure(user.user_id))
-    measure("confirm_user", lambda: store.confirm_user(user.user_id))
-    measure("hit_rate_limit", lambda: store.hit_rate_limit("login:ada", BASE, 60, 5))
-    measure("clear_rate_limit", lambda: store.clear_rate_limit("login:ada"))
+    measure(
+        "get_user_and_code_by_email", lambda: store.accounts.get_user_and_code_by_email(user.email)
+    )
+    measure("record_code_failure", lambda: store.accounts.record_code_failure(user.user_id))
+    measure("confirm_user", lambda: store.accounts.confirm_user(user.user_id))
+    measure("hit_rate_limit", lambda: store.accounts.hit_rate_limit("login:ada", BASE, 60, 5))
+    measure("clear_rate_limit", lambda: store.accounts.clear_rate_limit("login:ada"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
     student = make_profile(user_id=user.user_id, role=Role.STUDENT)
-    measure("save_profile", lambda: store.save_profile(tutor))
-    store.save_profile(student)
+    measure("save_profile", lambda: store.profiles.save_profile(tutor))
+    store.profiles.save_profile(student)
     changed = replace(tutor, teaching_skills=["Python", "Chemistry"])
-    measure("save_profile (update)", lambda: store.save_profile(changed))
-    measure("get_profile", lambda: store.get_profile(tutor.user_id))
-    measure("get_profile_by_email", lambda: store.get_profile_by_email(tutor.email))
-    measure("get_profiles", lambda: store.get_profiles([tutor.user_id, student.user_id]))
-    measure("set_profile_image", lambda: store.set_profile_image(tutor.user_id, "img/1.png"))
+    measure("save_profile (update)", lambda: store.profiles.save_profile(changed))
+    measure("get_profile", lambda: store.profiles.get_profile(tutor.user_id))
+    measure("get_profile_by_email", lambda: store.profiles.get_profile_by_email(tutor.email))
+    measure("get_profiles", lambda: store.profiles.get_profiles([tutor.user_id, student.user_id]))
+    measure(
+        "set_profile_image", lambda: store.profiles.set_profile_image(tutor.user_id, "img/1.png")
+    )
 
     window, slots = make_window(tutor.user_id, at(days=1), at(days=1, hours=3))
     spare, spare_slots = make_window(tutor.user_id, at(days=2), at(days=2, hours=1))
     measure(
-        "get_profile_for_availability", lambda: store.get_profile_for_availability(tutor.user_id)
+        "get_profile_for_availability",
+        lambda: store.slots.get_profile_for_availability(tutor.user_id),
     )
-    measure("create_availability", lambda: store.create_availability([window], slots))
-    store.create_availability([spare], spare_slots)
-    measure("get_availability", lambda: store.get_availability(window.availability_id))
-    measure("get_slot", lambda: store.get_slot(slots[0].slot_id))
+    measure("create_availability", lambda: store.slots.create_availability([window], slots))
+    store.slots.create_availability([spare], spare_slots)
+    measure("get_availability", lambda: store.slots.get_availability(window.availability_id))
     measure(
         "get_profile_and_slot",
-        lambda: store.get_profile_and_slot(student.user_id, slots[0].slot_id),
+        lambda: store.bookings.get_profile_and_slot(student.user_id, slots[0].slot_id),
     )
     measure(
         "slots_for_tutor",
-        lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), None),
+        lambda: store.slots.slots_for_tutor(tutor.user_id, BASE, at(days=3), None),
     )
     measure(
         "slots_for_tutor (available)",
-        lambda: store.slots_for_tutor(tutor.user_id, BASE, at(days=3), SlotStatus.AVAILABLE),
+        lambda: store.slots.slots_for_tutor(tutor.user_id, BASE, at(days=3), SlotStatus.AVAILABLE),
     )
-    assert measure("slot_version", lambda: store.slot_version(tutor.user_id)) is None
-    assert measure("profiles_version", store.profiles_version) is None
-    assert measure("slot_answer_versions", lambda: store.slot_answer_versions(tutor.user_id)) == (
-        None,
-        None,
-    )
-    assert (
-        measure("booking_list_version", lambda: store.booking_list_version(tutor.user_id)) is None
-    )
+    assert store.versions is None  # no answer versions on DynamoDB: no call, no method
     measure(
         "search_tutors",
-        lambda: store.search_tutors(["python", "chemistry"], (BASE, at(days=3)), 10, None),
+        lambda: store.profiles.search_tutors(["python", "chemistry"], (BASE, at(days=3)), 10, None),
     )
 
     booking = make_booking(slots[0], student.user_id)
     ask = make_notification(tutor.user_id, "booking_requested")
-    measure("request_booking", lambda: store.request_booking(booking, ask, BASE, "key-1"))
+    measure("request_booking", lambda: store.bookings.request_booking(booking, ask, BASE, "key-1"))
     again = make_booking(slots[1], student.user_id)
     measure(
         "request_booking (replayed key)",
-        lambda: store.request_booking(again, make_notification(), BASE, "key-1"),
+        lambda: store.bookings.request_booking(again, make_notification(), BASE, "key-1"),
     )
     measure(
         "transition_booking",
-        lambda: store.transition_booking(
+        lambda: store.bookings.transition_booking(
             booking.booking_id,
             frozenset({BookingStatus.PENDING}),
             BookingStatus.ACCEPTED,
@@ -278,63 +319,68 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
             True,
         ),
     )
-    measure("get_booking", lambda: store.get_booking(booking.booking_id))
+    measure("get_booking", lambda: store.bookings.get_booking(booking.booking_id))
     measure(
         "has_accepted_booking",
-        lambda: store.has_accepted_booking(tutor.user_id, student.user_id),
+        lambda: store.bookings.has_accepted_booking(tutor.user_id, student.user_id),
     )
     measure(
         "bookings_for_tutor",
-        lambda: store.bookings_for_tutor(tutor.user_id, None, None, None, 20, None),
+        lambda: store.bookings.bookings_for_tutor(tutor.user_id, None, None, None, 20, None),
     )
     measure(
         "bookings_for_student",
-        lambda: store.bookings_for_student(
+        lambda: store.bookings.bookings_for_student(
             student.user_id, BookingStatus.ACCEPTED, BASE, None, 20, None
         ),
     )
-    measure("delete_availability", lambda: store.delete_availability(spare.availability_id))
-    measure("expire", lambda: store.expire(at(days=1, hours=2), 10, lambda b: make_notification()))
+    measure("delete_availability", lambda: store.slots.delete_availability(spare.availability_id))
+    measure(
+        "expire",
+        lambda: store.bookings.expire(at(days=1, hours=2), 10, lambda b: make_notification()),
+    )
 
     notes = [make_notification() for _ in range(3)]
-    measure("add_notifications", lambda: store.add_notifications(notes))
-    claimed = measure("claim_notifications", lambda: store.claim_notifications(BASE, 2, 60))
+    store_peek.add_notifications(store, notes)
+    claimed = measure("claim_notifications", lambda: store.outbox.claim_notifications(BASE, 2, 60))
     assert len(claimed) == 2
     measure(
         "finish_notifications (one)",
-        lambda: store.finish_notifications([DeliveryOutcome(notes[0].notification_id, "sent")]),
+        lambda: store.outbox.finish_notifications(
+            [DeliveryOutcome(notes[0].notification_id, "sent")]
+        ),
     )
     measure(
         "finish_notifications (a code)",
-        lambda: store.finish_notifications([DeliveryOutcome(note.notification_id, "sent")]),
+        lambda: store.outbox.finish_notifications([DeliveryOutcome(note.notification_id, "sent")]),
     )
-    measure("get_notification", lambda: store.get_notification(notes[0].notification_id))
-    measure("outbox_backlog", lambda: store.outbox_backlog(100))
+    measure("outbox_backlog", lambda: store.outbox.outbox_backlog(100))
     subscription = make_subscription(student.user_id, "token-1")
     measure(
         "save_subscription",
-        lambda: store.save_subscription(subscription, make_notification(student.user_id)),
+        lambda: store.outbox.save_subscription(subscription, make_notification(student.user_id)),
     )
-    measure("get_subscription", lambda: store.get_subscription(student.user_id))
-    measure("get_subscription_by_token", lambda: store.get_subscription_by_token("token-1"))
+    measure("get_subscription", lambda: store.outbox.get_subscription(student.user_id))
+    measure("get_subscription_by_token", lambda: store.outbox.get_subscription_by_token("token-1"))
     measure(
         "confirm_subscription",
-        lambda: store.confirm_subscription(student.user_id, subscription.confirm_token),
+        lambda: store.outbox.confirm_subscription(student.user_id, subscription.confirm_token),
     )
-    measure("end_subscription", lambda: store.end_subscription(student.user_id))
-    measure("outbox_summary", lambda: store.outbox_summary(at(days=1), 5))
+    measure("end_subscription", lambda: store.outbox.end_subscription(student.user_id))
+    measure("outbox_summary", lambda: store.outbox.outbox_summary(at(days=1), 5))
     others = [make_user() for _ in range(2)]
     profiles = [make_profile(u.user_id, skills=["Go"]) for u in others]
     bulk_window, bulk_slots = make_window(others[0].user_id, at(days=3), at(days=3, hours=2))
     measure(
         "bulk_insert",
-        lambda: store.bulk_insert(others, profiles, [bulk_window], bulk_slots),
+        lambda: store.admin.bulk_insert(others, profiles, [bulk_window], bulk_slots),
     )
-    assert measure("check_consistency", store.check_consistency) == []
+    assert measure("check_consistency", store.admin.check_consistency) == []
     # deleting an account (the bulk user has a profile, skills and a window of two slots)
-    measure("delete_tutor_availability", lambda: store.delete_tutor_availability(others[0].user_id))
-    measure("delete_account", lambda: store.delete_account(others[0].user_id))
-    measure("close", store.close)
+    tutor_gone = others[0].user_id
+    measure("delete_tutor_availability", lambda: store.slots.delete_tutor_availability(tutor_gone))
+    measure("delete_account", lambda: store.accounts.delete_account(tutor_gone))
+    measure("close", store.admin.close)
 
     covered = {label.split(" (")[0] for label in table}
     assert covered == set(STORE_METHODS)
@@ -344,7 +390,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["request_booking"] == Counter(TransactWriteItems=1)
     assert table["transition_booking"] == Counter(GetItem=1, TransactWriteItems=1)
     assert table["create_user"] == Counter(TransactWriteItems=1)
-    assert table["get_slot"] == table["get_booking"] == Counter(GetItem=1)
+    assert table["get_booking"] == Counter(GetItem=1)
     assert table["get_user_and_code_by_email"] == Counter(Query=1)
     assert table["get_profile_and_slot"] == Counter(BatchGetItem=1)
     assert table["get_profile_for_availability"] == Counter(BatchGetItem=1)
@@ -352,9 +398,6 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["create_availability"] == Counter(Query=1, TransactWriteItems=1)
     assert table["slots_for_tutor"] == Counter(Query=1)
     assert table["outbox_backlog"] == Counter(Query=SHARDS)  # the scheduled job, once a run
-    assert table["slot_version"] == Counter()  # no version on DynamoDB: no call
-    assert table["booking_list_version"] == Counter()
-    assert table["profiles_version"] == table["slot_answer_versions"] == Counter()
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
     # a window: its index, then the window and its slots read, one transaction
@@ -363,22 +406,24 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     )
     assert table["delete_account"] == Counter(GetItem=2, TransactWriteItems=1)
     with capsys.disabled():
-        print("\n\nDynamoDB calls per Store method (this scenario):")
+        print("\n\nDynamoDB calls per store method (this scenario):")
         for label, ops in table.items():
             print(f"  {label:32} {sum(ops.values()):3}  {dict(sorted(ops.items()))}")
 
 
 # -- cancellation reasons -> domain errors ----------------------------------------------------
-def test_cancellation_reasons_name_the_failed_operation(dynamo: DynamoStore):
+def test_cancellation_reasons_name_the_failed_operation(dynamo: Stores):
     user = make_user()
-    dynamo.create_user(user, make_code(user.user_id), make_notification())
-    slot_missing = dynamo._update(
+    dynamo.accounts.create_user(user, make_code(user.user_id), make_notification())
+    slot_missing = dynamo.admin.db.update(
         slot_key("missing"), "SET #a = :v0", _expr({"#a": "a"}, {":v0": 1}), "attribute_exists(PK)"
     )
-    taken = dynamo._put({"PK": f"EMAIL#{user.email}", "SK": "EMAIL"}, "attribute_not_exists(PK)")
-    fine = dynamo._put({"PK": "X", "SK": "Y"})
+    taken = dynamo.admin.db.put(
+        {"PK": f"EMAIL#{user.email}", "SK": "EMAIL"}, "attribute_not_exists(PK)"
+    )
+    fine = dynamo.admin.db.put({"PK": "X", "SK": "Y"})
     with pytest.raises(TransactionCancelled) as caught:
-        dynamo._transact([fine, taken, slot_missing])
+        dynamo.admin.db.transact([fine, taken, slot_missing])
     cancelled = caught.value
     assert [cancelled.failed(i) for i in range(3)] == [False, True, True]
     assert isinstance(cancelled, Conflict)  # never a botocore error out of the store
@@ -386,13 +431,13 @@ def test_cancellation_reasons_name_the_failed_operation(dynamo: DynamoStore):
 
 
 def _expr(names: dict[str, str], values: dict[str, Any]):
-    e = dynamodb_module.Expr()
+    e = Expr()
     e.names.update(names)
     e.values.update({k: encode({"v": v})["v"] for k, v in values.items()})
     return e
 
 
-def test_request_booking_maps_each_failure(dynamo: DynamoStore):
+def test_request_booking_maps_each_failure(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1), hours=2)
     with pytest.raises(NotFound) as caught:
         request(dynamo, replace(slots[0], slot_id="missing"))
@@ -406,26 +451,26 @@ def test_request_booking_maps_each_failure(dynamo: DynamoStore):
     # a key used before wins over the taken slot: the earlier booking comes back
     keyed = request(dynamo, slots[1], "second", key="k")
     assert request(dynamo, slots[0], "second", key="k") == keyed
-    assert dynamo.get_booking(first.booking_id).student_id == "first"
+    assert dynamo.bookings.get_booking(first.booking_id).student_id == "first"
 
 
 def test_request_booking_with_a_stale_copy_of_the_slot_takes_the_slots_values(
-    dynamo: DynamoStore,
+    dynamo: Stores,
 ):
     _, slots = publish(dynamo, "tutor", at(days=1))
     recorder = Recorder(dynamo)
     stale = replace(make_booking(slots[0], "student"), tutor_id="liar", start=at(days=9))
-    stored = dynamo.request_booking(stale, make_notification(), BASE)
+    stored = dynamo.bookings.request_booking(stale, make_notification(), BASE)
     assert (stored.tutor_id, stored.start, stored.end) == ("tutor", slots[0].start, slots[0].end)
     assert recorder.operations == ["TransactWriteItems", "TransactWriteItems"]
 
 
-def test_email_taken_by_the_guard_item(dynamo: DynamoStore):
+def test_email_taken_by_the_guard_item(dynamo: Stores):
     first = make_user("ada@example.org")
-    dynamo.create_user(first, make_code(first.user_id), make_notification())
+    dynamo.accounts.create_user(first, make_code(first.user_id), make_notification())
     twin = make_user("ada@example.org")
     with pytest.raises(Conflict) as caught:
-        dynamo.create_user(twin, make_code(twin.user_id), make_notification())
+        dynamo.accounts.create_user(twin, make_code(twin.user_id), make_notification())
     assert caught.value.code == "email_taken"
     assert _raw_item(dynamo, {"PK": "EMAIL#ada@example.org", "SK": "EMAIL"})["user_id"] == (
         first.user_id
@@ -433,7 +478,7 @@ def test_email_taken_by_the_guard_item(dynamo: DynamoStore):
 
 
 # -- retries ----------------------------------------------------------------------------------
-def test_a_transaction_conflict_is_retried(dynamo: DynamoStore):
+def test_a_transaction_conflict_is_retried(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1))
     seen = _fail_transactions(
         dynamo,
@@ -441,10 +486,10 @@ def test_a_transaction_conflict_is_retried(dynamo: DynamoStore):
     )
     booking = request(dynamo, slots[0])
     assert len(seen) == 3
-    assert dynamo.get_booking(booking.booking_id) == booking
+    assert dynamo.bookings.get_booking(booking.booking_id) == booking
 
 
-def test_a_conflict_next_to_a_failed_condition_is_not_retried(dynamo: DynamoStore):
+def test_a_conflict_next_to_a_failed_condition_is_not_retried(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1))
     seen = _fail_transactions(
         dynamo, [_cancelled(["None", "ConditionalCheckFailed", "TransactionConflict"])]
@@ -454,7 +499,7 @@ def test_a_conflict_next_to_a_failed_condition_is_not_retried(dynamo: DynamoStor
     assert len(seen) == 1
 
 
-def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: DynamoStore):
+def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: Stores):
     conflict = _response(
         400,
         {
@@ -463,10 +508,10 @@ def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: DynamoStor
         },
     )
     answers = [conflict]
-    dynamo.client.meta.events.register(
+    dynamo.admin.client.meta.events.register(
         "before-send.dynamodb.PutItem", lambda **_: answers.pop(0) if answers else None
     )
-    assert dynamo.hit_rate_limit("k", BASE, 60, 5).admitted
+    assert dynamo.accounts.hit_rate_limit("k", BASE, 60, 5).admitted
     assert answers == []
 
 
@@ -491,32 +536,32 @@ def _together(count: int, action: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def test_twenty_threads_request_one_slot_and_exactly_one_wins(dynamo: DynamoStore):
+def test_twenty_threads_request_one_slot_and_exactly_one_wins(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1))
     results = _together(20, lambda i: request(dynamo, slots[0], f"student-{i}"))
     winners = [r for r in results if not isinstance(r, Exception)]
     losers = [r for r in results if isinstance(r, Exception)]
     assert len(winners) == 1
     assert all(isinstance(r, SlotUnavailable) for r in losers), losers
-    assert dynamo.get_slot(slots[0].slot_id).slot_status == SlotStatus.PENDING
-    stored = dynamo.bookings_for_tutor("tutor", None, None, None, 50, None)
+    assert store_peek.get_slot(dynamo, slots[0].slot_id).slot_status == SlotStatus.PENDING
+    stored = dynamo.bookings.bookings_for_tutor("tutor", None, None, None, 50, None)
     assert [b.booking_id for b in stored] == [winners[0].booking_id]
-    assert dynamo.check_consistency() == []
+    assert dynamo.admin.check_consistency() == []
 
 
-def test_concurrent_replays_of_one_key_make_one_booking(dynamo: DynamoStore):
+def test_concurrent_replays_of_one_key_make_one_booking(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1), hours=10)
     results = _together(10, lambda i: request(dynamo, slots[i], "student", key="same"))
     assert not [r for r in results if isinstance(r, Exception)], results
     assert len({r.booking_id for r in results}) == 1
-    assert len(dynamo.bookings_for_student("student", None, None, None, 50, None)) == 1
-    assert dynamo.check_consistency() == []
+    assert len(dynamo.bookings.bookings_for_student("student", None, None, None, 50, None)) == 1
+    assert dynamo.admin.check_consistency() == []
 
 
-def test_concurrent_overlapping_windows_one_wins(dynamo: DynamoStore):
+def test_concurrent_overlapping_windows_one_wins(dynamo: Stores):
     def create(i: int):
         window, slots = make_window("tutor", at(days=1, minutes=10 * i), at(days=1, hours=2))
-        dynamo.create_availability([window], slots)
+        dynamo.slots.create_availability([window], slots)
         return window
 
     results = _together(6, create)
@@ -529,22 +574,24 @@ def test_concurrent_overlapping_windows_one_wins(dynamo: DynamoStore):
     )
 
 
-def test_concurrent_workers_never_claim_the_same_notification(dynamo: DynamoStore):
+def test_concurrent_workers_never_claim_the_same_notification(dynamo: Stores):
     notes = [make_notification(due=at(minutes=-m)) for m in range(40)]
-    dynamo.add_notifications(notes)
-    results = _together(4, lambda i: dynamo.claim_notifications(BASE, 15, 60))
+    store_peek.add_notifications(dynamo, notes)
+    results = _together(4, lambda i: dynamo.outbox.claim_notifications(BASE, 15, 60))
     claimed = [n.notification_id for batch in results for n in batch]
     assert len(claimed) == len(set(claimed)) == 40
 
 
-def test_concurrent_expiry_jobs_change_each_thing_once(dynamo: DynamoStore):
+def test_concurrent_expiry_jobs_change_each_thing_once(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(hours=1), hours=8)
     for slot in slots[:4]:
         request(dynamo, slot)
-    results = _together(3, lambda i: dynamo.expire(at(days=1), 100, lambda b: make_notification()))
+    results = _together(
+        3, lambda i: dynamo.bookings.expire(at(days=1), 100, lambda b: make_notification())
+    )
     assert sum(r.slots_expired for r in results) == 4
     assert sum(r.bookings_expired for r in results) == 4
-    assert dynamo.check_consistency() == []
+    assert dynamo.admin.check_consistency() == []
 
 
 # -- availability in several transactions ---------------------------------------------------
@@ -557,22 +604,22 @@ def _big_call(tutor: str, days: int = 2):
     return windows, slots
 
 
-def test_a_call_larger_than_one_transaction_is_written_in_chunks(dynamo: DynamoStore):
+def test_a_call_larger_than_one_transaction_is_written_in_chunks(dynamo: Stores):
     windows, slots = _big_call("tutor")
     recorder = Recorder(dynamo)
-    dynamo.create_availability(windows, slots)
+    dynamo.slots.create_availability(windows, slots)
     assert recorder.operations.count("TransactWriteItems") == 2  # lock + window 1, window 2
-    assert len(dynamo.slots_for_tutor("tutor", BASE, at(days=5), None)) == len(slots) == 192
+    assert len(dynamo.slots.slots_for_tutor("tutor", BASE, at(days=5), None)) == len(slots) == 192
     lock = _raw_item(dynamo, lock_key("tutor"))
     assert lock["version"] == 1 and "lease_until" not in lock  # the lease was released
     clash, clash_slots = make_window("tutor", at(days=1, hours=5), at(days=1, hours=6))
     with pytest.raises(Conflict):
-        dynamo.create_availability([clash], clash_slots)
-    dynamo.delete_availability(windows[0].availability_id)
-    dynamo.create_availability([clash], clash_slots)
+        dynamo.slots.create_availability([clash], clash_slots)
+    dynamo.slots.delete_availability(windows[0].availability_id)
+    dynamo.slots.create_availability([clash], clash_slots)
 
 
-def test_a_failed_chunk_undoes_the_written_ones(dynamo: DynamoStore):
+def test_a_failed_chunk_undoes_the_written_ones(dynamo: Stores):
     windows, slots = _big_call("tutor")
     broken = _response(
         400,
@@ -580,29 +627,29 @@ def test_a_failed_chunk_undoes_the_written_ones(dynamo: DynamoStore):
     )
     _fail_transactions(dynamo, [None, broken])
     with pytest.raises(Exception, match="broken"):
-        dynamo.create_availability(windows, slots)
-    assert dynamo.slots_for_tutor("tutor", BASE, at(days=5), None) == []
-    assert all(dynamo.get_availability(w.availability_id) is None for w in windows)
+        dynamo.slots.create_availability(windows, slots)
+    assert dynamo.slots.slots_for_tutor("tutor", BASE, at(days=5), None) == []
+    assert all(dynamo.slots.get_availability(w.availability_id) is None for w in windows)
     assert "lease_until" not in _raw_item(dynamo, lock_key("tutor"))
-    dynamo.create_availability(windows, slots)  # the tutor is not left locked
+    dynamo.slots.create_availability(windows, slots)  # the tutor is not left locked
 
 
-def test_a_held_lease_makes_others_wait_then_give_up(dynamo: DynamoStore, monkeypatch):
+def test_a_held_lease_makes_others_wait_then_give_up(dynamo: Stores, monkeypatch):
     publish(dynamo, "tutor", at(days=1))
-    dynamo.client.update_item(
-        TableName=dynamo.table,
+    dynamo.admin.client.update_item(
+        TableName=dynamo.admin.table,
         Key=encode(lock_key("tutor")),
         UpdateExpression="SET lease_until = :t",
         ExpressionAttributeValues={":t": {"N": str(10**11)}},
     )
-    monkeypatch.setattr(dynamodb_module, "LEASE_SECONDS", 0.3)
+    monkeypatch.setattr(locking, "LEASE_SECONDS", 0.3)
     with pytest.raises(Conflict) as caught:
         publish(dynamo, "tutor", at(days=2))
     assert caught.value.code == "availability_busy"
 
 
 # -- sparse indexes -------------------------------------------------------------------------
-def test_index_keys_follow_the_status(dynamo: DynamoStore):
+def test_index_keys_follow_the_status(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1))
     free = _raw_item(dynamo, slot_key(slots[0].slot_id))
     assert free["GSI3PK"].startswith("DUESLOT#") and free["GSI4PK"] == "FREE#tutor"
@@ -611,7 +658,7 @@ def test_index_keys_follow_the_status(dynamo: DynamoStore):
     assert "GSI3PK" not in taken and "GSI4PK" not in taken and taken["history"] is True
     booking_key = {"PK": f"BOOKING#{booking.booking_id}", "SK": "BOOKING"}
     assert _raw_item(dynamo, booking_key)["GSI3PK"].startswith("DUEPENDING#")
-    dynamo.transition_booking(
+    dynamo.bookings.transition_booking(
         booking.booking_id,
         frozenset({BookingStatus.PENDING}),
         BookingStatus.REJECTED,
@@ -623,35 +670,38 @@ def test_index_keys_follow_the_status(dynamo: DynamoStore):
     )
     assert "GSI3PK" not in _raw_item(dynamo, booking_key)
     assert _raw_item(dynamo, slot_key(slots[0].slot_id))["GSI4PK"] == "FREE#tutor"
-    assert dynamo.check_consistency() == []
+    assert dynamo.admin.check_consistency() == []
 
 
-def test_consistency_check_reports_drift_in_derived_items(dynamo: DynamoStore):
+def test_consistency_check_reports_drift_in_derived_items(dynamo: Stores):
     _, slots = publish(dynamo, "tutor", at(days=1))
-    dynamo.client.update_item(
-        TableName=dynamo.table,
+    dynamo.admin.client.update_item(
+        TableName=dynamo.admin.table,
         Key=encode(slot_key(slots[0].slot_id)),
         UpdateExpression="SET slot_status = :s",
         ExpressionAttributeValues={":s": {"S": "pending"}},
     )
-    problems = dynamo.check_consistency()
+    problems = dynamo.admin.check_consistency()
     assert f"pending slot without a pending booking: {slots[0].slot_id}" in problems
     assert any("index entries do not match" in p for p in problems)
 
 
-def test_reversed_ranges_are_empty_not_an_error(dynamo: DynamoStore):
+def test_reversed_ranges_are_empty_not_an_error(dynamo: Stores):
     tutor = make_profile(skills=["Go"])
-    dynamo.save_profile(tutor)
+    dynamo.profiles.save_profile(tutor)
     publish(dynamo, tutor.user_id, at(days=1))
-    assert dynamo.slots_for_tutor(tutor.user_id, at(days=2), at(days=1), None) == []
-    assert dynamo.search_tutors(["go"], (at(days=2), at(days=1)), 10, None) == []
-    assert dynamo.bookings_for_tutor(tutor.user_id, None, at(days=2), at(days=1), 10, None) == []
+    assert dynamo.slots.slots_for_tutor(tutor.user_id, at(days=2), at(days=1), None) == []
+    assert dynamo.profiles.search_tutors(["go"], (at(days=2), at(days=1)), 10, None) == []
+    assert (
+        dynamo.bookings.bookings_for_tutor(tutor.user_id, None, at(days=2), at(days=1), 10, None)
+        == []
+    )
 
 
-def test_notification_times_are_whole_seconds(dynamo: DynamoStore):
+def test_notification_times_are_whole_seconds(dynamo: Stores):
     note = make_notification(due=BASE + timedelta(microseconds=600_000))
-    dynamo.add_notifications([note])
-    assert dynamo.get_notification(note.notification_id).next_attempt_at == BASE
+    store_peek.add_notifications(dynamo, [note])
+    assert store_peek.get_notification(dynamo, note.notification_id).next_attempt_at == BASE
 
 
 def test_credentials_are_the_test_ones():

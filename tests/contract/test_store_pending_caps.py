@@ -170,9 +170,9 @@ def test_the_consistency_check_compares_the_dynamodb_counters():
     reports a counter that drifted from the pending bookings it counts."""
     from moto_server import dynamodb_store
 
-    from skillsession.adapters.store.dynamodb_items import encode, pair_key, pending_key
+    from skillsession.adapters.store.dynamodb.items import encode, pair_key, pending_key
 
-    store = dynamodb_store("caps").roles()
+    store = dynamodb_store("caps")
     store.admin.migrate()
     _, slots = publish(store, "tutor", at(days=1), hours=2)
     ask(store, slots[0], PendingLimits(3, 10))

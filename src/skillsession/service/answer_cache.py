@@ -24,13 +24,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from skillsession.ports.storage import AnswerVersions
+from skillsession.ports.storage import AnswerVersions, Stores
 
 if TYPE_CHECKING:
-    from skillsession.service.deps import Deps
     from skillsession.settings import Settings
+
+
+class Deps(Protocol):
+    """What the cache reads of `service.deps.Deps` (named here, so that the cache, which `Deps`
+    holds, does not import it back): the stores' answer versions and the time."""
+
+    stores: Stores
+
+    def now(self) -> datetime: ...
+
 
 T = TypeVar("T")
 V = TypeVar("V")

@@ -2,7 +2,7 @@
 
 Items are built as plain dicts of Python values (str, int, bool, list, dict; None means
 "no attribute") and converted with `encode` / `decode` at the client boundary. Instants are
-unix seconds (sub-second precision dropped, as in SQLite). See dynamodb_schema for the layout."""
+unix seconds (sub-second precision dropped, as in SQLite). See schema.py for the layout."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from skillsession.adapters.store.dynamodb_schema import SHARDS, TTL_ATTRIBUTE
+from skillsession.adapters.store.dynamodb.schema import SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.model import (
     AccountStatus,
     Availability,
@@ -174,6 +174,11 @@ def pending_key(student_id: str) -> Item:
 
 def note_key(notification_id: str) -> Item:
     return key(f"NOTE#{notification_id}", "NOTE")
+
+
+def deleted_key(user_id: str) -> Item:
+    """The mark that the user deleted the account (nothing else of them is in it)."""
+    return key(f"USER#{user_id}", "DELETED")
 
 
 def subscription_key(user_id: str) -> Item:
