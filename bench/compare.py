@@ -95,7 +95,7 @@ def main() -> None:
     uvloop.install()
     result = asyncio.run(run())
     for side in sides.values():
-        side["deps"].store.close()
+        side["deps"].stores.admin.close()
     Path(args.out).write_text(json.dumps(result, indent=1))
 
 

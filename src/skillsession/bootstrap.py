@@ -157,10 +157,11 @@ def build(settings: Settings | None = None) -> Deps:
 
 
 def _build_cognito(settings: Settings) -> Deps:
-    """Accounts live in Cognito: no token issuer, no password hashing, no codes (/auth/* answer
-    409). The instance secret only signs disk media URLs; with S3 media none is needed, so a
+    """Accounts live in Cognito: no token issuer, no password hashing, no codes; /auth/* calls
+    are carried out by Cognito (adapters/auth/cognito_accounts.py). The instance secret only signs disk media URLs; with S3 media none is needed, so a
     Lambda never writes a key of its own into its ephemeral /tmp."""
     from skillsession.adapters.auth.cognito import CognitoVerifier
+    from skillsession.adapters.auth.cognito_accounts import CognitoAccounts
 
     secret = b""
     if urlparse(settings.media_url).scheme == "file":
@@ -177,4 +178,5 @@ def _build_cognito(settings: Settings) -> Deps:
         verifier=_adapter("SKILLSESSION_AUTH", lambda: CognitoVerifier.from_url(settings.auth)),
         issuer=None,
         passwords=None,
+        accounts=_adapter("SKILLSESSION_AUTH", lambda: CognitoAccounts.from_url(settings.auth)),
     )

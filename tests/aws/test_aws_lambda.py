@@ -4,7 +4,8 @@ events/ holds one API Gateway v2 (HTTP API, payload 2.0) event per endpoint, the
 was tried with `sam local invoke -e events/<file>.json`. Here the real entry point
 (`skillsession.aws.lambda_handler.handler`) answers each of them with the AWS shape's adapters on
 moto: the store on a DynamoDB table, media on S3, mail on SNS (template.yaml's default), auth =
-Cognito settings; private events carry the claims API Gateway's JWT authorizer puts in
+a Cognito user pool (moto's pool ids are its own: the walk puts that pool's issuer in the
+events' claims); private events carry the claims API Gateway's JWT authorizer puts in
 requestContext.authorizer.jwt.claims, which the handler trusts.
 `skillsession migrate` creates the table, the bucket and the topic first, as before a deploy.
 
@@ -30,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cognito_pool import new_pool
 from moto_server import REGION, endpoint_url, table_name
 
 import store_peek
@@ -58,9 +60,8 @@ EXPECTED = {
     "web-client.json": 200,  # the web client's page at / (template.yaml: an open route)
     "web-client-asset.json": 200,  # one of its files under /app/
     "get-teacher-bookings-unauthenticated.json": 401,  # no authorizer claims, no valid token
-    # Cognito owns sign-up/sign-in in the AWS shape: /auth/* answer 409 external_auth (and
-    # behind template.yaml's API, /auth/* is under the JWT authorizer's catch-all route)
-    "auth-signup.json": 409,
+    # Cognito carries out /auth/* in the AWS shape (template.yaml: /auth/* open)
+    "auth-signup.json": 201,
     # S3 serves the images through presigned URLs; /media/... is the embedded shape's
     "media.json": 404,
     "save-user-details-tutor.json": 201,
@@ -222,7 +223,9 @@ def walk(tmp_path_factory):
     mp.setenv("SKILLSESSION_STORE", store_url)
     mp.setenv("SKILLSESSION_MEDIA", f"s3://{table_name('lambda-media')}/media?{aws}")
     mp.setenv("SKILLSESSION_MAIL", f"sns://{topic}?{aws}")
-    mp.setenv("SKILLSESSION_AUTH", f"cognito://{REGION}/{POOL}?client_id={CLIENT_ID}")
+    pool = new_pool()
+    mp.setenv("SKILLSESSION_AUTH", pool["url"])
+    issuer = f"https://cognito-idp.{REGION}.amazonaws.com/{pool['pool_id']}"
 
     store = None
     try:
@@ -246,6 +249,9 @@ def walk(tmp_path_factory):
         found = Walk(store)
         for name in EXPECTED:
             event = load(name)
+            claims = (event["requestContext"].get("authorizer") or {}).get("jwt", {}).get("claims")
+            if claims:
+                claims["iss"] = issuer
             epoch_ms = event["requestContext"]["timeEpoch"]
             clock.current = datetime.fromtimestamp(epoch_ms / 1000, UTC)
             found.responses[name] = lambda_handler.handler(event, None)
@@ -268,7 +274,8 @@ def _route(path: str) -> str:
 
 
 def test_every_route_has_an_event():
-    """/auth/* (Cognito's job in the AWS shape) has one event for the four routes."""
+    """/auth/* has one event for its routes (tests/aws/test_aws_cognito_accounts.py walks them
+    all through the handler)."""
     covered = set()
     for name in EXPECTED:
         http = load(name)["requestContext"]["http"]
@@ -333,7 +340,6 @@ def test_docs_and_openapi(walk):
 def test_refusals_have_the_error_body(walk):
     for name, code in [
         ("get-teacher-bookings-unauthenticated.json", "missing_token"),
-        ("auth-signup.json", "external_auth"),
         ("media.json", "not_found"),
     ]:
         error = walk.json(name)["error"]

@@ -2,27 +2,30 @@
 a chunked body over the limit answers 413 on every route, a head (request line and headers)
 over `SKILLSESSION_MAX_HEADER_BYTES` answers 431, and a head that does not arrive within
 `SKILLSESSION_HEADER_TIMEOUT_SECONDS` (half a header, or nothing at all) is answered 408 and
-the connection closed."""
+the connection closed, not before that timeout, and an idle kept-alive connection is closed.
+The watchdog's bounds, look by look: tests/service/test_transport.py."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
 import threading
+import time
 
 import pytest
 
 from e2e.server import Server
 
 MAX_BODY = 8 * 1024 * 1024  # the default SKILLSESSION_MAX_BODY_BYTES
-WAIT = 20.0  # seconds a socket read may block: far beyond the server's 1 s head timeout
+HEAD_TIMEOUT = 1.0  # seconds, the server's SKILLSESSION_HEADER_TIMEOUT_SECONDS
+WAIT = 20.0  # seconds a socket read may block: far beyond the server's head timeout
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory):
     server = Server(
         tmp_path_factory.mktemp("transport"),
-        SKILLSESSION_HEADER_TIMEOUT_SECONDS="1",
+        SKILLSESSION_HEADER_TIMEOUT_SECONDS=str(HEAD_TIMEOUT),
         SKILLSESSION_MAX_HEADER_BYTES="16384",
     ).start()
     yield server
@@ -149,11 +152,14 @@ def test_a_body_larger_than_the_header_limit_is_not_counted_as_head(srv):
 
 
 def test_half_a_header_is_timed_out(srv):
+    began = time.monotonic()  # before the server sees the connection
     sock = connect(srv)
     sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Half: ")
     response = read_all(sock)  # returns when the server closes; WAIT if it never does
     assert status_of(response) == 408, response[:300]
     json_error(response)
+    # not before the timeout (a lower bound, which load can only make later; 1 ms for clocks)
+    assert time.monotonic() - began >= HEAD_TIMEOUT - 0.001
 
 
 def test_a_silent_connection_is_closed(srv):
@@ -163,8 +169,18 @@ def test_a_silent_connection_is_closed(srv):
 
 def test_a_slow_second_request_on_a_kept_alive_connection_is_timed_out(srv):
     sock = connect(srv)
+    began = time.monotonic()  # before the first exchange ends, when the second head is due
     sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
     assert status_of(response_head(sock)) == 200
     sock.sendall(b"GET /health HTTP/1.1\r\nHo")  # then nothing: the keep-alive timer is off
     response = read_all(sock)
     assert b"HTTP/1.1 408 " in response, response[-300:]
+    assert time.monotonic() - began >= HEAD_TIMEOUT - 0.001
+
+
+def test_an_idle_kept_alive_connection_is_closed_without_a_word(srv):
+    sock = connect(srv)
+    sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+    response = read_all(sock)  # the answer, then nothing until the server closes
+    assert status_of(response) == 200
+    assert response.count(b"HTTP/1.1 ") == 1, response

@@ -169,9 +169,11 @@ def test_connections_get_tcp_nodelay(monkeypatch):
     from uvicorn.importer import import_from_string
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+    from skillsession.http.transport import LimitedHttpTools
+
     protocol_class = import_from_string("skillsession.cli:HttpToolsNoDelay")
     assert issubclass(protocol_class, HttpToolsProtocol)
-    monkeypatch.setattr(HttpToolsProtocol, "connection_made", lambda self, transport: None)
+    monkeypatch.setattr(LimitedHttpTools, "connection_made", lambda self, transport: None)
 
     class Transport:
         def __init__(self, sock):

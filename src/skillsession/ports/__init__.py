@@ -65,3 +65,35 @@ class Identity:
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Identity:
         """Return the caller's identity or raise `Unauthorized`."""
+
+
+class AccountProvider(Protocol):
+    """Accounts kept by an identity provider (the AWS shape: Cognito) instead of the store. Each
+    method is one `/auth/*` use case; errors are domain errors (`Conflict` `email_taken`,
+    `BadRequest` `invalid_code`/`code_expired`, `Unauthorized` `invalid_credentials`,
+    `Forbidden` `account_unconfirmed`, `ValidationFailed`, `RateLimited`, `Unavailable`).
+    E-mails arrive normalised; the provider mails its own codes."""
+
+    def signup(self, email: str, password: str) -> str:
+        """Create an unconfirmed account (or replace an unconfirmed one's password, mailing a
+        fresh code); return its user id."""
+
+    def confirm(self, email: str, code: str) -> None: ...
+
+    def login(self, email: str, password: str) -> tuple[str, int]:
+        """(access token, seconds it is valid)."""
+
+    def resend_code(self, email: str) -> None:
+        """Never says whether the account exists (no error for an unknown e-mail)."""
+
+    def forgot_password(self, email: str) -> None:
+        """Never says whether the account exists."""
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None:
+        """Set the new password and revoke the account's outstanding tokens."""
+
+    def change_password(self, user_id: str, current: str, new: str) -> None:
+        """Check `current`, set `new`, revoke the account's outstanding tokens."""
+
+    def delete_user(self, user_id: str) -> None:
+        """Revoke the account's tokens and delete it (an unknown id: nothing to do)."""

@@ -27,6 +27,14 @@ def _require_local(deps: Deps):
     return deps.issuer, deps.passwords
 
 
+def _provided():
+    """The use cases when an identity provider keeps the accounts (imported when used: that
+    module builds on the limits of this one)."""
+    from skillsession.service import provided_accounts
+
+    return provided_accounts
+
+
 def _code_for(deps: Deps, user_id: str, email: str, now: datetime):
     code = new_verification_code()
     record = VerificationCode(
@@ -78,6 +86,8 @@ def _admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = 
 
 
 def signup(deps: Deps, email: str, password: str, client: str | None = None) -> User:
+    if deps.accounts is not None:
+        return _provided().signup(deps, email, password, client)
     _, passwords = _require_local(deps)
     email = normalise_email(email)
     check_password(password)
@@ -96,6 +106,8 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
 
 
 def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> None:
+    if deps.accounts is not None:
+        return _provided().confirm(deps, email, code, client)
     _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
@@ -123,6 +135,8 @@ def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> Non
 def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
     """Failures count per e-mail *and* client address: a stranger failing for someone else's
     e-mail locks out only themselves."""
+    if deps.accounts is not None:
+        return _provided().login(deps, email, password, client)
     issuer, passwords = _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
@@ -144,6 +158,8 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
 def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
     """The same answer whether or not the account exists (a 429 is about the caller's address,
     never the account)."""
+    if deps.accounts is not None:
+        return _provided().resend_code(deps, email, client)
     _require_local(deps)
     now = deps.now()
     _admit_call(deps, client, now)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
-from skillsession.ports import Clock, Mailer, MediaStore, Metrics, TokenVerifier
+from skillsession.ports import AccountProvider, Clock, Mailer, MediaStore, Metrics, TokenVerifier
 from skillsession.ports.storage import Stores
 from skillsession.service.address_limits import AddressLimits
 from skillsession.service.answer_cache import AnswerCache, AnswerCacheConfig
@@ -42,6 +42,7 @@ class Deps:
     verifier: TokenVerifier
     issuer: TokenIssuer | None = None  # embedded accounts only
     passwords: PasswordHasher | None = None
+    accounts: AccountProvider | None = None  # accounts kept by an identity provider (Cognito)
     code_secret: bytes = b""
     clock: Clock = field(default_factory=SystemClock)
     metrics: Metrics | None = None  # operational gauges (AWS shape: CloudWatch)

@@ -1,4 +1,5 @@
-"""/auth/*: embedded-mode accounts. Public routes. Sync handlers: argon2 runs in the thread pool."""
+"""/auth/*: accounts, kept by the service (embedded) or by Cognito (AWS shape). Public routes.
+Sync handlers: argon2 (or the Cognito call) runs in the thread pool."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ class EmailBody(BaseModel):
     description="Mails a 6-digit code that confirms the address (valid 24 hours, 5 wrong tries "
     "lock it). E-mails are case-insensitive and stored normalised. 409 `email_taken`, 422 for a "
     "password shorter than 10 characters, 429 `rate_limited` after too many calls or "
-    "sign-ups from the client address. In the AWS shape Cognito keeps the accounts: "
-    "409 `external_auth`.",
+    "sign-ups from the client address. In the AWS shape Cognito keeps the accounts and mails "
+    "the code.",
     status_code=201,
     summary="Create an account; a 6-digit code is mailed",
     **documented(S.SignupOut, 201),

@@ -1,7 +1,8 @@
 // The shell: hash routes, the navigation, the session and its expiry.
 
-import { ApiError, myProfile, onExpired, onProgress, session } from "./api.js";
+import { ApiError, onExpired, onProgress, session } from "./api.js";
 import { h, replace } from "./dom.js";
+import { app, endSession, forgetReturn, lend, rememberReturn } from "./shell.js";
 
 const ROUTES = {
   login: { load: () => import("./views/auth.js"), view: "login", open: true },
@@ -13,27 +14,6 @@ const ROUTES = {
   availability: { load: () => import("./views/availability.js"), view: "availability" },
   profile: { load: () => import("./views/profile.js"), view: "profile" },
 };
-const RETURN = "skillsession.returnTo";
-
-export const app = {
-  profile: undefined, // undefined: not loaded; null: none yet
-  notice: null, // a message for the next page (e.g. "your session has expired")
-  cleanup: [],
-  navigate(hash) {
-    if (location.hash === hash) render();
-    else location.hash = hash;
-  },
-  async reloadProfile() {
-    app.profile = await myProfile();
-    drawNav();
-    return app.profile;
-  },
-  // what a page calls on leaving (timers)
-  onLeave(fn) {
-    app.cleanup.push(fn);
-  },
-};
-
 function parse() {
   const raw = location.hash.replace(/^#\/?/, "");
   const [path, query = ""] = raw.split("?");
@@ -63,29 +43,18 @@ function drawNav() {
 }
 
 function logOut() {
-  session.clear();
-  app.profile = undefined;
-  sessionStorage.removeItem(RETURN);
-  app.notice = "You have logged out.";
+  endSession("You have logged out.");
+  forgetReturn();
   app.navigate("#/login");
 }
 
 // After the session ends (an expired or refused token): log in, then come back here
 onExpired(() => {
   const here = location.hash;
-  if (!here.startsWith("#/login") && !here.startsWith("#/signup")) sessionStorage.setItem(RETURN, here);
-  session.clear();
-  app.profile = undefined;
-  app.notice = "Your session has expired. Log in again to continue.";
+  if (!here.startsWith("#/login") && !here.startsWith("#/signup")) rememberReturn(here);
+  endSession("Your session has expired. Log in again to continue.");
   app.navigate("#/login");
 });
-
-export function afterLogin() {
-  const back = sessionStorage.getItem(RETURN);
-  sessionStorage.removeItem(RETURN);
-  if (back && back !== "#/login") return app.navigate(back);
-  app.navigate(app.profile ? "#/dashboard" : "#/profile");
-}
 
 let progressTimer = null;
 onProgress((on) => {
@@ -107,11 +76,10 @@ async function render() {
   if (!route.open && !live) {
     if (session.get()) {
       // a token that has run out: the same way back as a refused one
-      sessionStorage.setItem(RETURN, location.hash);
-      session.clear();
-      app.notice = "Your session has expired. Log in again to continue.";
+      rememberReturn(location.hash);
+      endSession("Your session has expired. Log in again to continue.");
     } else if (location.hash && !location.hash.startsWith("#/dashboard")) {
-      sessionStorage.setItem(RETURN, location.hash);
+      rememberReturn(location.hash);
     }
     if (location.hash !== "#/login") return app.navigate("#/login");
     name = "login";
@@ -141,5 +109,6 @@ async function render() {
   }
 }
 
+lend(render, drawNav);
 window.addEventListener("hashchange", render);
 render();

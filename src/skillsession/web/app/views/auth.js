@@ -3,7 +3,7 @@
 import { post, session } from "../api.js";
 import { h, replace } from "../dom.js";
 import { busy, field, formError, values } from "../forms.js";
-import { afterLogin, app } from "../main.js";
+import { afterLogin, app } from "../shell.js";
 
 let pending = null; // a sign-up waiting for its code: { email, password }
 

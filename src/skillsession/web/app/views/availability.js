@@ -3,7 +3,7 @@
 import { post } from "../api.js";
 import { empty, h, replace } from "../dom.js";
 import { busy, field, formError } from "../forms.js";
-import { app } from "../main.js";
+import { app } from "../shell.js";
 import { addDays, clock, dayKey, span, today, ymdLabel, viewerZone } from "../time.js";
 
 const STATUS = { available: "Free", pending: "Pending", booked: "Booked", expired: "Past" };

@@ -3,7 +3,7 @@
 import { get, post } from "../api.js";
 import { empty, h, replace } from "../dom.js";
 import { busy, field, formError, moreButton } from "../forms.js";
-import { app } from "../main.js";
+import { app } from "../shell.js";
 import { bookingIcs, download } from "../ics.js";
 import { addDays, countdown, dayLabel, span, today, viewerZone, ymdLabel } from "../time.js";
 

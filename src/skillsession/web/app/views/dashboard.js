@@ -2,7 +2,7 @@
 
 import { get } from "../api.js";
 import { empty, h, replace } from "../dom.js";
-import { app } from "../main.js";
+import { app } from "../shell.js";
 import { addDays, ago, countdown, span, today, viewerZone } from "../time.js";
 import { listBookings, stateBadge } from "./bookings.js";
 

@@ -3,7 +3,7 @@
 import { call, get, mediaUrl, photoUrl, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { busy, clearErrors, field, formError, showError } from "../forms.js";
-import { app } from "../main.js";
+import { app } from "../shell.js";
 import { viewerZone, zones } from "../time.js";
 import { yourData } from "./your_data.js";
 

@@ -3,7 +3,7 @@
 import { idempotencyKey, photoUrl, post } from "../api.js";
 import { empty, h, replace, uid } from "../dom.js";
 import { busy, field, formError, moreButton } from "../forms.js";
-import { app } from "../main.js";
+import { app } from "../shell.js";
 import { addDays, clock, dayKey, dayLabel, span, today, viewerZone } from "../time.js";
 
 const fullName = (p) => [p.first_name, p.last_name].filter(Boolean).join(" ") || p.email || "A tutor";

@@ -1,0 +1,268 @@
+"""AccountProvider for Amazon Cognito user pools: each `/auth/*` use case is one or two Cognito
+calls, so that the AWS shape speaks the same `/auth/*` as the embedded one.
+
+URL: the verifier's, `cognito://REGION/POOL_ID?client_id=...&endpoint_url=...`. The app client
+must allow USER_PASSWORD_AUTH and have no secret (template.yaml's UserPoolClient). The pool
+keeps e-mails as its username attribute (`UsernameAttributes: [email]`): sign-up passes the
+e-mail as the username, Cognito's generated username is the `sub`, the user id of the tokens.
+
+- Public calls (no IAM permission): SignUp, ConfirmSignUp, ResendConfirmationCode, InitiateAuth,
+  ForgotPassword, ConfirmForgotPassword, ChangePassword. Admin calls (the function's role, on
+  this pool only): AdminGetUser, AdminDeleteUser, AdminUserGlobalSignOut.
+- A sign-up for an e-mail whose account is unconfirmed replaces that account: AdminDeleteUser,
+  then SignUp again (Cognito mails a fresh code). Not AdminSetUserPassword: a permanent password
+  set by an administrator confirms the user, which would hand the squatter a confirmed account.
+- Change password finds the caller's e-mail (AdminGetUser: behind API Gateway's authorizer an
+  access token's claims carry none), checks the current password with InitiateAuth
+  (ChangePassword needs an access token; the route's may be an id token), then ChangePassword
+  with the fresh access token. Reset and change end with AdminUserGlobalSignOut (Cognito revokes
+  the refresh tokens and the access tokens for its own APIs).
+- Cognito's errors become the API's: `_ERRORS` below; a per-call `UserNotFoundException` is
+  what an unknown e-mail means there; anything else (an outage, an error not named) is a 503,
+  never a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from skillsession.adapters import aws_clients
+from skillsession.domain.errors import (
+    BadRequest,
+    Conflict,
+    DomainError,
+    Forbidden,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+    ValidationFailed,
+)
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30  # Cognito's throttling answers say no time; its quotas are per second
+
+
+def _invalid_credentials(_message: str) -> DomainError:
+    return Unauthorized("wrong e-mail or password", code="invalid_credentials")
+
+
+def _invalid_code(_message: str) -> DomainError:
+    return BadRequest("wrong or expired code", code="invalid_code")
+
+
+def _rate_limited(_message: str) -> DomainError:
+    return RateLimited("too many attempts, try again later", retry_after=RETRY_AFTER_SECONDS)
+
+
+_ERRORS = {
+    "UsernameExistsException": lambda m: Conflict("the e-mail is taken", code="email_taken"),
+    "AliasExistsException": lambda m: Conflict("the e-mail is taken", code="email_taken"),
+    "CodeMismatchException": _invalid_code,
+    "ExpiredCodeException": lambda m: BadRequest(
+        "the code has expired; ask for a new one", code="code_expired"
+    ),
+    "NotAuthorizedException": _invalid_credentials,
+    "UserNotFoundException": _invalid_credentials,
+    "UserNotConfirmedException": lambda m: Forbidden(
+        "confirm your e-mail address first", code="account_unconfirmed"
+    ),
+    "PasswordResetRequiredException": lambda m: Forbidden(
+        "the password must be reset first (POST /auth/forgot-password)",
+        code="password_reset_required",
+    ),
+    "InvalidPasswordException": lambda m: ValidationFailed(
+        "the password does not meet the policy", code="weak_password", details={"password": m}
+    ),
+    "InvalidParameterException": lambda m: ValidationFailed(
+        "the identity provider refused a field", details={"message": m}
+    ),
+    "TooManyRequestsException": _rate_limited,
+    "LimitExceededException": _rate_limited,
+    "TooManyFailedAttemptsException": _rate_limited,
+    "CodeDeliveryFailureException": lambda m: Unavailable("the code could not be mailed"),
+}
+
+
+def _cognito_words(exc: DomainError) -> tuple[str, str]:
+    """(Cognito's error code, its message) behind a mapped error, else ("", "")."""
+    return getattr(exc, "cognito", ("", ""))
+
+
+class CognitoAccounts:
+    def __init__(
+        self,
+        region: str,
+        pool_id: str,
+        client_id: str,
+        *,
+        endpoint_url: str | None = None,
+        client: Any = None,
+    ):
+        if not (region and pool_id and client_id):
+            raise ValueError("CognitoAccounts needs a region, a pool id and a client_id")
+        self.region = region
+        self.pool_id = pool_id
+        self.client_id = client_id
+        self.endpoint_url = endpoint_url
+        self._client = client
+
+    @classmethod
+    def from_url(cls, url: str) -> CognitoAccounts:
+        parts = urlsplit(url)
+        if parts.scheme != "cognito" or not parts.netloc or not parts.path.strip("/"):
+            raise ValueError(f"not a cognito://REGION/POOL_ID URL: {url}")
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        return cls(
+            parts.netloc,
+            parts.path.strip("/"),
+            query.get("client_id", ""),
+            endpoint_url=query.get("endpoint_url"),
+        )
+
+    # -- AccountProvider --------------------------------------------------------------------
+    def signup(self, email: str, password: str) -> str:
+        for attempt in (1, 2):
+            try:
+                answer = self._call(
+                    "sign_up",
+                    ClientId=self.client_id,
+                    Username=email,
+                    Password=password,
+                    UserAttributes=[{"Name": "email", "Value": email}],
+                )
+                return str(answer["UserSub"])
+            except Conflict:
+                if attempt == 2 or not self._delete_if_unconfirmed(email):
+                    raise
+        raise AssertionError("unreachable")
+
+    def confirm(self, email: str, code: str) -> None:
+        try:
+            self._call(
+                "confirm_sign_up",
+                {"UserNotFoundException": _invalid_code},
+                ClientId=self.client_id,
+                Username=email,
+                ConfirmationCode=code,
+            )
+        except Unauthorized as exc:
+            # "User cannot be confirmed. Current status is CONFIRMED": confirming again is a 200
+            if "CONFIRMED" not in _cognito_words(exc)[1]:
+                raise _invalid_code("") from None
+
+    def login(self, email: str, password: str) -> tuple[str, int]:
+        answer = self._call(
+            "initiate_auth",
+            ClientId=self.client_id,
+            AuthFlow="USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": email, "PASSWORD": password},
+        )
+        result = answer.get("AuthenticationResult")
+        if not result:  # NEW_PASSWORD_REQUIRED, MFA, ...: steps this API does not offer
+            raise Forbidden(
+                "the identity provider asks for a further step",
+                code="auth_challenge",
+                details={"challenge": str(answer.get("ChallengeName", ""))},
+            )
+        return str(result["AccessToken"]), int(result.get("ExpiresIn", 3600))
+
+    def resend_code(self, email: str) -> None:
+        self._quietly("resend_confirmation_code", ClientId=self.client_id, Username=email)
+
+    def forgot_password(self, email: str) -> None:
+        self._quietly("forgot_password", ClientId=self.client_id, Username=email)
+
+    def reset_password(self, email: str, code: str, new_password: str) -> None:
+        self._call(
+            "confirm_forgot_password",
+            {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
+            ClientId=self.client_id,
+            Username=email,
+            ConfirmationCode=code,
+            Password=new_password,
+        )
+        self._sign_out(email)
+
+    def change_password(self, user_id: str, current: str, new: str) -> None:
+        # by e-mail, as the caller logs in (the token's identity may carry no e-mail)
+        user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=user_id)
+        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
+        email = attributes.get("email", user_id)
+        token, _ = self.login(email, current)
+        self._call(
+            "change_password", PreviousPassword=current, ProposedPassword=new, AccessToken=token
+        )
+        self._sign_out(email)
+
+    def delete_user(self, user_id: str) -> None:
+        for operation in ("admin_user_global_sign_out", "admin_delete_user"):
+            try:
+                self._call(operation, UserPoolId=self.pool_id, Username=user_id)
+            except Unauthorized:  # UserNotFoundException: already gone
+                return
+
+    # -- internals --------------------------------------------------------------------------
+    def _sign_out(self, username: str) -> None:
+        self._call("admin_user_global_sign_out", UserPoolId=self.pool_id, Username=username)
+
+    def _delete_if_unconfirmed(self, email: str) -> bool:
+        """True when `email` now has no account (an unconfirmed one was deleted, or it was gone
+        already); False when its account is confirmed (or in another state Cognito keeps)."""
+        try:
+            user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=email)
+        except Unauthorized:  # UserNotFoundException
+            return True
+        if user.get("UserStatus") != "UNCONFIRMED":
+            return False
+        with contextlib.suppress(Unauthorized):  # gone meanwhile
+            self._call("admin_delete_user", UserPoolId=self.pool_id, Username=user["Username"])
+        return True
+
+    def _quietly(self, operation: str, **params: Any) -> None:
+        """Calls whose answer must not tell whether the account exists: every failure is
+        logged, none is raised."""
+        try:
+            self._call(operation, **params)
+        except DomainError as exc:
+            log.info("cognito %s: %s %s", operation, *_cognito_words(exc))
+
+    def _call(
+        self, operation: str, errors: dict[str, Any] | None = None, **params: Any
+    ) -> dict[str, Any]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return getattr(self._cognito(), operation)(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, message = str(error.get("Code", "")), str(error.get("Message", ""))
+            mapped = (errors or {}).get(code) or _ERRORS.get(code)
+            if mapped is None:
+                log.warning("cognito %s failed: %s %s", operation, code, message)
+                raise Unavailable(
+                    "the identity provider did not answer; try again", details={"cognito": code}
+                ) from None
+            domain_error = mapped(message)
+            # Cognito's own words stay here (logs, the confirm check): some would tell a caller
+            # whether an account exists ("User does not exist.")
+            domain_error.cognito = (code, message)  # type: ignore[attr-defined]
+            raise domain_error from None
+        except BotoCoreError as exc:  # connection refused, timeouts, ...
+            log.warning("cognito %s failed: %s", operation, exc)
+            raise Unavailable("the identity provider did not answer; try again") from None
+
+    def _cognito(self) -> Any:
+        if self._client is None:
+            from botocore.config import Config
+
+            self._client = aws_clients.client(
+                "cognito-idp",
+                region_name=self.region,
+                endpoint_url=self.endpoint_url,
+                config=Config(retries={"mode": "standard"}, connect_timeout=5, read_timeout=10),
+            )
+        return self._client

@@ -1,0 +1,100 @@
+"""The /auth/* use cases handed to an AccountProvider (the AWS shape's Cognito): the service's
+own limits still come first, and a refused call never reaches the provider. A recording fake
+stands in for the provider (CognitoAccounts itself: tests/aws/test_aws_cognito_accounts.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from skillsession.domain.errors import RateLimited, Unauthorized, ValidationFailed
+from skillsession.service import accounts
+
+
+class RecordingProvider:
+    def __init__(self):
+        self.calls: list[tuple] = []
+        self.password = "correct horse battery"
+
+    def signup(self, email, password):
+        self.calls.append(("signup", email))
+        return "sub-1"
+
+    def confirm(self, email, code):
+        self.calls.append(("confirm", email, code))
+
+    def login(self, email, password):
+        self.calls.append(("login", email))
+        if password != self.password:
+            raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
+        return "cognito-token", 3600
+
+    def resend_code(self, email):
+        self.calls.append(("resend_code", email))
+
+    def forgot_password(self, email):
+        self.calls.append(("forgot_password", email))
+
+    def reset_password(self, email, code, new_password):
+        self.calls.append(("reset_password", email, code))
+
+    def change_password(self, user_id, current, new):
+        self.calls.append(("change_password", user_id))
+
+    def delete_user(self, user_id):
+        self.calls.append(("delete_user", user_id))
+
+
+@pytest.fixture
+def provided(deps):
+    provider = RecordingProvider()
+    return replace(deps, issuer=None, passwords=None, accounts=provider), provider
+
+
+def test_the_calls_reach_the_provider_with_normalised_emails(provided):
+    deps, provider = provided
+    user = accounts.signup(deps, " Ada@Example.COM", "correct horse battery", "192.0.2.1")
+    assert (user.user_id, user.email, user.status.value) == (
+        "sub-1",
+        "ada@example.com",
+        "unconfirmed",
+    )
+    accounts.confirm(deps, "ADA@example.com", " 123456 ", "192.0.2.1")
+    assert accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.1") == (
+        "cognito-token",
+        3600,
+    )
+    accounts.resend_code(deps, "ada@example.com", "192.0.2.1")
+    assert [c[0] for c in provider.calls] == ["signup", "confirm", "login", "resend_code"]
+    assert provider.calls[1] == ("confirm", "ada@example.com", "123456")
+
+
+def test_a_short_password_is_refused_before_the_provider(provided):
+    deps, provider = provided
+    with pytest.raises(ValidationFailed):
+        accounts.signup(deps, "ada@example.com", "short", "192.0.2.1")
+    assert provider.calls == []
+
+
+def test_signups_per_address_are_limited_before_the_provider(provided):
+    deps, provider = provided
+    deps.settings.signups_per_address = 2
+    for n in range(2):
+        accounts.signup(deps, f"u{n}@example.com", "correct horse battery", "192.0.2.1")
+    with pytest.raises(RateLimited):
+        accounts.signup(deps, "u3@example.com", "correct horse battery", "192.0.2.1")
+    assert len(provider.calls) == 2
+    accounts.signup(deps, "u3@example.com", "correct horse battery", "192.0.2.2")
+
+
+def test_failed_logins_count_per_email_and_address(provided):
+    deps, provider = provided
+    limit = deps.settings.login_max_failures
+    for _ in range(limit):
+        with pytest.raises(Unauthorized):
+            accounts.login(deps, "ada@example.com", "wrong password!!", "192.0.2.66")
+    with pytest.raises(RateLimited):
+        accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.66")
+    assert len(provider.calls) == limit
+    assert accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.1")
