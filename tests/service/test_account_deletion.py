@@ -127,3 +127,20 @@ def test_embedded_accounts_need_the_password(deps):
     account_data.delete(deps, identity, "the right password")
     assert deps.stores.accounts.get_user_by_email(identity.email) is None
     assert deps.stores.profiles.get_profile(identity.user_id) is None
+
+
+class Provider:
+    """An identity provider (the AWS shape's Cognito), recording what it is asked to delete."""
+
+    def __init__(self):
+        self.deleted: list[str] = []
+
+    def delete_user(self, user_id: str) -> None:
+        self.deleted.append(user_id)
+
+
+def test_in_the_aws_shape_the_token_suffices_and_the_providers_account_goes(deps, tutor):
+    deps.issuer, deps.accounts = None, Provider()
+    account_data.delete(deps, tutor, None)
+    assert deps.accounts.deleted == [tutor.user_id]
+    assert deps.stores.profiles.get_profile(tutor.user_id) is None

@@ -11,7 +11,9 @@ still sign in and call again:
    slot is `expired` (nobody can book it again), a deleted student's is free again;
 3. every availability window of a tutor, with its free slots (slots with history stay, expired),
    then once more step 2 for a request that came in meanwhile (none can come in after);
-4. profile, subscription, verification code and account, with the e-mail guard.
+4. profile, subscription, verification code and account, with the e-mail guard;
+5. in the AWS shape, the identity provider's account (Cognito: its tokens revoked, then the
+   user deleted), so until then the token still works for a call that finishes the rest.
 Past bookings stay; where the API shows a name, a party without a profile is "Deleted user".
 """
 
@@ -128,6 +130,8 @@ def delete(deps: Deps, identity: Identity, password: str | None) -> None:
     # a request that came in before the slots went: nothing can come in after
     _end_live_bookings(deps, user_id)
     deps.stores.accounts.delete_account(user_id)
+    if deps.accounts is not None:  # the identity provider's account (Cognito) goes last
+        deps.accounts.delete_user(user_id)
 
 
 def _end_live_bookings(deps: Deps, user_id: str) -> None:

@@ -1,10 +1,10 @@
 // Your data, on the profile page: download everything the service holds about you, or delete
 // the account (with the password).
 
-import { call, get, session } from "../api.js";
+import { call, get } from "../api.js";
 import { h } from "../dom.js";
 import { busy, field, formError } from "../forms.js";
-import { app } from "../main.js";
+import { app, endSession } from "../shell.js";
 
 export function yourData() {
   const download = h("button", { type: "button", class: "secondary" }, "Download my data");
@@ -40,9 +40,7 @@ export function yourData() {
     const password = new FormData(form).get("password");
     busy(remove, form, async () => {
       await call("DELETE", "/account", { body: { password } });
-      session.clear();
-      app.profile = undefined;
-      app.notice = "Your account is deleted.";
+      endSession("Your account is deleted.");
       app.navigate("#/login");
     });
   });
