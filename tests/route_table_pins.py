@@ -29,6 +29,8 @@ ROUTES = {
     ("GET", "/get-teacher-bookings"): False,
     ("GET", "/get-student-bookings"): False,
     ("GET", "/subscribe-email-notifications"): False,
+    ("GET", "/account/export"): False,
+    ("DELETE", "/account"): False,
 }
 
 # (method, path) -> operationId: the method names generated clients get. Renaming one breaks
@@ -63,6 +65,8 @@ OPERATION_IDS = {
     ("GET", "/get-teacher-bookings"): "getTeacherBookings",
     ("GET", "/get-student-bookings"): "getStudentBookings",
     ("GET", "/subscribe-email-notifications"): "subscribeEmailNotifications",
+    ("GET", "/account/export"): "exportAccount",
+    ("DELETE", "/account"): "deleteAccount",
 }
 
 # Routes outside the OpenAPI document (not API operations: pages and their static files), all

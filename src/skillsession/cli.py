@@ -306,7 +306,8 @@ def token(
 
 @app.command()
 def check(data_dir: DataDir = None):
-    """Check the booking invariants of the store; exit 1 with a report if any is broken.
+    """Check the booking invariants of the store (and that no deleted user left a live booking
+    or a free slot); exit 1 with a report if any is broken.
     Notifications that failed for good are reported as warnings (they break no invariant)."""
     from skillsession.service import outbox
 

@@ -120,6 +120,14 @@ PINNED: dict[tuple[str, str], str] = {
         "POST /delete-availability",
         "a slot pending: 409",
     ): "2 GetItem + 1 TransactWriteItems",
+    (
+        "GET /account/export",
+        "a student with bookings",
+    ): "3 GetItem + 1 BatchGetItem + 2 Query",
+    (
+        "DELETE /account",
+        "a tutor with windows and bookings",
+    ): "8 GetItem + 4 BatchGetItem + 9 Query + 5 TransactWriteItems",
 }
 
 # (endpoint, situation) over MAX_CALLS -> why
@@ -142,6 +150,21 @@ OVER_BUDGET: dict[tuple[str, str], str] = {
         "on those counters), rewritten for every future day when the tutor's skills change "
         "(unbounded, not one transaction), and a range of days is several partitions to merge "
         "in user_id order, each read in full: more calls, not fewer."
+    ),
+    ("GET /account/export", "a student with bookings"): (
+        "profile, account (its e-mail guard), subscription (GetItem each), the bookings as "
+        "tutor and as student (a Query each, page by page: one more per 200 bookings), the "
+        "other parties' names (BatchGetItem). A rare request: left so."
+    ),
+    ("DELETE /account", "a tutor with windows and bookings"): (
+        "a sequence of atomic steps (service/account_data.py), rare: the account (guard) and "
+        "profile read; each live booking found (4 Queries: pending and accepted, as tutor and "
+        "as student) and cancelled in its own transaction (a GetItem and a "
+        "TransactWriteItems each, as POST /cancel-booking); each window (1 Query for the "
+        "tutor's windows, then per window a GetItem, a BatchGetItem of its slots and a "
+        "transaction); the live bookings looked for again (4 Queries: a request that came in "
+        "before the slots went); the account, profile and subscription in one transaction "
+        "(after 2 GetItem). Grows with the tutor's windows and live bookings."
     ),
 }
 
@@ -499,6 +522,11 @@ def drive_every_endpoint(j: Journey) -> None:
         lambda: outbox.deliver_all(j.deps),
     )
     assert report.skipped == 1
+
+    # your data: the student's export, then the tutor leaves (image, windows, bookings)
+    j.call("GET", "/account/export", "a student with bookings", token=student, status=200)
+    gone = {"password": PASSWORD}
+    j.call("DELETE", "/account", "a tutor with windows and bookings", token=tutor, json=gone)
 
 
 def test_every_endpoint_has_its_calls_pinned_and_none_scans(journey):

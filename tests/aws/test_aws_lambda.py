@@ -85,6 +85,9 @@ EXPECTED = {
     "confirm-subscription-post.json": 200,  # its button
     "unsubscribe.json": 200,
     "unsubscribe-post.json": 200,  # RFC 8058 one-click, as a mail client posts it
+    "account-export.json": 200,  # the student's data
+    # last: the student leaves; with Cognito the token suffices (no password)
+    "account-delete.json": 200,
 }
 
 SLOT_KEYS = {

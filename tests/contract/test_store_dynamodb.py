@@ -389,6 +389,10 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.admin.bulk_insert(others, profiles, [bulk_window], bulk_slots),
     )
     assert measure("check_consistency", store.admin.check_consistency) == []
+    # deleting an account (the bulk user has a profile, skills and a window of two slots)
+    tutor_gone = others[0].user_id
+    measure("delete_tutor_availability", lambda: store.slots.delete_tutor_availability(tutor_gone))
+    measure("delete_account", lambda: store.accounts.delete_account(tutor_gone))
     measure("close", store.admin.close)
 
     covered = {label.split(" (")[0] for label in table}
@@ -415,6 +419,11 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["outbox_backlog"] == Counter(Query=SHARDS)  # the scheduled job, once a run
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
+    # a window: its index, then the window and its slots read, one transaction
+    assert table["delete_tutor_availability"] == Counter(
+        Query=1, GetItem=1, BatchGetItem=1, TransactWriteItems=1
+    )
+    assert table["delete_account"] == Counter(GetItem=2, TransactWriteItems=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per store method (this scenario):")
         for label, ops in table.items():

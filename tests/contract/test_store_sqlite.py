@@ -150,9 +150,15 @@ def test_migrate_sets_the_version_and_is_idempotent(db: Stores):
 
 
 def _downgrade(db: Stores, version: int) -> None:
-    """Make `db` the file an older schema would have left: v3 had neither the failed
-    notifications' index nor the subscriptions' confirm_token, v2 not the list version tables
-    either, v1 neither slot_versions. v4 had no users.tokens_valid_after nor users_unconfirmed."""
+    """Make `db` the file an older schema would have left: v5 had no deleted_users, v4 no
+    users.tokens_valid_after nor users_unconfirmed, v3 neither the failed notifications' index
+    nor the subscriptions' confirm_token, v2 not the list version tables either, v1 neither
+    slot_versions."""
+    db.admin.database.conn.execute("DROP TABLE deleted_users")
+    if version == 5:
+        db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+        db.admin.close()
+        return
     db.admin.database.conn.execute("DROP INDEX users_unconfirmed")
     db.admin.database.conn.execute("ALTER TABLE users DROP COLUMN tokens_valid_after")
     if version == 4:
@@ -183,13 +189,30 @@ def test_migrate_upgrades_a_version_1_database(db: Stores):
     assert (
         upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0]
         == SCHEMA_VERSION
-        == 5
+        == 6
     )
     assert store_peek.get_slot(upgraded, slots[0].slot_id) == slots[0]
     assert upgraded.versions.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.versions.slot_version("tutor") == 1
     assert upgraded.versions.booking_list_version("tutor") == 1
+    upgraded.admin.close()
+
+
+def test_migrate_upgrades_a_version_5_database(db: Stores):
+    """v5 (before account deletion): the upgrade adds deleted_users, keeping the accounts."""
+    kept = make_user("kept@example.org")
+    db.accounts.create_user(kept, make_code(kept.user_id), make_notification(kept.user_id))
+    _downgrade(db, 5)
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    assert (
+        upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    )
+    assert upgraded.accounts.get_user_by_email("kept@example.org") == kept
+    upgraded.accounts.delete_account(kept.user_id)
+    assert upgraded.accounts.get_user_by_email("kept@example.org") is None
+    assert upgraded.admin.check_consistency() == []
     upgraded.admin.close()
 
 

@@ -71,6 +71,10 @@ class Api:
         headers = self.headers(kwargs.pop("headers", None))
         return check(self.http.put(path, headers=headers, **kwargs))
 
+    def delete(self, path, json=None, **kwargs):
+        headers = self.headers(kwargs.pop("headers", None))
+        return check(self.http.request("DELETE", path, json=json, headers=headers, **kwargs))
+
     def as_new_user(self, role: str | None = None, prefix: str = "user", **profile) -> Api:
         """A fresh client: signed up, confirmed through the mailed code, logged in, profiled."""
         api = Api(self.base_url, self.mailbox)

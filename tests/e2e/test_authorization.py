@@ -124,6 +124,16 @@ def matrix(w):
             ),
             {"tutor": 403, "other_student": 403},
         ),
+        # everyone exports their own data only (test_no_one_sees_foreign_objects)
+        ("GET", "/account/export"): (
+            lambda api: api.get("/account/export"),
+            {"tutor": 200, "other_tutor": 200, "student": 200, "other_student": 200},
+        ),
+        # a token is not enough to delete an account: the password is (a wrong one, here)
+        ("DELETE", "/account"): (
+            lambda api: api.delete("/account", {"password": "not the password"}),
+            {"tutor": 403, "other_tutor": 403, "student": 403, "other_student": 403},
+        ),
     }
 
 
@@ -151,6 +161,7 @@ def test_no_one_sees_foreign_objects(world):
             "/get-user-profiles-and-teacher-search", {"user_id": world["student"].user_id}
         ).json()
         assert "mobile_number" not in profile["profile"]
+        assert b not in api.get("/account/export").text
     pending = world["tutor"].get("/get-pending-booking-slots").json()["bookings"]
     assert [x["booking_id"] for x in pending] == [b]
     # the world is unchanged: the booking still pending, the window still there

@@ -63,9 +63,9 @@ def ref_booking(b: Booking, tz: ZoneInfo) -> dict:
     }
 
 
-def ref_person(p: Profile | None) -> dict | None:
-    if p is None:
-        return None
+def ref_person(p: Profile | None, user_id: str = "") -> dict:
+    if p is None:  # the party deleted the account
+        return {"user_id": user_id, "name": "Deleted user", "email": None}
     name = " ".join(part for part in (p.first_name, p.last_name) if part)
     return {"user_id": p.user_id, "name": name or p.email, "email": p.email}
 
@@ -104,7 +104,8 @@ def test_profile_and_tutor_card(p, show_mobile):
     card = ref_profile(p, show_mobile=False)
     card["skills"] = list(p.teaching_skills or [])
     assert list(views.tutor_card(p).items()) == list(card.items())
-    assert views.person(p) == ref_person(p)
+    assert views.person(p, p.user_id) == ref_person(p)
+    assert views.person(None, p.user_id) == ref_person(None, p.user_id)
 
 
 @given(seconds, st.integers(60, 86400), st.sampled_from(list(SlotStatus)), zones)
@@ -157,7 +158,7 @@ def test_booking_and_booking_with_parties(created, updated, start, status, tz, s
         "slot_status": slot_status.value if slot_status else None,
     }
     expected["student"] = ref_person(student)
-    expected["tutor"] = None
+    expected["tutor"] = ref_person(None, "t1")
     got = views.booking_with_parties(b, tz, {student.user_id: student})
     assert list(got.items()) == list(expected.items())
     assert list(got["slot"].items()) == list(expected["slot"].items())

@@ -60,3 +60,25 @@ def slot_problems(
 def orphan_problem(booking_id: str) -> str:
     """A booking whose slot does not exist."""
     return f"booking whose slot is missing: {booking_id}"
+
+
+def deleted_user_problems(
+    live_bookings: Iterable[tuple[str, str, str]],
+    available_slots: Iterable[tuple[str, str]],
+    deleted: set[str] | frozenset[str],
+) -> list[str]:
+    """A deleted account leaves nothing live behind (API.md, "Your data"): no pending or
+    accepted booking `(booking_id, tutor_id, student_id)` names a deleted user, and no
+    available slot `(slot_id, tutor_id)` belongs to one. A backend may hand over only the
+    bookings and slots that name a deleted user."""
+    problems = [
+        f"live booking of a deleted user: {booking_id}"
+        for booking_id, tutor_id, student_id in live_bookings
+        if tutor_id in deleted or student_id in deleted
+    ]
+    problems += [
+        f"available slot of a deleted user: {slot_id}"
+        for slot_id, tutor_id in available_slots
+        if tutor_id in deleted
+    ]
+    return problems

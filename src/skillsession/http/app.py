@@ -15,6 +15,7 @@ from skillsession.http.fast import FastDispatch, FastRoutes
 from skillsession.http.middleware import GuardMiddleware
 from skillsession.http.responses import OrjsonResponse
 from skillsession.http.routers import (
+    account_data,
     accounts,
     availability,
     bookings,
@@ -61,6 +62,7 @@ PRIVATE_ROUTERS = (
     availability.router,
     bookings.router,
     subscriptions.router,
+    account_data.router,
 )
 # served by the thin dispatch on their happy path (http/fast.py); FastAPI answers the rest
 FAST_ROUTES = profiles.FAST_ROUTES + availability.FAST_ROUTES + bookings.FAST_ROUTES
@@ -119,7 +121,7 @@ def create_app(deps: Deps | None = None, *, run_jobs: bool = True) -> FastAPI:
         app.add_middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,
-            allow_methods=["GET", "POST", "PUT"],
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     app.add_middleware(

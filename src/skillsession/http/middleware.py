@@ -87,7 +87,11 @@ class GuardMiddleware:
             if int(length) > self.max_body_bytes:
                 return await reject(413, "payload_too_large", "the request body is too large")
         has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
-        if has_body and scope["method"] in ("POST", "PUT", "PATCH") and path not in RAW_BODY_PATHS:
+        if (
+            has_body
+            and scope["method"] in ("POST", "PUT", "PATCH", "DELETE")
+            and path not in RAW_BODY_PATHS
+        ):
             content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
             json_body = content_type == b"application/json" or content_type.endswith(b"+json")
             if not json_body and not (content_type == FORM and path in LINK_PAGES):

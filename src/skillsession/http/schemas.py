@@ -214,8 +214,8 @@ class BookingSlot(LocalTimes):
 
 class Party(TypedDict):
     user_id: str
-    name: str
-    email: str
+    name: Annotated[str, Field(description='"Deleted user" once the person deleted the account')]
+    email: Annotated[Text, Field(description="null once the person deleted the account")]
 
 
 class BookingWithParties(BookingOut):
@@ -245,6 +245,33 @@ class ImageUpload(TypedDict):
 class SubscriptionOut(TypedDict):
     email: str
     subscription_status: Annotated[str, Field(examples=["pending_confirmation"])]
+
+
+class AccountOut(TypedDict):
+    user_id: str
+    email: str
+    status: NotRequired[Annotated[str, Field(examples=["confirmed"])]]
+    created_at: NotRequired[str]
+
+
+class ExportBooking(BookingOut):
+    role: Annotated[str, Field(description="the caller's part in it: tutor or student")]
+    other_party_name: Annotated[str, Field(description='"Deleted user" for a deleted account')]
+
+
+class ExportOut(TypedDict):
+    """Everything the service holds about the caller."""
+
+    account: AccountOut
+    profile: ProfileOut | None
+    profile_image: SignedUrlOut | None
+    bookings: list[ExportBooking]
+    subscription: SubscriptionOut | None
+    reviews: Annotated[list[dict[str, Any]], Field(description="always empty: no reviews yet")]
+    messages: Annotated[list[dict[str, Any]], Field(description="always empty: no messages yet")]
+    notifications: Annotated[
+        list[dict[str, Any]], Field(description="always empty: no in-app notifications yet")
+    ]
 
 
 def content(shape: type) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from skillsession.domain.model import (
 )
 from skillsession.domain.profiles import EDITABLE_FIELDS, ROLE_FIELDS
 from skillsession.ports import SignedUrl
+from skillsession.service.account_data import DELETED_USER
 
 if TYPE_CHECKING:
     from skillsession.service.bookings import BookingList
@@ -55,9 +56,10 @@ def tutor_card(p: Profile) -> dict[str, Any]:
     return out
 
 
-def person(p: Profile | None) -> dict[str, Any] | None:
+def person(p: Profile | None, user_id: str) -> dict[str, Any]:
+    """A booking's party; one without a profile deleted the account."""
     if p is None:
-        return None
+        return {"user_id": user_id, "name": DELETED_USER, "email": None}
     return {"user_id": p.user_id, "name": p.display_name, "email": p.email}
 
 
@@ -139,8 +141,8 @@ def booking_with_parties(b: Booking, tz: ZoneInfo, profiles: dict[str, Profile])
         # a live booking fixes its slot's state; after reject/cancel the slot lives on its own
         "slot_status": _SLOT_STATUS_TEXT.get(b.booking_status),
     }
-    out["student"] = person(profiles.get(b.student_id))
-    out["tutor"] = person(profiles.get(b.tutor_id))
+    out["student"] = person(profiles.get(b.student_id), b.student_id)
+    out["tutor"] = person(profiles.get(b.tutor_id), b.tutor_id)
     return out
 
 

@@ -86,6 +86,14 @@ class AccountStore(Protocol):
 
     def clear_rate_limit(self, key: str) -> None: ...
 
+    def delete_account(self, user_id: str) -> None:
+        """Atomically delete what is the user's own: the profile (with its skill index
+        entries), the e-mail subscription, the verification code and the account (with its
+        e-mail guard, so the e-mail can sign up again), and remember the id as deleted (nothing
+        else of the user: what the consistency scan checks, `domain.invariants.
+        deleted_user_problems`). What does not exist is skipped: idempotent. Bookings, slots and the outbox are left alone (the caller ends the live
+        ones first, `service.account_data.delete`); the user's answer versions change."""
+
 
 class ProfileStore(Protocol):
     """Profiles and the skill index behind tutor search."""
@@ -134,6 +142,12 @@ class SlotStore(Protocol):
         """Remove the window and its free slots atomically (slots with booking history stay,
         expired, so the history keeps its slot). Raises `NotFound` if it does not exist,
         `Conflict(code="availability_in_use")` if any of its slots is pending or booked."""
+
+    def delete_tutor_availability(self, tutor_id: str) -> None:
+        """Atomically remove every availability window of the tutor and every slot of theirs
+        that no booking names; a slot with booking history stays (an `available` one becomes
+        `expired`, so nobody can request it again), and the slots of live bookings are left as
+        they are. Idempotent (deleting an account: `service.account_data`)."""
 
     def slots_for_tutor(
         self,
@@ -331,7 +345,8 @@ class StoreAdmin(Protocol):
         """Fast path for demo data: insert in one batch, no per-row checks beyond constraints."""
 
     def check_consistency(self) -> list[str]:
-        """Violations of the booking invariants, human readable (empty: consistent)."""
+        """Violations of the booking invariants and of `deleted_user_problems` (no live booking
+        and no available slot of a deleted user), human readable (empty: consistent)."""
 
 
 @dataclass(frozen=True)

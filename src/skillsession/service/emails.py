@@ -13,6 +13,7 @@ from skillsession.domain import local_time
 from skillsession.domain.accounts import email_address
 from skillsession.domain.model import Booking, Notification, Profile, SubscriptionStatus
 from skillsession.service import links
+from skillsession.service.account_data import display_name
 from skillsession.service.deps import Deps
 from skillsession.service.email_render import Action, Content, html_part, text_part, when_text
 from skillsession.service.mail_message import booking_ics, build_message
@@ -145,7 +146,7 @@ def _booking(deps: Deps, notification: Notification) -> EmailMessage | None:
         booking.student_id if notification.recipient_id == booking.tutor_id else booking.tutor_id
     )
     other = profiles.get(other_id)
-    other_name = other.display_name if other else "your tutoring partner"
+    other_name = display_name(other)
     tz = local_time.zone(recipient.time_zone if recipient else "UTC")
     when = when_text(booking.start, booking.end, tz, deps.now())
     public = deps.settings.public_url
@@ -192,8 +193,7 @@ def _ics(booking: Booking, profiles: dict[str, Profile], kind: str) -> bytes:
         uid=f"{booking.booking_id}@skillsession",
         start=booking.start,
         end=booking.end,
-        summary=f"Tutoring: {tutor.display_name if tutor else 'tutor'} and "
-        f"{student.display_name if student else 'student'}",
+        summary=f"Tutoring: {display_name(tutor)} and {display_name(student)}",
         description=booking.message or "SkillSession tutoring session",
         organizer_email=tutor.email if tutor else "no-reply@skillsession.localhost",
         attendee_emails=[student.email] if student else [],

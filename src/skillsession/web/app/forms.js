@@ -38,7 +38,8 @@ export function clearErrors(form) {
 // Errors without field details that still belong to one field
 const FIELD_OF = {
   invalid_code: "code", code_expired: "code", code_locked: "code",
-  invalid_credentials: "password", weak_password: "password", wrong_password: "current_password",
+  invalid_credentials: "password", weak_password: "password",
+  wrong_password: ["current_password", "password"], // change password's field, else deletion's
   invalid_image: "photo", unsupported_image_type: "photo", image_too_large: "photo", payload_too_large: "photo",
   nonexistent_local_time: "start_time",
 };
@@ -49,7 +50,8 @@ const FIELD_OF = {
 export function showError(form, err) {
   clearErrors(form);
   let details = Object.entries(err.details || {});
-  if (!details.length && FIELD_OF[err.code]) details = [[FIELD_OF[err.code], err.message]];
+  const owner = [FIELD_OF[err.code] || []].flat().find((name) => form.querySelector(`[data-field="${CSS.escape(name)}"]`));
+  if (!details.length && owner) details = [[owner, err.message]];
   const left = [];
   let first = null;
   for (const [key, text] of details) {

@@ -274,3 +274,46 @@ class DynamoAccounts:
 
     def clear_rate_limit(self, key: str) -> None:
         self.db.delete_item(items.rate_key(key))
+
+    def delete_account(self, user_id: str) -> None:
+        """One transaction: the profile (on its version as read, so a concurrent save cannot
+        leave skill entries behind) with its skill entries, the subscription, the codes, the
+        account and its e-mail guard (on the guard still being this account's), and the
+        deleted mark."""
+        db = self.db
+        for attempt in range(OPTIMISTIC_RETRIES):
+            profile = db.get(items.profile_key(user_id))
+            account = db.get(items.user_key(user_id))
+            ops = []
+            if profile is not None:
+                e = Expr()
+                version = profile.get("version")
+                condition = (
+                    f"attribute_not_exists({e.n('version')})"
+                    if version is None
+                    else f"{e.n('version')} = {e.v(version)}"
+                )
+                ops.append(db.delete(items.profile_key(user_id), condition, e))
+                ops += [
+                    db.delete(items.skill_item_key(k, user_id))
+                    for k in profile.get("skill_keys") or []
+                ]
+            ops += [
+                db.delete(items.subscription_key(user_id)),
+                db.delete(items.legacy_code_key(user_id)),
+            ]
+            if account is not None:
+                email = account["email"]
+                g = Expr()
+                ops += [
+                    db.delete(items.user_key(user_id)),
+                    db.delete(items.email_key(email), f"{g.n('user_id')} = {g.v(user_id)}", g),
+                    db.delete(items.code_key(email)),
+                ]
+            ops.append(db.put({**items.deleted_key(user_id), "user_id": user_id}))
+            try:
+                db.transact(ops)
+                return
+            except TransactionCancelled:
+                db.backoff(attempt)  # the profile changed meanwhile: read again
+        raise Conflict("the account is being changed concurrently", code="concurrent_update")

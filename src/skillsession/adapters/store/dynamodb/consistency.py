@@ -13,10 +13,10 @@ from typing import Any
 from skillsession.adapters.store.dynamodb import items
 from skillsession.adapters.store.dynamodb.calls import Expr, Table
 from skillsession.adapters.store.dynamodb.items import DUE_KEYS, SLOT_INDEX_KEYS, Item, decode
-from skillsession.domain.invariants import orphan_problem, slot_problems
-from skillsession.domain.model import BookingStatus, SlotStatus
+from skillsession.domain.invariants import deleted_user_problems, orphan_problem, slot_problems
+from skillsession.domain.model import LIVE_BOOKING_STATUSES, BookingStatus, SlotStatus
 
-KINDS = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL")
+KINDS = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL", "DELETED")
 ATTRIBUTES = (
     "SK",
     "user_id",
@@ -46,6 +46,7 @@ def check_consistency(db: Table) -> list[str]:
     pairs: dict[tuple[str, str], Item] = {}
     pending: dict[str, int] = {}  # student_id -> the student's pending counter
     accounts: dict[str, list[Item]] = {}  # user_id -> its USER item and its guard
+    deleted: set[str] = set()  # users who deleted their account
     e = Expr()
     wanted = ", ".join(e.v(kind) for kind in KINDS)
     args: dict[str, Any] = {
@@ -68,6 +69,8 @@ def check_consistency(db: Table) -> list[str]:
                 pairs[item["tutor_id"], item["student_id"]] = item
             elif kind == "PENDING":
                 pending[item["student_id"]] = item.get("pending", 0)
+            elif kind == "DELETED":
+                deleted.add(item["user_id"])
             elif kind in ("USER", "EMAIL"):
                 accounts.setdefault(item.get("user_id", "?"), []).append(item)
         if not page.get("LastEvaluatedKey"):
@@ -77,6 +80,19 @@ def check_consistency(db: Table) -> list[str]:
         _booking_problems(slots, bookings, {p: i.get("accepted", 0) for p, i in pairs.items()})
         + _pending_problems(bookings, pairs, pending)
         + _account_problems(accounts)
+        + deleted_user_problems(
+            [
+                (b["booking_id"], b["tutor_id"], b["student_id"])
+                for b in bookings
+                if b["booking_status"] in {s.value for s in LIVE_BOOKING_STATUSES}
+            ],
+            [
+                (s["slot_id"], s.get("tutor_id"))
+                for s in slots.values()
+                if s["slot_status"] == SlotStatus.AVAILABLE.value
+            ],
+            deleted,
+        )
     )
 
 

@@ -177,6 +177,11 @@ def note_key(notification_id: str) -> Item:
     return key(f"NOTE#{notification_id}", "NOTE")
 
 
+def deleted_key(user_id: str) -> Item:
+    """The mark that the user deleted the account (nothing else of them is in it)."""
+    return key(f"USER#{user_id}", "DELETED")
+
+
 def subscription_key(user_id: str) -> Item:
     return key(f"USER#{user_id}", "SUB")
 

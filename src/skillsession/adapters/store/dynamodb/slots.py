@@ -185,6 +185,48 @@ class DynamoSlots:
         condition += f" AND attribute_not_exists({e.n('history')})"
         return self.db.delete(items.slot_key(slot["slot_id"]), condition, e)
 
+    def delete_tutor_availability(self, tutor_id: str) -> None:
+        """Window by window (each found through the tutor's window list), one transaction
+        each: the slots no booking names deleted, the free ones with history `expired`, the
+        slots of live (or completed) bookings untouched, and the window with its list entry;
+        each slot on the condition that it is still as read."""
+        e = Expr()
+        condition = (
+            f"{e.n('PK')} = {e.v(f'TUTOR#{tutor_id}')} AND begins_with({e.n('SK')}, "
+            f"{e.v('AVAIL#')})"
+        )
+        for entry in list(self.db.query(condition, e)):
+            self._delete_window_for_good(entry)
+
+    def _delete_window_for_good(self, entry: Item) -> None:
+        db = self.db
+        availability_id = entry["availability_id"]
+        for attempt in range(OPTIMISTIC_RETRIES):
+            window = db.get(items.window_key(availability_id))
+            slot_ids = (window or {}).get("slot_ids") or []
+            slots = db.batch_get([items.slot_key(i) for i in slot_ids])
+            ops = [op for s in slots if (op := self._slot_for_good_op(s)) is not None]
+            ops += [
+                db.delete(items.window_key(availability_id)),
+                db.delete(items.key(entry["PK"], entry["SK"])),
+            ]
+            try:
+                for start in range(0, len(ops), MAX_TRANSACTION_ITEMS):
+                    db.transact(ops[start : start + MAX_TRANSACTION_ITEMS])
+                return
+            except TransactionCancelled:
+                db.backoff(attempt)  # a slot changed meanwhile: read again
+        raise Conflict("the window is being changed concurrently", code="concurrent_update")
+
+    def _slot_for_good_op(self, slot: Item):
+        """What deleting its tutor's availability does to a slot (None: nothing)."""
+        status = slot["slot_status"]
+        if status in (SlotStatus.PENDING.value, SlotStatus.BOOKED.value):
+            return None  # a live (or completed) booking's slot stays as it is
+        if slot.get("history") and status != SlotStatus.AVAILABLE.value:
+            return None
+        return self._free_slot_op(slot)
+
     def slots_for_tutor(
         self,
         tutor_id: str,

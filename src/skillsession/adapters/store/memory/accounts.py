@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from datetime import datetime
 
-from skillsession.adapters.store.memory.state import StateRole, atomic
+from skillsession.adapters.store.memory.state import PROFILES, StateRole, atomic
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
@@ -97,3 +97,14 @@ class MemoryAccounts(StateRole):
     @atomic
     def clear_rate_limit(self, key: str) -> None:
         self.state.rate_limits.pop(key, None)
+
+    @atomic
+    def delete_account(self, user_id: str) -> None:
+        state = self.state
+        had_profile = state.profiles.pop(user_id, None) is not None
+        state.subscriptions.pop(user_id, None)
+        state.codes.pop(user_id, None)
+        state.users.pop(user_id, None)
+        state.deleted_users.add(user_id)
+        if had_profile:  # lists and search showed the profile
+            state.bump_lists([PROFILES, user_id])

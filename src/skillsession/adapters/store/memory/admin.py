@@ -7,8 +7,16 @@ import copy
 
 from skillsession.adapters.store.memory.state import PROFILES, StateRole, atomic
 from skillsession.domain.errors import Conflict
-from skillsession.domain.invariants import orphan_problem, slot_problems
-from skillsession.domain.model import Availability, BookingStatus, Profile, Slot, User
+from skillsession.domain.invariants import deleted_user_problems, orphan_problem, slot_problems
+from skillsession.domain.model import (
+    LIVE_BOOKING_STATUSES,
+    Availability,
+    BookingStatus,
+    Profile,
+    Slot,
+    SlotStatus,
+    User,
+)
 
 
 class MemoryAdmin(StateRole):
@@ -48,7 +56,8 @@ class MemoryAdmin(StateRole):
 
     @atomic
     def check_consistency(self) -> list[str]:
-        """Every booking whose slot is gone, then every slot with the bookings that name it."""
+        """Every booking whose slot is gone, then every slot with the bookings that name it, then
+        what a deleted user left live."""
         problems = []
         by_slot: dict[str, list[tuple[str, BookingStatus]]] = {}
         for b in self.state.bookings.values():
@@ -58,4 +67,14 @@ class MemoryAdmin(StateRole):
                 problems.append(orphan_problem(b.booking_id))
         for slot in self.state.slots.values():
             problems += slot_problems(slot.slot_id, slot.slot_status, by_slot.get(slot.slot_id, []))
-        return problems
+        live = [
+            (b.booking_id, b.tutor_id, b.student_id)
+            for b in self.state.bookings.values()
+            if b.booking_status in LIVE_BOOKING_STATUSES
+        ]
+        free = [
+            (s.slot_id, s.tutor_id)
+            for s in self.state.slots.values()
+            if s.slot_status == SlotStatus.AVAILABLE
+        ]
+        return problems + deleted_user_problems(live, free, self.state.deleted_users)

@@ -55,6 +55,19 @@ class MemorySlots(StateRole):
         self.state.bump_slots([self.state.windows.pop(availability_id).tutor_id])
 
     @atomic
+    def delete_tutor_availability(self, tutor_id: str) -> None:
+        state = self.state
+        with_history = {b.slot_id for b in state.bookings.values() if b.tutor_id == tutor_id}
+        for slot in [s for s in state.slots.values() if s.tutor_id == tutor_id]:
+            if slot.slot_id not in with_history:
+                del state.slots[slot.slot_id]
+            elif slot.slot_status == SlotStatus.AVAILABLE:
+                slot.slot_status = SlotStatus.EXPIRED
+        for window in [w for w in state.windows.values() if w.tutor_id == tutor_id]:
+            del state.windows[window.availability_id]
+        state.bump_slots([tutor_id])
+
+    @atomic
     def slots_for_tutor(
         self,
         tutor_id: str,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
+from datetime import UTC, datetime
 
 from skillsession.adapters.store.sqlite import rows
-from skillsession.adapters.store.sqlite.db import Database, notify
+from skillsession.adapters.store.sqlite.db import PROFILES, Database, bump_lists, notify
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
@@ -120,3 +120,17 @@ class SqliteAccounts:
     def clear_rate_limit(self, key: str) -> None:
         with self._db.tx() as db:
             db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
+
+    def delete_account(self, user_id: str) -> None:
+        with self._db.tx() as db:
+            db.execute("DELETE FROM tutor_skills WHERE tutor_id = ?", (user_id,))
+            gone = db.execute("DELETE FROM profiles WHERE user_id = ?", (user_id,)).rowcount
+            db.execute("DELETE FROM subscriptions WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
+            db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+            db.execute(
+                "INSERT OR IGNORE INTO deleted_users (user_id, deleted_at) VALUES (?, ?)",
+                (user_id, rows.ts(datetime.now(UTC))),
+            )
+            if gone:  # lists and search showed the profile
+                bump_lists(db, [PROFILES, user_id])

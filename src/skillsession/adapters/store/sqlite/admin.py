@@ -17,14 +17,14 @@ from skillsession.adapters.private import private_dir, private_file
 from skillsession.adapters.store.sqlite import rows
 from skillsession.adapters.store.sqlite.db import PROFILES, Database, bump, bump_lists
 from skillsession.domain.errors import Conflict
-from skillsession.domain.invariants import orphan_problem, slot_problems
+from skillsession.domain.invariants import deleted_user_problems, orphan_problem, slot_problems
 from skillsession.domain.model import Availability, BookingStatus, Profile, Slot, SlotStatus, User
 
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
 # and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
 # (added by `_add_columns` to tables made before); 5: users.tokens_valid_after and the
-# users_unconfirmed index
-SCHEMA_VERSION = 5
+# users_unconfirmed index; 6: deleted_users
+SCHEMA_VERSION = 6
 ADDED_COLUMNS = {
     "subscriptions": {"confirm_token": "TEXT"},
     "users": {"tokens_valid_after": "INTEGER"},
@@ -43,6 +43,16 @@ SLOTS_AND_BOOKINGS = (
 ORPHAN_BOOKINGS = (
     "SELECT b.booking_id FROM bookings b "
     "WHERE NOT EXISTS (SELECT 1 FROM slots s WHERE s.slot_id = b.slot_id)"
+)
+# what deleted users left live: only rows that name a deleted user are read (each probed by index)
+DELETED_USERS_LIVE_BOOKINGS = (
+    "SELECT b.booking_id, b.tutor_id, b.student_id FROM deleted_users d "
+    "JOIN bookings b ON b.tutor_id = d.user_id OR b.student_id = d.user_id "
+    "WHERE b.booking_status IN ('pending', 'accepted')"
+)
+DELETED_USERS_FREE_SLOTS = (
+    "SELECT s.slot_id, s.tutor_id FROM deleted_users d JOIN slots s ON s.tutor_id = d.user_id "
+    "WHERE s.slot_status = 'available'"
 )
 # at most this many problems of each kind are reported
 PROBLEMS_PER_KIND = 100
@@ -122,7 +132,13 @@ class SqliteAdmin:
         slots = _slots_with_bookings(conn.execute(scan))
         found = chain.from_iterable(slot_problems(*slot) for slot in slots)
         orphans = (orphan_problem(b) for (b,) in conn.execute(ORPHAN_BOOKINGS))
-        return _bounded(chain(found, orphans))
+        deleted = {u for (u,) in conn.execute("SELECT user_id FROM deleted_users")}
+        left = deleted_user_problems(
+            conn.execute(DELETED_USERS_LIVE_BOOKINGS),
+            conn.execute(DELETED_USERS_FREE_SLOTS),
+            deleted,
+        )
+        return _bounded(chain(found, orphans, left))
 
     def backup(self, target: str | Path) -> datetime:
         """A consistent copy of the live database (SQLite's online backup API: safe while the

@@ -168,3 +168,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     created_at INTEGER NOT NULL,
     confirm_token TEXT  -- the confirmation link's, while one is open (v4)
 );
+
+-- ids of deleted accounts, nothing else of them (v5): what the consistency scan checks
+CREATE TABLE IF NOT EXISTS deleted_users (
+    user_id    TEXT PRIMARY KEY,
+    deleted_at INTEGER NOT NULL
+) WITHOUT ROWID;

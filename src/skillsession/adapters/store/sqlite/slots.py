@@ -90,6 +90,25 @@ class SqliteSlots:
             )
             bump(db, [window[0]])
 
+    def delete_tutor_availability(self, tutor_id: str) -> None:
+        """Window rows stay, marked deleted, for the foreign keys of the slots that stay."""
+        with self._db.tx() as db:
+            db.execute(
+                "DELETE FROM slots WHERE tutor_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM bookings b WHERE b.slot_id = slots.slot_id)",
+                (tutor_id,),
+            )
+            db.execute(
+                "UPDATE slots SET slot_status = 'expired' "
+                "WHERE tutor_id = ? AND slot_status = 'available'",
+                (tutor_id,),
+            )
+            db.execute(
+                "UPDATE availability SET deleted = 1 WHERE tutor_id = ? AND deleted = 0",
+                (tutor_id,),
+            )
+            bump(db, [tutor_id])
+
     def slots_for_tutor(
         self,
         tutor_id: str,

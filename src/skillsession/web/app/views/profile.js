@@ -5,6 +5,7 @@ import { h, replace } from "../dom.js";
 import { busy, clearErrors, field, formError, showError } from "../forms.js";
 import { app } from "../shell.js";
 import { viewerZone, zones } from "../time.js";
+import { yourData } from "./your_data.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
 const SUBSCRIPTION = "skillsession.subscription.";
@@ -97,6 +98,7 @@ export async function profile(page) {
     mine ? photoSection(mine) : null,
     mine ? notifications(mine) : null,
     mine ? passwordSection() : null,
+    mine ? yourData() : null,
   );
 }
 
