@@ -81,6 +81,29 @@ def _limit(deps: Deps, key: str, now: datetime, max_hits: int, window: int | Non
         raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
 
 
+def _count_password_try(deps: Deps, action: str, who: str, client: str | None, now) -> str:
+    """A password check (`login` by e-mail, `change` by user id) against the failure limit per
+    (who, client address); returns the key, which a success clears."""
+    key = f"{action}:{who}:{client or LOCAL}"
+    _limit(deps, key, now, deps.settings.login_max_failures)
+    return key
+
+
+def _count_code_try(deps: Deps, action: str, email: str, now: datetime) -> None:
+    """A mailed code tried (`confirm`, `reset`): at most four times the login failures."""
+    _limit(deps, f"{action}:{email}", now, deps.settings.login_max_failures * 4)
+
+
+def _may_mail_code(deps: Deps, action: str, email: str, now: datetime) -> bool:
+    """Whether a code may be mailed to `email` again (`resend`, `forgot`); a refusal is silent
+    (the answer must not tell whether the account exists)."""
+    try:
+        _limit(deps, f"{action}:{email}", now, RESEND_MAX_PER_WINDOW)
+    except RateLimited:
+        return False
+    return True
+
+
 def _admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = False) -> None:
     """The per-address limits an /auth/* call passes first, before any hash or mail: every call
     from `client` (counted in this process: service/address_limits.py), and sign-ups (each
@@ -142,7 +165,7 @@ def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> Non
     email = normalise_email(email)
     now = deps.now()
     _admit_call(deps, client, now)
-    _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
+    _count_code_try(deps, "confirm", email, now)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     if user is not None and user.status == AccountStatus.CONFIRMED:
         return
@@ -177,8 +200,7 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
     email = normalise_email(email)
     now = deps.now()
     _admit_call(deps, client, now)
-    key = f"login:{email}:{client or LOCAL}"
-    _limit(deps, key, now, deps.settings.login_max_failures)
+    key = _count_password_try(deps, "login", email, client, now)
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
         passwords.verify_dummy(password)  # same cost as a real check
@@ -204,9 +226,7 @@ def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
         email = normalise_email(email)
     except Exception:
         return
-    try:
-        _limit(deps, f"resend:{email}", now, RESEND_MAX_PER_WINDOW)
-    except RateLimited:
+    if not _may_mail_code(deps, "resend", email, now):
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None or user.status == AccountStatus.CONFIRMED:
@@ -226,9 +246,7 @@ def forgot_password(deps: Deps, email: str, client: str | None = None) -> None:
         email = normalise_email(email)
     except Exception:
         return
-    try:
-        _limit(deps, f"forgot:{email}", now, RESEND_MAX_PER_WINDOW)
-    except RateLimited:
+    if not _may_mail_code(deps, "forgot", email, now):
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
@@ -251,7 +269,7 @@ def reset_password(
     check_password(new_password)
     now = deps.now()
     _admit_call(deps, client, now)
-    _limit(deps, f"reset:{email}", now, deps.settings.login_max_failures * 4)
+    _count_code_try(deps, "reset", email, now)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     _check_code(deps, user, record, code, now)
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
@@ -274,8 +292,7 @@ def change_password(
     check_password(new_password)
     now = deps.now()
     _admit_call(deps, client, now)
-    key = f"change:{identity.user_id}:{client or LOCAL}"
-    _limit(deps, key, now, deps.settings.login_max_failures)
+    _count_password_try(deps, "change", identity.user_id, client, now)
     user = deps.stores.accounts.get_user(identity.user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="token_revoked")

@@ -6,10 +6,15 @@ mails its own codes. service/accounts.py hands each call here when `deps.account
 from __future__ import annotations
 
 from skillsession.domain.accounts import check_password, normalise_email
-from skillsession.domain.errors import RateLimited, Unauthorized
+from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
-from skillsession.service.accounts import LOCAL, RESEND_MAX_PER_WINDOW, _admit_call, _limit
+from skillsession.service.accounts import (
+    _admit_call,
+    _count_code_try,
+    _count_password_try,
+    _may_mail_code,
+)
 from skillsession.service.deps import Deps
 
 
@@ -37,7 +42,7 @@ def confirm(deps: Deps, email: str, code: str, client: str | None) -> None:
     email = normalise_email(email)
     now = deps.now()
     _admit_call(deps, client, now)
-    _limit(deps, f"confirm:{email}", now, deps.settings.login_max_failures * 4)
+    _count_code_try(deps, "confirm", email, now)
     _provider(deps).confirm(email, str(code).strip())
 
 
@@ -45,8 +50,7 @@ def login(deps: Deps, email: str, password: str, client: str | None) -> tuple[st
     email = normalise_email(email)
     now = deps.now()
     _admit_call(deps, client, now)
-    key = f"login:{email}:{client or LOCAL}"
-    _limit(deps, key, now, deps.settings.login_max_failures)
+    key = _count_password_try(deps, "login", email, client, now)
     answer = _provider(deps).login(email, password)
     deps.stores.accounts.clear_rate_limit(key)
     return answer
@@ -57,8 +61,9 @@ def resend_code(deps: Deps, email: str, client: str | None) -> None:
     _admit_call(deps, client, now)
     try:
         email = normalise_email(email)
-        _limit(deps, f"resend:{email}", now, RESEND_MAX_PER_WINDOW)
-    except (ValueError, RateLimited):
+    except ValueError:
+        return
+    if not _may_mail_code(deps, "resend", email, now):
         return
     _provider(deps).resend_code(email)
 
@@ -69,8 +74,9 @@ def forgot_password(deps: Deps, email: str, client: str | None) -> None:
     _admit_call(deps, client, now)
     try:
         email = normalise_email(email)
-        _limit(deps, f"forgot:{email}", now, RESEND_MAX_PER_WINDOW)
-    except (ValueError, RateLimited):
+    except ValueError:
+        return
+    if not _may_mail_code(deps, "forgot", email, now):
         return
     _provider(deps).forgot_password(email)
 
@@ -80,7 +86,7 @@ def reset_password(deps: Deps, email: str, code: str, new_password: str, client:
     check_password(new_password)
     now = deps.now()
     _admit_call(deps, client, now)
-    _limit(deps, f"reset:{email}", now, deps.settings.login_max_failures * 4)
+    _count_code_try(deps, "reset", email, now)
     _provider(deps).reset_password(email, str(code).strip(), new_password)
 
 
@@ -90,8 +96,7 @@ def change_password(
     check_password(new)
     now = deps.now()
     _admit_call(deps, client, now)
-    key = f"login:{identity.user_id}:{client or LOCAL}"
-    _limit(deps, key, now, deps.settings.login_max_failures)
+    key = _count_password_try(deps, "change", identity.user_id, client, now)
     try:
         _provider(deps).change_password(identity.user_id, current, new)
     except Unauthorized as exc:
