@@ -150,20 +150,22 @@ class TokenFloors:
         hit = self._floors.get(user_id)
         if hit is not None and now - hit[1] < self._ttl:
             return hit[0]
-        exists, valid_after = self._load(user_id)
-        floor = GONE if not exists else valid_after.timestamp() if valid_after else 0.0
+        floor = _floor_of(*self._load(user_id))
         self._keep(user_id, floor, now)
         return floor
 
     def set(self, user_id: str, exists: bool, valid_after: datetime | None) -> None:
         """What this process has just stored or read of the account (as `load` answers)."""
-        floor = GONE if not exists else valid_after.timestamp() if valid_after else 0.0
-        self._keep(user_id, floor, self._clock())
+        self._keep(user_id, _floor_of(exists, valid_after), self._clock())
 
     def _keep(self, user_id: str, floor: float, now: float) -> None:
         if len(self._floors) >= self._size:
             self._floors.clear()  # rare; the next reads refill it
         self._floors[user_id] = (floor, now)
+
+
+def _floor_of(exists: bool, valid_after: datetime | None) -> float:
+    return GONE if not exists else valid_after.timestamp() if valid_after else 0.0
 
 
 class LocalTokens:
