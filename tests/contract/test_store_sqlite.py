@@ -150,10 +150,16 @@ def test_migrate_sets_the_version_and_is_idempotent(db: Stores):
 
 
 def _downgrade(db: Stores, version: int) -> None:
-    """Make `db` the file an older schema would have left: v5 had no deleted_users, v4 no
+    """Make `db` the file an older schema would have left: v6 had no token_floors, v5 no
+    deleted_users, v4 no
     users.tokens_valid_after nor users_unconfirmed, v3 neither the failed notifications' index
     nor the subscriptions' confirm_token, v2 not the list version tables either, v1 neither
     slot_versions."""
+    db.admin.database.conn.execute("DROP TABLE token_floors")
+    if version == 6:
+        db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+        db.admin.close()
+        return
     db.admin.database.conn.execute("DROP TABLE deleted_users")
     if version == 5:
         db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
@@ -189,13 +195,28 @@ def test_migrate_upgrades_a_version_1_database(db: Stores):
     assert (
         upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0]
         == SCHEMA_VERSION
-        == 6
+        == 7
     )
     assert store_peek.get_slot(upgraded, slots[0].slot_id) == slots[0]
     assert upgraded.versions.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.versions.slot_version("tutor") == 1
     assert upgraded.versions.booking_list_version("tutor") == 1
+    upgraded.admin.close()
+
+
+def test_migrate_upgrades_a_version_6_database(db: Stores):
+    """v6 (before the token floors of provider accounts): the upgrade adds token_floors."""
+    db.accounts.delete_account("gone")
+    _downgrade(db, 6)
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    conn = upgraded.admin.database.conn
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert upgraded.revocations.token_floor("gone") == (False, None)
+    assert upgraded.revocations.token_floor("someone") == (True, None)
+    upgraded.revocations.revoke_tokens("someone", at(minutes=1))
+    assert upgraded.revocations.token_floor("someone") == (True, at(minutes=1))
     upgraded.admin.close()
 
 

@@ -95,6 +95,21 @@ class AccountStore(Protocol):
         ones first, `service.account_data.delete`); the user's answer versions change."""
 
 
+class TokenFloorStore(Protocol):
+    """Token floors of accounts an identity provider keeps (the AWS shape: Cognito has the
+    accounts, this store only what revokes their tokens). Embedded accounts keep theirs on the
+    account row (`AccountStore.set_password`). Read through a short per-process cache
+    (adapters/auth/floors.py), never per request."""
+
+    def revoke_tokens(self, user_id: str, valid_after: datetime) -> None:
+        """Refuse the user's tokens issued before `valid_after` (a floor never goes back: an
+        earlier instant than the stored one changes nothing). One atomic write."""
+
+    def token_floor(self, user_id: str) -> tuple[bool, datetime | None]:
+        """(False, None) for a deleted account (`AccountStore.delete_account` remembers the
+        id); else (True, the floor stored, None when none was: most users). One point read."""
+
+
 class ProfileStore(Protocol):
     """Profiles and the skill index behind tutor search."""
 
@@ -360,6 +375,7 @@ class Stores:
     bookings: BookingStore
     outbox: OutboxStore
     admin: StoreAdmin
+    revocations: TokenFloorStore
     versions: AnswerVersions | None = None
 
     @property

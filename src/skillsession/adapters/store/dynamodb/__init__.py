@@ -32,6 +32,7 @@ from skillsession.adapters.store.dynamodb.bookings import DynamoBookings
 from skillsession.adapters.store.dynamodb.calls import CALL_ATTEMPTS, Table
 from skillsession.adapters.store.dynamodb.outbox import DynamoOutbox
 from skillsession.adapters.store.dynamodb.profiles import DynamoProfiles
+from skillsession.adapters.store.dynamodb.revocations import DynamoRevocations
 from skillsession.adapters.store.dynamodb.slots import DynamoSlots
 from skillsession.ports.storage import Stores
 
@@ -51,6 +52,7 @@ def dynamo_stores(
         bookings=DynamoBookings(db),
         outbox=DynamoOutbox(db),
         admin=DynamoAdmin(db),
+        revocations=DynamoRevocations(db),
         versions=None,
     )
 

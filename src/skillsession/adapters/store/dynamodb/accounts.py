@@ -278,8 +278,8 @@ class DynamoAccounts:
     def delete_account(self, user_id: str) -> None:
         """One transaction: the profile (on its version as read, so a concurrent save cannot
         leave skill entries behind) with its skill entries, the subscription, the codes, the
-        account and its e-mail guard (on the guard still being this account's), and the
-        deleted mark."""
+        account and its e-mail guard (on the guard still being this account's), the
+        deleted mark, and the token floor's deleted mark (`revocations.DynamoRevocations`)."""
         db = self.db
         for attempt in range(OPTIMISTIC_RETRIES):
             profile = db.get(items.profile_key(user_id))
@@ -311,6 +311,8 @@ class DynamoAccounts:
                     db.delete(items.code_key(email)),
                 ]
             ops.append(db.put({**items.deleted_key(user_id), "user_id": user_id}))
+            # what the token check of a provider's account (Cognito) reads: one GetItem
+            ops.append(db.put({**items.tokens_key(user_id), "user_id": user_id, "deleted": True}))
             try:
                 db.transact(ops)
                 return

@@ -182,6 +182,11 @@ def deleted_key(user_id: str) -> Item:
     return key(f"USER#{user_id}", "DELETED")
 
 
+def tokens_key(user_id: str) -> Item:
+    """The token floor of an account an identity provider keeps, and its deleted mark."""
+    return key(f"USER#{user_id}", "TOKENS")
+
+
 def subscription_key(user_id: str) -> Item:
     return key(f"USER#{user_id}", "SUB")
 

@@ -7,6 +7,9 @@ Base table (PK, SK), every read strongly consistent where it decides something:
                                                beside the guard (still read; TTL drops it)
     USER#<user_id>        PROFILE              the profile (GSI2: PEMAIL#<email>)
     USER#<user_id>        SUB                  the e-mail subscription (GSI2: SUBTOKEN#<token>)
+    USER#<user_id>        DELETED              the mark that the user deleted the account
+    USER#<user_id>        TOKENS               the token floor of a provider's account (Cognito),
+                                               `deleted` once the account is deleted
     EMAIL#<email>         EMAIL                unique-email guard: a copy of the account
     EMAIL#<email>         CODE                 the account's verification code (TTL)
     RATE#<key>            RATE                 a rate-limit counter: h<window> = hits (TTL)

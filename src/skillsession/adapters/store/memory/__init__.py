@@ -12,6 +12,7 @@ from skillsession.adapters.store.memory.admin import MemoryAdmin
 from skillsession.adapters.store.memory.bookings import MemoryBookings
 from skillsession.adapters.store.memory.outbox import MemoryOutbox
 from skillsession.adapters.store.memory.profiles import MemoryProfiles
+from skillsession.adapters.store.memory.revocations import MemoryRevocations
 from skillsession.adapters.store.memory.slots import MemorySlots
 from skillsession.adapters.store.memory.state import MemoryState
 from skillsession.adapters.store.memory.versions import MemoryVersions
@@ -28,5 +29,6 @@ def open_store() -> Stores:
         bookings=MemoryBookings(state),
         outbox=MemoryOutbox(state),
         admin=MemoryAdmin(state),
+        revocations=MemoryRevocations(state),
         versions=MemoryVersions(state),
     )

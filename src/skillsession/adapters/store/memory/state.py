@@ -44,6 +44,8 @@ class MemoryState:
         self.notifications: dict[str, Notification] = {}
         self.subscriptions: dict[str, Subscription] = {}  # user_id -> the user's subscription
         self.deleted_users: set[str] = set()  # ids of deleted accounts (nothing else of them)
+        # user_id -> tokens issued before are refused (accounts an identity provider keeps)
+        self.token_floors: dict[str, datetime] = {}
         self.slot_versions: dict[str, int] = {}  # tutor_id -> bumped with each slot write
         # booking list versions: user_id (or PROFILES, for every profile) -> a value of the
         # counter, which goes up with each write that bumps any of them (see booking_list_version)

@@ -13,6 +13,7 @@ from skillsession.adapters.store.sqlite.bookings import SqliteBookings
 from skillsession.adapters.store.sqlite.db import Database, database_path
 from skillsession.adapters.store.sqlite.outbox import SqliteOutbox
 from skillsession.adapters.store.sqlite.profiles import SqliteProfiles
+from skillsession.adapters.store.sqlite.revocations import SqliteRevocations
 from skillsession.adapters.store.sqlite.slots import SqliteSlots
 from skillsession.adapters.store.sqlite.versions import SqliteVersions
 from skillsession.ports.storage import Stores
@@ -37,6 +38,7 @@ def open_file(path: str | Path) -> Stores:
         bookings=SqliteBookings(database),
         outbox=SqliteOutbox(database),
         admin=SqliteAdmin(database),
+        revocations=SqliteRevocations(database),
         versions=SqliteVersions(database),
     )
 

@@ -23,8 +23,8 @@ from skillsession.domain.model import Availability, BookingStatus, Profile, Slot
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
 # and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
 # (added by `_add_columns` to tables made before); 5: users.tokens_valid_after and the
-# users_unconfirmed index; 6: deleted_users
-SCHEMA_VERSION = 6
+# users_unconfirmed index; 6: deleted_users; 7: token_floors
+SCHEMA_VERSION = 7
 ADDED_COLUMNS = {
     "subscriptions": {"confirm_token": "TEXT"},
     "users": {"tokens_valid_after": "INTEGER"},

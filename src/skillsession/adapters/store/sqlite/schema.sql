@@ -174,3 +174,10 @@ CREATE TABLE IF NOT EXISTS deleted_users (
     user_id    TEXT PRIMARY KEY,
     deleted_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+
+-- token floors of accounts an identity provider keeps (v7; embedded accounts keep theirs on
+-- the users row): tokens issued before `valid_after` (unix microseconds) are refused
+CREATE TABLE IF NOT EXISTS token_floors (
+    user_id     TEXT PRIMARY KEY,
+    valid_after INTEGER NOT NULL
+) WITHOUT ROWID;
