@@ -132,10 +132,10 @@ def build(settings: Settings | None = None) -> Deps:
         raise SettingsError(
             "SKILLSESSION_AUTH", f"unsupported {settings.auth!r} (local, cognito://…)"
         )
+    from skillsession.adapters.auth.floors import TokenFloors
     from skillsession.adapters.auth.local import (
         LocalTokens,
         PasswordHasher,
-        TokenFloors,
         load_or_create_secret_key,
     )
     from skillsession.service.accounts import token_floor
@@ -172,6 +172,7 @@ def _build_cognito(settings: Settings) -> Deps:
     Lambda never writes a key of its own into its ephemeral /tmp."""
     from skillsession.adapters.auth.cognito import CognitoVerifier
     from skillsession.adapters.auth.cognito_accounts import CognitoAccounts
+    from skillsession.adapters.auth.floors import TokenFloors
 
     secret = b""
     if urlparse(settings.media_url).scheme == "file":
@@ -179,13 +180,20 @@ def _build_cognito(settings: Settings) -> Deps:
 
         private_dir(settings.data_dir)
         secret = load_or_create_secret_key(settings.data_dir, settings.secret_key)
+    stores = build_store(settings)
+    # the token floors of Cognito's accounts are kept in the store (Cognito has the accounts)
+    floors = TokenFloors(
+        stores.revocations.token_floor, ttl_seconds=settings.token_floor_cache_seconds
+    )
     return Deps(
         settings=settings,
-        stores=build_store(settings),
+        stores=stores,
         media=build_media(settings, secret),
         mailer=build_mailer(settings),
         metrics=build_metrics(settings),
-        verifier=_adapter("SKILLSESSION_AUTH", lambda: CognitoVerifier.from_url(settings.auth)),
+        verifier=_adapter(
+            "SKILLSESSION_AUTH", lambda: CognitoVerifier.from_url(settings.auth, floors=floors)
+        ),
         issuer=None,
         passwords=None,
         accounts=_adapter("SKILLSESSION_AUTH", lambda: CognitoAccounts.from_url(settings.auth)),

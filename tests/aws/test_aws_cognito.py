@@ -156,3 +156,42 @@ def test_identity_from_authorizer(pool):
     assert verifier.identity_from_authorizer(claims).email == "a@example.com"
     with pytest.raises(Unauthorized):
         verifier.identity_from_authorizer({"email": "x@example.com"})
+
+
+def _floored(pool, floor: float | None, exists: bool = True) -> CognitoVerifier:
+    from datetime import UTC, datetime
+
+    from skillsession.adapters.auth.floors import TokenFloors
+
+    valid_after = None if floor is None else datetime.fromtimestamp(floor, UTC)
+    floors = TokenFloors(lambda user_id: (exists, valid_after))
+    return CognitoVerifier.from_url(
+        f"cognito://{REGION}/{pool['pool_id']}?client_id={pool['client_id']}"
+        f"&endpoint_url={endpoint_url()}",
+        floors=floors,
+    )
+
+
+def test_the_floor_refuses_tokens_of_earlier_seconds_only(pool):
+    """Cognito's `iat` is whole seconds: a token of the floor's own second is good (the one a
+    change answers is issued then), one of the second before is not."""
+    claims = jwt.decode(pool["id"], options={"verify_signature": False})
+    iat = int(claims["iat"])
+    assert _floored(pool, iat + 0.9).verify(pool["id"]).user_id == claims["sub"]
+    assert _floored(pool, None).verify(pool["id"]).user_id == claims["sub"]  # no record: good
+    for verifier in (_floored(pool, iat + 1.0), _floored(pool, None, exists=False)):
+        with pytest.raises(Unauthorized) as err:
+            verifier.verify(pool["id"])
+        assert err.value.code == "token_revoked"
+
+
+def test_the_floor_on_the_authorizer_path_reads_string_claims(pool):
+    claims = {"sub": "u1", "iss": _verifier(pool).issuer, "iat": "1733500000"}
+    assert _floored(pool, 1733500000.5).identity_from_authorizer(claims).user_id == "u1"
+    with pytest.raises(Unauthorized) as err:
+        _floored(pool, 1733500001.0).identity_from_authorizer(claims)
+    assert err.value.code == "token_revoked"
+    for iat in (None, "soon"):
+        with pytest.raises(Unauthorized) as err:
+            _floored(pool, None).identity_from_authorizer({**claims, "iat": iat})
+        assert err.value.code == "invalid_token"

@@ -134,7 +134,8 @@ def test_reset_password_sets_it_and_revokes_the_tokens(pool, accounts):
         accounts.reset_password(email, "moto-confirmation-code:000000", NEW_PASSWORD)
     assert err.value.code == "code_expired"
     assert _cognito_accepts(token)
-    accounts.reset_password(email, reset_code(pool, email), NEW_PASSWORD)
+    user_id = CognitoVerifier.from_url(pool["url"]).verify(token).user_id
+    assert accounts.reset_password(email, reset_code(pool, email), NEW_PASSWORD) == user_id
     assert not _cognito_accepts(token)
     with pytest.raises(Unauthorized):
         accounts.login(email, PASSWORD)
@@ -149,7 +150,7 @@ def test_change_password_checks_the_current_one_and_revokes_the_tokens(accounts)
         accounts.change_password(user_id, "not the password", NEW_PASSWORD)
     assert err.value.code == "invalid_credentials"
     assert _cognito_accepts(token)
-    accounts.change_password(user_id, PASSWORD, NEW_PASSWORD)
+    assert accounts.change_password(user_id, PASSWORD, NEW_PASSWORD) == email  # to log in
     assert not _cognito_accepts(token)
     with pytest.raises(Unauthorized):
         accounts.login(email, PASSWORD)

@@ -119,5 +119,9 @@ def test_a_change_refuses_the_tokens_issued_before_it(server):
         assert me.post("/auth/change-password", json=body).status_code == 401  # no token
         changed = me.post("/auth/change-password", json=body, headers=auth)
         assert changed.status_code == 200, changed.text
+        answer = changed.json()
+        assert (answer["status"], answer["token_type"]) == ("password_changed", "bearer")
+        assert answer["expires_in"] > 0
         assert statuses(me, token) == statuses(me, other) == [401, 401]
+        assert 401 not in statuses(me, answer["access_token"])  # the caller's fresh token
         assert login(me, email, NEW_PASSWORD).status_code == 200

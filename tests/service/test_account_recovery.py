@@ -10,7 +10,8 @@ from functools import partial
 import pytest
 
 import store_peek
-from skillsession.adapters.auth.local import LocalTokens, TokenFloors
+from skillsession.adapters.auth.floors import TokenFloors
+from skillsession.adapters.auth.local import LocalTokens
 from skillsession.domain.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from skillsession.domain.model import AccountStatus
 from skillsession.ports import Identity
@@ -133,9 +134,10 @@ def test_change_password_needs_the_current_one_and_revokes_earlier_tokens(deps):
         accounts.change_password(deps, me, "not my password", NEW_PASSWORD)
     assert wrong.value.code == "wrong_password"
     assert deps.verifier.verify(token) == me  # a failed change revokes nothing
-    accounts.change_password(deps, me, OWNER_PASSWORD, NEW_PASSWORD)
+    fresh, expires_in = accounts.change_password(deps, me, OWNER_PASSWORD, NEW_PASSWORD)
     with pytest.raises(Unauthorized):
         deps.verifier.verify(token)
+    assert deps.verifier.verify(fresh) == me and expires_in > 0  # issued after the change
     assert accounts.login(deps, EMAIL, NEW_PASSWORD)
     assert deps.stores.accounts.get_user(user.user_id).tokens_valid_after is not None
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 
 from skillsession.domain.errors import RateLimited, Unauthorized, ValidationFailed
+from skillsession.ports import Identity
 from skillsession.service import accounts
 
 
@@ -38,9 +39,14 @@ class RecordingProvider:
 
     def reset_password(self, email, code, new_password):
         self.calls.append(("reset_password", email, code))
+        return "sub-1"
 
     def change_password(self, user_id, current, new):
         self.calls.append(("change_password", user_id))
+        if current != self.password:
+            raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
+        self.password = new
+        return "ada@example.com"
 
     def delete_user(self, user_id):
         self.calls.append(("delete_user", user_id))
@@ -98,3 +104,22 @@ def test_failed_logins_count_per_email_and_address(provided):
         accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.66")
     assert len(provider.calls) == limit
     assert accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.1")
+
+
+# -- revocation: the floor in the store's `revocations` role --------------------------------
+def test_reset_and_change_store_the_floor_and_change_answers_a_fresh_login(provided):
+    deps, provider = provided
+    me = Identity(user_id="sub-1", email="")
+    assert deps.stores.revocations.token_floor("sub-1") == (True, None)
+    accounts.reset_password(deps, "ada@example.com", "123456", "correct horse battery", "192.0.2.1")
+    exists, first = deps.stores.revocations.token_floor("sub-1")
+    assert exists and first is not None
+    with pytest.raises(Unauthorized):  # a wrong current password stores nothing
+        accounts.change_password(deps, me, "not the password", "staple battery horse", None)
+    assert deps.stores.revocations.token_floor("sub-1") == (True, first)
+    answer = accounts.change_password(
+        deps, me, "correct horse battery", "staple battery horse", "192.0.2.1"
+    )
+    assert answer == ("cognito-token", 3600)
+    assert provider.calls[-2:] == [("change_password", "sub-1"), ("login", "ada@example.com")]
+    assert deps.stores.revocations.token_floor("sub-1")[1] >= first

@@ -106,6 +106,15 @@ class TokenOut(TypedDict):
     expires_in: int
 
 
+class PasswordChangedOut(TypedDict):
+    """The caller's fresh token: the one of the call is refused from now on."""
+
+    status: Annotated[str, Field(examples=["password_changed"])]
+    access_token: str
+    token_type: Annotated[str, Field(examples=["bearer"])]
+    expires_in: int
+
+
 class ProfileOut(TypedDict):
     user_id: str
     email: str

@@ -64,7 +64,21 @@ class Identity:
 
 class TokenVerifier(Protocol):
     def verify(self, token: str) -> Identity:
-        """Return the caller's identity or raise `Unauthorized`."""
+        """Return the caller's identity or raise `Unauthorized` (`token_revoked` for a token
+        issued before its user's floor, or of a deleted user)."""
+
+    def revocation_instant(self) -> datetime:
+        """Now on the clock tokens are stamped and compared on: stored as a user's floor, it
+        refuses every token issued before it."""
+
+    def revoked(self, user_id: str, valid_after: datetime) -> None:
+        """The user's floor was just stored: this process refuses the user's tokens issued
+        before it at once; other processes within their cache's TTL
+        (settings.token_floor_cache_seconds)."""
+
+    def account_deleted(self, user_id: str) -> None:
+        """The account was just deleted: its tokens are refused, here at once, elsewhere
+        within the TTL."""
 
 
 class AccountProvider(Protocol):
@@ -89,11 +103,13 @@ class AccountProvider(Protocol):
     def forgot_password(self, email: str) -> None:
         """Never says whether the account exists."""
 
-    def reset_password(self, email: str, code: str, new_password: str) -> None:
-        """Set the new password and revoke the account's outstanding tokens."""
+    def reset_password(self, email: str, code: str, new_password: str) -> str:
+        """Set the new password and revoke the account's outstanding tokens (for the
+        provider's own APIs); return the account's user id."""
 
-    def change_password(self, user_id: str, current: str, new: str) -> None:
-        """Check `current`, set `new`, revoke the account's outstanding tokens."""
+    def change_password(self, user_id: str, current: str, new: str) -> str:
+        """Check `current`, set `new`, revoke the account's outstanding tokens (for the
+        provider's own APIs); return the account's e-mail (what logging in needs)."""
 
     def delete_user(self, user_id: str) -> None:
         """Revoke the account's tokens and delete it (an unknown id: nothing to do)."""

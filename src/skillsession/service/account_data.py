@@ -12,8 +12,10 @@ still sign in and call again:
 3. every availability window of a tutor, with its free slots (slots with history stay, expired),
    then once more step 2 for a request that came in meanwhile (none can come in after);
 4. profile, subscription, verification code and account, with the e-mail guard;
-5. in the AWS shape, the identity provider's account (Cognito: its tokens revoked, then the
-   user deleted), so until then the token still works for a call that finishes the rest.
+5. in the AWS shape, the identity provider's account (Cognito: its tokens revoked for its own
+   APIs, then the user deleted).
+The account's tokens are refused from step 4 on (the deleted mark step 4 leaves, read by the
+token floors: other processes within their TTL), by the deleting process once step 5 is done.
 Past bookings stay; where the API shows a name, a party without a profile is "Deleted user".
 """
 
@@ -130,10 +132,12 @@ def delete(deps: Deps, identity: Identity, password: str | None) -> None:
     # a request that came in before the slots went: nothing can come in after
     _end_live_bookings(deps, user_id)
     deps.stores.accounts.delete_account(user_id)
-    if deps.issuer is not None:  # this process refuses the account's tokens at once
-        deps.issuer.account_deleted(user_id)
     if deps.accounts is not None:  # the identity provider's account (Cognito) goes last
         deps.accounts.delete_user(user_id)
+    # this process refuses the account's tokens at once (the others within the floors' TTL:
+    # they read the deleted mark); not before step 5 is done, so that a call that failed
+    # there (Cognito unreachable) can be repeated at once with the same token
+    deps.verifier.account_deleted(user_id)
 
 
 def _end_live_bookings(deps: Deps, user_id: str) -> None:

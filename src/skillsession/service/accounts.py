@@ -281,11 +281,11 @@ def change_password(
     current_password: str,
     new_password: str,
     client: str | None = None,
-) -> None:
+) -> tuple[str, int]:
     """403 `wrong_password` for a wrong current password; tries (right or wrong) are limited
     per account and client address as failed logins are (`login_max_failures` a window), so a
     stolen token cannot guess the password. Every token issued before, the caller's too, is
-    revoked."""
+    revoked; the answer is the caller's fresh token `(token, expires_in)`, issued after."""
     if deps.accounts is not None:
         return _provided().change_password(deps, identity, current_password, new_password, client)
     issuer, passwords = _require_local(deps)
@@ -299,6 +299,7 @@ def change_password(
     if not passwords.verify(user.password_hash, current_password):
         raise Forbidden("the current password is wrong", code="wrong_password")
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
+    return issuer.issue(user.user_id, user.email)
 
 
 def _set_password(deps: Deps, issuer, user_id: str, password_hash: str) -> None:

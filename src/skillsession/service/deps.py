@@ -23,18 +23,6 @@ class SystemClock:
 class TokenIssuer(TokenVerifier, Protocol):
     def issue(self, user_id: str, email: str, ttl: int | None = None) -> tuple[str, int]: ...
 
-    def revocation_instant(self) -> datetime:
-        """Now on the clock that stamps tokens (stored as a user's `tokens_valid_after`)."""
-
-    def revoked(self, user_id: str, valid_after: datetime) -> None:
-        """The account's `tokens_valid_after` was just stored: this process refuses the
-        user's tokens issued before it at once; other processes within their cache's TTL
-        (settings.token_floor_cache_seconds)."""
-
-    def account_deleted(self, user_id: str) -> None:
-        """The account was just deleted: its tokens are refused, here at once, elsewhere
-        within the TTL (they read the account's absence)."""
-
     def account_read(self, user_id: str, valid_after: datetime | None) -> None:
         """A login has just read the account: keep its floor (no store read on the new
         token's first requests)."""

@@ -1,9 +1,15 @@
 """The `/auth/*` use cases when an identity provider keeps the accounts (`Deps.accounts`, the AWS
 shape's Cognito): the same per-address limits as embedded mode, before the provider is called,
 and the same failed-login limit per (e-mail, client address); the provider does the rest and
-mails its own codes. service/accounts.py hands each call here when `deps.accounts` is set."""
+mails its own codes. service/accounts.py hands each call here when `deps.accounts` is set.
+
+A reset or a change stores the account's token floor in the store's `revocations` role (Cognito
+keeps the account, the store only that), which the verifier reads through its per-process cache
+(adapters/auth/floors.py); a deletion marks the id deleted there (`delete_account`)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from skillsession.domain.accounts import check_password, normalise_email
 from skillsession.domain.errors import Unauthorized
@@ -87,18 +93,32 @@ def reset_password(deps: Deps, email: str, code: str, new_password: str, client:
     now = deps.now()
     _admit_call(deps, client, now)
     _count_code_try(deps, "reset", email, now)
-    _provider(deps).reset_password(email, str(code).strip(), new_password)
+    valid_after = deps.verifier.revocation_instant()
+    user_id = _provider(deps).reset_password(email, str(code).strip(), new_password)
+    _revoke(deps, user_id, valid_after)
 
 
 def change_password(
     deps: Deps, identity: Identity, current: str, new: str, client: str | None
-) -> None:
+) -> tuple[str, int]:
+    """The caller's fresh token (a login with the new password) after the change."""
     check_password(new)
     now = deps.now()
     _admit_call(deps, client, now)
     key = _count_password_try(deps, "change", identity.user_id, client, now)
+    valid_after = deps.verifier.revocation_instant()
     try:
-        _provider(deps).change_password(identity.user_id, current, new)
+        email = _provider(deps).change_password(identity.user_id, current, new)
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
+    _revoke(deps, identity.user_id, valid_after)
     deps.stores.accounts.clear_rate_limit(key)
+    return _provider(deps).login(email, new)
+
+
+def _revoke(deps: Deps, user_id: str, valid_after: datetime) -> None:
+    """The provider's account changed its password: the tokens issued before `valid_after`
+    (read before the provider was called, so the ones issued after the change are good) are
+    refused, by this process at once, by the others within the floors' TTL."""
+    deps.stores.revocations.revoke_tokens(user_id, valid_after)
+    deps.verifier.revoked(user_id, valid_after)

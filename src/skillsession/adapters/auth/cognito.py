@@ -13,6 +13,10 @@ URL: `cognito://REGION/POOL_ID?client_id=...&endpoint_url=...`.
   permission needed) and cached per `sub`. A token with neither gives `email=""`.
 - `identity_from_authorizer(claims)`: for Lambda behind API Gateway's JWT authorizer, which has
   already verified signature, issuer, audience and expiry.
+- revocation (`floors`, adapters/auth/floors.py): a token whose `iat` is before its user's floor
+  (a password reset or change, stored in the store's `revocations` role), or of a deleted user,
+  is refused (401 `token_revoked`) on both paths: a dict look-up per request, a store read per
+  user and TTL. Cognito itself refuses such tokens only for its own APIs.
 """
 
 from __future__ import annotations
@@ -23,10 +27,13 @@ import threading
 import time
 import urllib.request
 from collections import OrderedDict
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from skillsession.adapters import aws_clients
+from skillsession.adapters.auth.floors import TokenFloors
 from skillsession.domain.errors import Unauthorized
 from skillsession.ports import Identity
 
@@ -49,9 +56,13 @@ class CognitoVerifier:
         *,
         endpoint_url: str | None = None,
         fetch_json: Any = None,
+        floors: TokenFloors | None = None,
+        clock: Callable[[], float] = time.time,
     ):
         if not (region and pool_id and client_id):
             raise ValueError("CognitoVerifier needs a region, a pool id and a client_id")
+        self._floors = floors
+        self._clock = clock  # the wall clock, as Cognito's `iat` (its floors share it)
         self.region = region
         self.pool_id = pool_id
         self.client_id = client_id
@@ -67,7 +78,7 @@ class CognitoVerifier:
         self._client: Any = None
 
     @classmethod
-    def from_url(cls, url: str) -> CognitoVerifier:
+    def from_url(cls, url: str, **options: Any) -> CognitoVerifier:
         parts = urlsplit(url)
         if parts.scheme != "cognito" or not parts.netloc or not parts.path.strip("/"):
             raise ValueError(f"not a cognito://REGION/POOL_ID URL: {url}")
@@ -77,6 +88,7 @@ class CognitoVerifier:
             parts.path.strip("/"),
             query.get("client_id", ""),
             endpoint_url=query.get("endpoint_url"),
+            **options,
         )
 
     # -- TokenVerifier ----------------------------------------------------------------------
@@ -106,18 +118,54 @@ class CognitoVerifier:
         except jwt.PyJWTError:
             raise Unauthorized("invalid token", code="invalid_token") from None
         self._check_client(claims)
+        self._check_floor(str(claims["sub"]), claims.get("iat"))
         email = claims.get("email") or ""
         if not email and claims["token_use"] == "access":
             email = self._email_for_access_token(str(claims["sub"]), token)
         return Identity(user_id=str(claims["sub"]), email=str(email).lower())
 
     def identity_from_authorizer(self, claims: dict[str, Any]) -> Identity:
-        """Claims API Gateway's JWT authorizer has verified (requestContext.authorizer.jwt)."""
+        """Claims API Gateway's JWT authorizer has verified (requestContext.authorizer.jwt);
+        their values may be strings (`"iat": "1733500000"`)."""
         if not claims.get("sub"):
             raise Unauthorized("no subject in authorizer claims", code="invalid_token")
         if claims.get("iss") not in (None, self.issuer):
             raise Unauthorized("token from another issuer", code="invalid_token")
+        self._check_floor(str(claims["sub"]), claims.get("iat"))
         return Identity(user_id=str(claims["sub"]), email=str(claims.get("email") or "").lower())
+
+    # -- revocation -------------------------------------------------------------------------
+    def revocation_instant(self) -> datetime:
+        """Now on the clock the floors are compared on: stored as a user's floor, it refuses
+        the tokens Cognito issued before it (to the second, see `_check_floor`)."""
+        return datetime.fromtimestamp(self._clock(), UTC)
+
+    def revoked(self, user_id: str, valid_after: datetime) -> None:
+        """The user's floor was just stored: this process refuses the earlier tokens at once."""
+        if self._floors is not None:
+            self._floors.set(user_id, True, valid_after)
+
+    def account_deleted(self, user_id: str) -> None:
+        """The account was just deleted: this process refuses all its tokens at once."""
+        if self._floors is not None:
+            self._floors.set(user_id, False, None)
+
+    def _check_floor(self, user_id: str, iat: Any) -> None:
+        if self._floors is None:
+            return
+        if type(iat) is int:  # a verified token's claim (the authorizer's: a string)
+            issued = iat
+        else:
+            try:
+                issued = int(float(iat))
+            except (TypeError, ValueError):
+                raise Unauthorized("invalid token", code="invalid_token") from None
+        # Cognito's `iat` is whole seconds, the floor is not: a token is refused when issued in
+        # a second before the floor's (`issued + 1 <= floor`, i.e. issued < floor truncated;
+        # GONE, infinite, refuses all). So a token issued right after the change, in the same
+        # second, works; the price: one issued earlier in that same second works too.
+        if issued + 1 <= self._floors.floor(user_id, self._clock()):
+            raise Unauthorized("the token was revoked; log in again", code="token_revoked")
 
     # -- internals --------------------------------------------------------------------------
     def _check_client(self, claims: dict[str, Any]) -> None:

@@ -15,8 +15,10 @@ e-mail as the username, Cognito's generated username is the `sub`, the user id o
 - Change password finds the caller's e-mail (AdminGetUser: behind API Gateway's authorizer an
   access token's claims carry none), checks the current password with InitiateAuth
   (ChangePassword needs an access token; the route's may be an id token), then ChangePassword
-  with the fresh access token. Reset and change end with AdminUserGlobalSignOut (Cognito revokes
-  the refresh tokens and the access tokens for its own APIs).
+  with the fresh access token; it answers the e-mail, and the service logs in with the new
+  password for the caller's fresh token. Reset and change end with AdminUserGlobalSignOut
+  (Cognito revokes the refresh tokens and the access tokens for its own APIs; the service
+  stores the token floor that makes this API refuse them: service/provided_accounts.py).
 - Cognito's errors become the API's: `_ERRORS` below; a per-call `UserNotFoundException` is
   what an unknown e-mail means there; anything else (an outage, an error not named) is a 503,
   never a 500.
@@ -85,6 +87,11 @@ _ERRORS = {
     "TooManyFailedAttemptsException": _rate_limited,
     "CodeDeliveryFailureException": lambda m: Unavailable("the code could not be mailed"),
 }
+
+
+def _attributes(user: dict[str, Any]) -> dict[str, str]:
+    """An AdminGetUser answer's attributes by name."""
+    return {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
 
 
 def _cognito_words(exc: DomainError) -> tuple[str, str]:
@@ -176,7 +183,7 @@ class CognitoAccounts:
     def forgot_password(self, email: str) -> None:
         self._quietly("forgot_password", ClientId=self.client_id, Username=email)
 
-    def reset_password(self, email: str, code: str, new_password: str) -> None:
+    def reset_password(self, email: str, code: str, new_password: str) -> str:
         self._call(
             "confirm_forgot_password",
             {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
@@ -185,18 +192,21 @@ class CognitoAccounts:
             ConfirmationCode=code,
             Password=new_password,
         )
+        # the user id (`sub`) the service stores the token floor under
+        user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=email)
         self._sign_out(email)
+        return _attributes(user).get("sub", user["Username"])
 
-    def change_password(self, user_id: str, current: str, new: str) -> None:
+    def change_password(self, user_id: str, current: str, new: str) -> str:
         # by e-mail, as the caller logs in (the token's identity may carry no e-mail)
         user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=user_id)
-        attributes = {a["Name"]: a["Value"] for a in user.get("UserAttributes", [])}
-        email = attributes.get("email", user_id)
+        email = _attributes(user).get("email", user_id)
         token, _ = self.login(email, current)
         self._call(
             "change_password", PreviousPassword=current, ProposedPassword=new, AccessToken=token
         )
         self._sign_out(email)
+        return email
 
     def delete_user(self, user_id: str) -> None:
         for operation in ("admin_user_global_sign_out", "admin_delete_user"):

@@ -16,6 +16,7 @@ from pathlib import Path
 import argon2
 import jwt
 
+from skillsession.adapters.auth.floors import TokenFloors
 from skillsession.domain.errors import Busy, Unauthorized
 from skillsession.ports import Identity
 
@@ -120,54 +121,6 @@ def _read_secret(path: Path, wait_seconds: float = 2.0) -> bytes:
 
 
 # -- tokens ---------------------------------------------------------------------------------
-FLOOR_TTL_SECONDS = 30.0
-GONE = float("inf")  # the floor of an account that does not exist: every token is refused
-
-
-class TokenFloors:
-    """Per user, the instant (unix seconds) before which its tokens are refused, as read from
-    the store by `load(user_id)` (the account's `tokens_valid_after`, None: no such account)
-    and kept here for `ttl_seconds`: the token check reads the store once per user and TTL,
-    never per request. The process that makes a change `set`s it at once; other processes
-    learn it within the TTL."""
-
-    def __init__(
-        self,
-        load: Callable[[str], tuple[bool, datetime | None]],
-        *,
-        ttl_seconds: float = FLOOR_TTL_SECONDS,
-        size: int = 100_000,
-        clock: Callable[[], float] = time.time,
-    ):
-        self._load = load
-        self._ttl = ttl_seconds
-        self._size = size
-        self._clock = clock
-        self._floors: dict[str, tuple[float, float]] = {}  # user id -> (floor, read at)
-
-    def floor(self, user_id: str, now: float) -> float:
-        """`now`: the caller's reading of the wall clock (the one `set` reads)."""
-        hit = self._floors.get(user_id)
-        if hit is not None and now - hit[1] < self._ttl:
-            return hit[0]
-        floor = _floor_of(*self._load(user_id))
-        self._keep(user_id, floor, now)
-        return floor
-
-    def set(self, user_id: str, exists: bool, valid_after: datetime | None) -> None:
-        """What this process has just stored or read of the account (as `load` answers)."""
-        self._keep(user_id, _floor_of(exists, valid_after), self._clock())
-
-    def _keep(self, user_id: str, floor: float, now: float) -> None:
-        if len(self._floors) >= self._size:
-            self._floors.clear()  # rare; the next reads refill it
-        self._floors[user_id] = (floor, now)
-
-
-def _floor_of(exists: bool, valid_after: datetime | None) -> float:
-    return GONE if not exists else valid_after.timestamp() if valid_after else 0.0
-
-
 class LocalTokens:
     """Issues and verifies HS256 JWTs. Verified tokens are cached (bounded LRU) until their exp.
 

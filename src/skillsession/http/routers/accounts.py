@@ -138,10 +138,22 @@ def reset_password(body: ResetBody, deps: AppDeps, client: ClientAddress):
     operation_id="changePassword",
     description="403 `wrong_password` for a wrong current password (429 after repeated "
     "ones, as for logins); 422 for a new password shorter than 10 characters. Every token "
-    "issued before, the one of this call too, is refused from then on: log in again.",
-    summary="Change the password (revokes the tokens issued before)",
-    **documented(S.StatusOut),
+    "issued before, the one of this call too, is refused from then on (401 `token_revoked`); "
+    "the 200 carries the caller's fresh token (`access_token`, `token_type` `bearer`, "
+    "`expires_in` seconds, as a login answers), issued after the change: use it from now on. "
+    "In the AWS shape it is Cognito's, from a login with the new password.",
+    summary="Change the password (revokes the tokens issued before, answers a fresh one)",
+    **documented(S.PasswordChangedOut),
 )
 def change_password(body: ChangeBody, deps: AppDeps, identity: CurrentUser, client: ClientAddress):
-    accounts.change_password(deps, identity, body.current_password, body.new_password, client)
-    return OrjsonResponse({"status": "password_changed"})
+    token, expires_in = accounts.change_password(
+        deps, identity, body.current_password, body.new_password, client
+    )
+    return OrjsonResponse(
+        {
+            "status": "password_changed",
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": expires_in,
+        }
+    )
