@@ -43,7 +43,9 @@ def test_a_forgotten_password_is_reset_with_the_mailed_code(open_page, web_serve
     expect(again.get_by_role("heading", name="Create your profile")).to_be_visible()
 
 
-def test_a_password_is_changed_on_the_profile_page_and_the_session_ends(open_page, web_server):
+def test_a_password_is_changed_on_the_profile_page_and_the_session_goes_on(open_page, web_server):
+    """The change refuses the page's token; the answer's fresh one keeps the person signed in
+    (a reload reads the profile with it)."""
     mailbox = Mailbox(web_server.data_dir / "mail")
     email = new_email("changer")
     page = open_page()
@@ -58,7 +60,13 @@ def test_a_password_is_changed_on_the_profile_page_and_the_session_ends(open_pag
     )
     section.get_by_label("Current password").fill(PASSWORD)
     section.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    expect(page.locator(".notice")).to_contain_text("Your password is changed")
-    log_in(page, email, NEW_PASSWORD)
-    expect(page.get_by_role("heading", name="Hello, Cleo")).to_be_visible()
+    expect(section.get_by_role("status")).to_have_text("Your password is changed.")
+    expect(section.get_by_label("Current password")).to_have_value("")
+    page.reload()
+    expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in")).to_have_count(0)
+
+    again = open_page()  # another browser: the new password
+    again.goto("/")
+    log_in(again, email, NEW_PASSWORD)
+    expect(again.get_by_role("heading", name="Hello, Cleo")).to_be_visible()

@@ -102,24 +102,27 @@ export async function profile(page) {
   );
 }
 
-// Changing the password refuses every token issued before (this one too): log in again.
+// Changing the password refuses every token issued before (this one too); the answer carries
+// a fresh token, which keeps this browser signed in.
 function passwordSection() {
   const submit = h("button", { type: "submit", class: "secondary" }, "Change password");
+  const done = h("p", { role: "status", class: "saved" });
   const form = h("form", { novalidate: true, "aria-labelledby": "password-title" },
     field("Current password", "current_password", { type: "password", autocomplete: "current-password", required: true }),
     field("New password", "new_password", { type: "password", autocomplete: "new-password", required: true, minlength: 10, hint: "At least 10 characters." }),
     formError(),
     h("div", { class: "actions" }, submit),
+    done,
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(form);
+    done.textContent = "";
     busy(submit, form, async () => {
-      await post("/auth/change-password", { current_password: data.get("current_password"), new_password: data.get("new_password") });
-      session.clear();
-      app.profile = undefined;
-      app.notice = "Your password is changed. Log in with the new one.";
-      app.navigate("#/login");
+      const token = await post("/auth/change-password", { current_password: data.get("current_password"), new_password: data.get("new_password") });
+      session.save(token.access_token, token.expires_in, session.get()?.email);
+      form.reset();
+      done.textContent = "Your password is changed.";
     });
   });
   return h("section", { "aria-labelledby": "password-title" }, h("h2", { id: "password-title" }, "Password"), form);
