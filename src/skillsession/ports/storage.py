@@ -56,10 +56,19 @@ class AccountStore(Protocol):
         `user`, replace its code with `code` and queue `notification`. Otherwise (confirmed
         meanwhile, or gone) raise `Conflict(code="email_taken")` and write nothing."""
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         """A password reset or change, atomically: the new hash, the account confirmed, its
         code deleted, and `tokens_valid_after` stored (tokens issued before it are refused).
-        Raises `NotFound(code="user_not_found")` if the account is gone."""
+        Raises `NotFound(code="user_not_found")` if the account is gone. With `code_hash` (a
+        reset): only while the account's stored code still has that hash, so that a code is
+        used once even by two resets at the same moment; else `BadRequest(code=
+        "invalid_code")` and nothing written."""
 
     def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
         """Delete at most `limit` accounts still unconfirmed that were created (or signed up

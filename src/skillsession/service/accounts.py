@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from skillsession.domain.accounts import (
     check_password,
     hash_code,
+    invalid_code,
     new_verification_code,
     normalise_email,
 )
@@ -178,9 +179,8 @@ def _check_code(
 ) -> None:
     """The mailed code (sign-up or reset) against the stored one: 400 `invalid_code`,
     `code_locked` after `code_max_failures` wrong tries, `code_expired`."""
-    invalid = BadRequest("wrong or expired code", code="invalid_code")
     if user is None or record is None:
-        raise invalid
+        raise invalid_code()
     if record.failed_attempts >= deps.settings.code_max_failures:
         raise BadRequest("too many wrong codes; ask for a new one", code="code_locked")
     if record.expires_at <= now:
@@ -188,7 +188,7 @@ def _check_code(
     expected = hash_code(user.user_id, str(code).strip(), deps.code_secret)
     if not hmac.compare_digest(expected, record.code_hash):
         deps.stores.accounts.record_code_failure(user.user_id)
-        raise invalid
+        raise invalid_code()
 
 
 def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
@@ -272,7 +272,7 @@ def reset_password(
     _count_code_try(deps, "reset", email, now)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     _check_code(deps, user, record, code, now)
-    _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
+    _set_password(deps, issuer, user.user_id, passwords.hash(new_password), record.code_hash)
 
 
 def change_password(
@@ -301,9 +301,12 @@ def change_password(
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
 
 
-def _set_password(deps: Deps, issuer, user_id: str, password_hash: str) -> None:
+def _set_password(
+    deps: Deps, issuer, user_id: str, password_hash: str, code_hash: str | None = None
+) -> None:
+    """`code_hash`: the reset code checked, which the store consumes (a code resets once)."""
     valid_after = issuer.revocation_instant()
-    deps.stores.accounts.set_password(user_id, password_hash, valid_after)
+    deps.stores.accounts.set_password(user_id, password_hash, valid_after, code_hash)
     issuer.revoked(user_id, valid_after)  # this process at once; the others within the TTL
 
 

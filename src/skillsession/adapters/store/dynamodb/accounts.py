@@ -17,6 +17,7 @@ from skillsession.adapters.store.dynamodb.calls import (
 )
 from skillsession.adapters.store.dynamodb.items import Item, decode, ts
 from skillsession.adapters.store.dynamodb.schema import TTL_ATTRIBUTE
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
@@ -187,9 +188,17 @@ class DynamoAccounts:
                 raise Conflict("email already registered", code="email_taken") from None
             raise
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         """One transaction, as `confirm_user`, with the new hash and the token floor (unix
-        microseconds) on the account and its guard copy."""
+        microseconds) on the account and its guard copy. With `code_hash`, the code's deletion
+        is conditional on it where codes live; a code stored before codes moved (in the
+        account's partition) is tried there in a second transaction."""
         db = self.db
         email = self._email_of(user_id)
         if email is None:
@@ -198,17 +207,27 @@ class DynamoAccounts:
             "password_hash": password_hash,
             "tokens_valid_after": items.micros(tokens_valid_after),
         }
-        ops = [
-            self._confirm_op(items.user_key(user_id), **more),
-            self._confirm_op(items.email_key(email), **more),
-            *[db.delete(k) for k in self._code_keys(user_id)],
-        ]
-        try:
-            db.transact(ops)
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0) or cancelled.failed(1):
-                raise NotFound("no such account", code="user_not_found") from None
-            raise
+        places = self._code_keys(user_id)
+        for used in range(len(places) if code_hash is not None else 1):
+            ops = [
+                self._confirm_op(items.user_key(user_id), **more),
+                self._confirm_op(items.email_key(email), **more),
+            ]
+            for place, where in enumerate(places):
+                if code_hash is None or place != used:
+                    ops.append(db.delete(where))
+                else:
+                    e = Expr()
+                    ops.append(db.delete(where, f"{e.n('code_hash')} = {e.v(code_hash)}", e))
+            try:
+                db.transact(ops)
+                return
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(0) or cancelled.failed(1):
+                    raise NotFound("no such account", code="user_not_found") from None
+                if not cancelled.failed(2 + used):
+                    raise
+        raise invalid_code()
 
     def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
         """The due accounts come from GSI3's sparse `UNCONFIRMED#<shard>` entries (oldest

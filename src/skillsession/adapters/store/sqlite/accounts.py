@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from skillsession.adapters.store.sqlite import rows
 from skillsession.adapters.store.sqlite.db import PROFILES, Database, bump_lists, notify
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import Notification, User, VerificationCode
 from skillsession.domain.rate_limits import Admission, admit
@@ -51,8 +52,24 @@ class SqliteAccounts:
             db.execute(rows.INSERT_CODE, rows.code_params(code))
             notify(db, notification)
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         with self._db.tx() as db:
+            if (
+                code_hash is not None
+                and not db.execute(
+                    "DELETE FROM verification_codes WHERE user_id = ? AND code_hash = ?",
+                    (user_id, code_hash),
+                ).rowcount
+            ):
+                if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone():
+                    raise invalid_code()
+                raise NotFound("no such account", code="user_not_found")
             changed = db.execute(
                 "UPDATE users SET password_hash = ?, status = 'confirmed', tokens_valid_after = ? "
                 "WHERE user_id = ?",
