@@ -26,8 +26,10 @@ from factories import (
     make_subscription,
     make_user,
     make_window,
+    port_methods,
     publish,
     request,
+    role_ports,
 )
 from moto_server import REGION, dynamodb_store, endpoint_url
 
@@ -43,19 +45,14 @@ from skillsession.domain.model import (
     Role,
     SlotStatus,
 )
-from skillsession.ports import storage
 from skillsession.ports.storage import Stores
 
-ROLES = (  # no AnswerVersions: DynamoDB keeps none (`Stores.versions` is None)
-    storage.AccountStore,
-    storage.ProfileStore,
-    storage.SlotStore,
-    storage.BookingStore,
-    storage.OutboxStore,
-    storage.StoreAdmin,
-)
+ROLES = {r: p for r, p in role_ports().items() if r != "versions"}  # DynamoDB keeps none
 STORE_METHODS = [
-    n for role in ROLES for n, v in vars(role).items() if not n.startswith("_") and callable(v)
+    n
+    for role in ROLES.values()
+    for n, v in vars(role).items()
+    if not n.startswith("_") and callable(v)
 ]
 
 
@@ -68,7 +65,7 @@ def dynamo() -> Iterator[Stores]:
 
 
 # -- the package: one module per role over the shared ones -----------------------------------
-ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "admin")
+ROLE_MODULES = tuple(ROLES)
 SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency")
 
 
@@ -97,15 +94,8 @@ def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
 def test_each_role_has_every_method_of_its_port():
     store = dynamodb_store("roles")  # builds the client only: no call
     for role in ROLE_MODULES:
-        port = {
-            "accounts": storage.AccountStore,
-            "profiles": storage.ProfileStore,
-            "slots": storage.SlotStore,
-            "bookings": storage.BookingStore,
-            "outbox": storage.OutboxStore,
-            "admin": storage.StoreAdmin,
-        }[role]
-        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        port = ROLES[role]
+        wanted = port_methods(port)
         missing = {n for n in wanted if not callable(getattr(getattr(store, role), n, None))}
         assert not missing, (role, missing)
     assert store.versions is None
@@ -268,8 +258,8 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert measure(
         "delete_unconfirmed_users", lambda: store.accounts.delete_unconfirmed_users(at(days=8), 5)
     )
-    measure("hit_rate_limit", lambda: store.accounts.hit_rate_limit("login:ada", BASE, 60, 5))
-    measure("clear_rate_limit", lambda: store.accounts.clear_rate_limit("login:ada"))
+    measure("hit", lambda: store.rate_limits.hit("login:ada", BASE, 60, 5))
+    measure("clear", lambda: store.rate_limits.clear("login:ada"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
     student = make_profile(user_id=user.user_id, role=Role.STUDENT)
@@ -530,7 +520,7 @@ def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: Stores):
     dynamo.admin.client.meta.events.register(
         "before-send.dynamodb.PutItem", lambda **_: answers.pop(0) if answers else None
     )
-    assert dynamo.accounts.hit_rate_limit("k", BASE, 60, 5).admitted
+    assert dynamo.rate_limits.hit("k", BASE, 60, 5).admitted
     assert answers == []
 
 

@@ -77,7 +77,7 @@ def _limit(deps: Deps, key: str, now: datetime, max_hits: int, window: int | Non
     if max_hits <= 0:
         return
     window = window or deps.settings.login_window_seconds
-    admission = deps.stores.accounts.hit_rate_limit(key, now, window, max_hits)
+    admission = deps.stores.rate_limits.hit(key, now, window, max_hits)
     if not admission.admitted:
         raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
 
@@ -209,7 +209,7 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
         raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
     if user.status != AccountStatus.CONFIRMED:
         raise Forbidden("confirm your e-mail address first", code="account_unconfirmed")
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     issuer.account_read(user.user_id, user.tokens_valid_after)
     return issuer.issue(user.user_id, user.email)
 

@@ -52,7 +52,7 @@ def login(deps: Deps, email: str, password: str, client: str | None) -> tuple[st
     _admit_call(deps, client, now)
     key = _count_password_try(deps, "login", email, client, now)
     answer = _provider(deps).login(email, password)
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     return answer
 
 
@@ -101,4 +101,4 @@ def change_password(
         _provider(deps).change_password(identity.user_id, current, new)
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)

@@ -9,7 +9,6 @@ from skillsession.adapters.store.memory.state import PROFILES, StateRole, atomic
 from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
-from skillsession.domain.rate_limits import Admission, admit
 
 
 class MemoryAccounts(StateRole):
@@ -96,17 +95,6 @@ class MemoryAccounts(StateRole):
         if user_id in self.state.users:
             self.state.users[user_id].status = AccountStatus.CONFIRMED
         self.state.codes.pop(user_id, None)
-
-    @atomic
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
-        earlier = self.state.rate_limits.get(key, ())
-        admission = admit(earlier, int(now.timestamp()), window_seconds, limit)
-        self.state.rate_limits[key] = admission.hits
-        return admission
-
-    @atomic
-    def clear_rate_limit(self, key: str) -> None:
-        self.state.rate_limits.pop(key, None)
 
     @atomic
     def delete_account(self, user_id: str) -> None:
