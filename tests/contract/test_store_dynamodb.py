@@ -36,7 +36,7 @@ from moto_server import REGION, dynamodb_store, endpoint_url
 import store_peek
 from skillsession.adapters.store.dynamodb import locking, open_store
 from skillsession.adapters.store.dynamodb.calls import Expr, TransactionCancelled
-from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key
+from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key, user_key
 from skillsession.adapters.store.dynamodb.schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
@@ -66,7 +66,7 @@ def dynamo() -> Iterator[Stores]:
 
 # -- the package: one module per role over the shared ones -----------------------------------
 ROLE_MODULES = tuple(ROLES)
-SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency")
+SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency", "upgrades")
 
 
 def _project_imports(module: str) -> set[str]:
@@ -192,8 +192,8 @@ def test_migrate_creates_the_table_with_its_indexes_and_ttl(dynamo: Stores):
     ]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TTL_ATTRIBUTE)
     recorder = Recorder(dynamo)
-    dynamo.admin.migrate()  # an existing table: only looked at
-    assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive"}
+    dynamo.admin.migrate()  # an existing table: only looked at, and its upgrade marker read
+    assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive", "GetItem"}
 
 
 def test_migrate_adds_missing_indexes_to_an_older_table():
@@ -693,6 +693,33 @@ def test_consistency_check_reports_drift_in_derived_items(dynamo: Stores):
     problems = dynamo.admin.check_consistency()
     assert f"pending slot without a pending booking: {slots[0].slot_id}" in problems
     assert any("index entries do not match" in p for p in problems)
+
+
+def test_migrate_gives_older_unconfirmed_accounts_their_expiry_entry(dynamo: Stores):
+    """An account left unconfirmed before accounts carried the 7-day expiry entry: `check`
+    names it, `migrate` (once, marked done) adds the entry, and the job then deletes it."""
+    old, young = make_user("old@example.org"), make_user("young@example.org")
+    for user in (old, young):
+        dynamo.accounts.create_user(user, make_code(user.user_id), make_notification())
+    raw = dynamo.admin.client
+    for user in (old, young):  # as an older version wrote them
+        raw.update_item(
+            TableName=dynamo.admin.table,
+            Key=encode(user_key(user.user_id)),
+            UpdateExpression="REMOVE GSI3PK, GSI3SK",
+        )
+    raw.delete_item(
+        TableName=dynamo.admin.table,
+        Key=encode({"PK": "MIGRATION#unconfirmed-expiry", "SK": "DONE"}),
+    )
+    assert dynamo.accounts.delete_unconfirmed_users(at(days=8), 10) == 0  # invisible to the job
+    missing = "unconfirmed account without its 7-day expiry entry"
+    assert sum(missing in p for p in dynamo.admin.check_consistency()) == 2
+    dynamo.admin.migrate()
+    assert not any(missing in p for p in dynamo.admin.check_consistency())
+    assert dynamo.accounts.delete_unconfirmed_users(at(days=8), 10) == 2
+    scans = Recorder(dynamo).count(dynamo.admin.migrate)[1]["Scan"]
+    assert scans == 0  # marked done: later migrations read the marker only
 
 
 def test_reversed_ranges_are_empty_not_an_error(dynamo: Stores):
