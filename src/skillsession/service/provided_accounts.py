@@ -15,11 +15,11 @@ from skillsession.domain.accounts import check_password, normalise_email
 from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
-from skillsession.service.accounts import (
-    _admit_call,
-    _count_code_try,
-    _count_password_try,
-    _may_mail_code,
+from skillsession.service.auth_limits import (
+    admit_call,
+    count_code_try,
+    count_password_try,
+    may_mail_code,
 )
 from skillsession.service.deps import Deps
 
@@ -33,7 +33,7 @@ def signup(deps: Deps, email: str, password: str, client: str | None) -> User:
     email = normalise_email(email)
     check_password(password)
     now = deps.now()
-    _admit_call(deps, client, now, signs_up=True)
+    admit_call(deps, client, now, signs_up=True)
     user_id = _provider(deps).signup(email, password)
     return User(
         user_id=user_id,
@@ -47,29 +47,29 @@ def signup(deps: Deps, email: str, password: str, client: str | None) -> User:
 def confirm(deps: Deps, email: str, code: str, client: str | None) -> None:
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "confirm", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "confirm", email, now)
     _provider(deps).confirm(email, str(code).strip())
 
 
 def login(deps: Deps, email: str, password: str, client: str | None) -> tuple[str, int]:
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    key = _count_password_try(deps, "login", email, client, now)
+    admit_call(deps, client, now)
+    key = count_password_try(deps, "login", email, client, now)
     answer = _provider(deps).login(email, password)
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     return answer
 
 
 def resend_code(deps: Deps, email: str, client: str | None) -> None:
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except ValueError:
         return
-    if not _may_mail_code(deps, "resend", email, now):
+    if not may_mail_code(deps, "resend", email, now):
         return
     _provider(deps).resend_code(email)
 
@@ -77,12 +77,12 @@ def resend_code(deps: Deps, email: str, client: str | None) -> None:
 def forgot_password(deps: Deps, email: str, client: str | None) -> None:
     """202 whatever happens past the caller's own address limit (no enumeration)."""
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except ValueError:
         return
-    if not _may_mail_code(deps, "forgot", email, now):
+    if not may_mail_code(deps, "forgot", email, now):
         return
     _provider(deps).forgot_password(email)
 
@@ -91,8 +91,8 @@ def reset_password(deps: Deps, email: str, code: str, new_password: str, client:
     email = normalise_email(email)
     check_password(new_password)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "reset", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "reset", email, now)
     valid_after = deps.verifier.revocation_instant()
     user_id = _provider(deps).reset_password(email, str(code).strip(), new_password)
     _revoke(deps, user_id, valid_after)
@@ -104,15 +104,15 @@ def change_password(
     """The caller's fresh token (a login with the new password) after the change."""
     check_password(new)
     now = deps.now()
-    _admit_call(deps, client, now)
-    key = _count_password_try(deps, "change", identity.user_id, client, now)
+    admit_call(deps, client, now)
+    key = count_password_try(deps, "change", identity.user_id, client, now)
     valid_after = deps.verifier.revocation_instant()
     try:
         email = _provider(deps).change_password(identity.user_id, current, new)
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
     _revoke(deps, identity.user_id, valid_after)
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     return _provider(deps).login(email, new)
 
 
