@@ -260,6 +260,8 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     )
     measure("hit", lambda: store.rate_limits.hit("login:ada", BASE, 60, 5))
     measure("clear", lambda: store.rate_limits.clear("login:ada"))
+    measure("revoke_tokens", lambda: store.revocations.revoke_tokens("sub-1", BASE))
+    measure("token_floor", lambda: store.revocations.token_floor("sub-1"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
     student = make_profile(user_id=user.user_id, role=Role.STUDENT)
@@ -414,6 +416,9 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         Query=1, GetItem=1, BatchGetItem=1, TransactWriteItems=1
     )
     assert table["delete_account"] == Counter(GetItem=2, TransactWriteItems=1)
+    # the token check's read of a provider's account (Cognito), once per user and cache TTL
+    assert table["token_floor"] == Counter(GetItem=1)
+    assert table["revoke_tokens"] == Counter(UpdateItem=1)
     with capsys.disabled():
         print("\n\nDynamoDB calls per store method (this scenario):")
         for label, ops in table.items():
