@@ -36,7 +36,13 @@ from moto_server import REGION, dynamodb_store, endpoint_url
 import store_peek
 from skillsession.adapters.store.dynamodb import locking, open_store
 from skillsession.adapters.store.dynamodb.calls import Expr, TransactionCancelled
-from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key, user_key
+from skillsession.adapters.store.dynamodb.items import (
+    encode,
+    lock_key,
+    slot_key,
+    tokens_key,
+    user_key,
+)
 from skillsession.adapters.store.dynamodb.schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
@@ -725,6 +731,21 @@ def test_migrate_gives_older_unconfirmed_accounts_their_expiry_entry(dynamo: Sto
     assert dynamo.accounts.delete_unconfirmed_users(at(days=8), 10) == 2
     scans = Recorder(dynamo).count(dynamo.admin.migrate)[1]["Scan"]
     assert scans == 0  # marked done: later migrations read the marker only
+
+
+def test_migrate_marks_the_token_floors_of_accounts_deleted_before_them(dynamo: Stores):
+    """An account deleted before the token floors of provider accounts left only its DELETED
+    mark: `migrate` (once) gives its floor item the deleted mark the token check reads."""
+    dynamo.accounts.delete_account("gone-before")
+    raw = dynamo.admin.client
+    for key in (tokens_key("gone-before"), {"PK": "MIGRATION#deleted-token-floors", "SK": "DONE"}):
+        raw.delete_item(
+            TableName=dynamo.admin.table, Key=encode(key)
+        )  # as an older version left it
+    assert dynamo.revocations.token_floor("gone-before") == (True, None)
+    dynamo.admin.migrate()
+    assert dynamo.revocations.token_floor("gone-before") == (False, None)
+    assert dynamo.revocations.token_floor("someone") == (True, None)
 
 
 def test_reversed_ranges_are_empty_not_an_error(dynamo: Stores):

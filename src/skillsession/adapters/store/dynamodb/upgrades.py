@@ -4,7 +4,10 @@ one GetItem. Each is a Scan: an operator's step, never a request path.
 
 - `unconfirmed-expiry`: accounts left unconfirmed before unconfirmed accounts carried their
   sparse 7-day expiry entry (GSI3 `UNCONFIRMED#<shard>`) get it, so that the job deletes them
-  too. Each update is conditioned on the account still being unconfirmed without the entry."""
+  too. Each update is conditioned on the account still being unconfirmed without the entry.
+- `deleted-token-floors`: accounts deleted before the token floors of provider accounts
+  (`revocations.DynamoRevocations`) get the floor item's deleted mark, so that their tokens are
+  refused by the one GetItem the token check reads."""
 
 from __future__ import annotations
 
@@ -51,7 +54,33 @@ def _unconfirmed_expiry(db: Table) -> int:
         args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-UPGRADES: dict[str, Callable[[Table], int]] = {"unconfirmed-expiry": _unconfirmed_expiry}
+def _deleted_token_floors(db: Table) -> int:
+    """Mark the token floor of each deleted account deleted; return how many."""
+    e = Expr()
+    args = {
+        "TableName": db.table,
+        "FilterExpression": f"{e.n('SK')} = {e.v('DELETED')}",
+        "ProjectionExpression": e.n("user_id"),
+        **e.args(),
+    }
+    upgraded = 0
+    while True:
+        page = db.call("scan", **args)
+        for raw in page.get("Items", []):
+            user_id = decode(raw)["user_id"]
+            u = Expr()
+            update = u.update({"user_id": user_id, "deleted": True})
+            db.update_item(db.update(items.tokens_key(user_id), update, u))
+            upgraded += 1
+        if "LastEvaluatedKey" not in page:
+            return upgraded
+        args["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+UPGRADES: dict[str, Callable[[Table], int]] = {
+    "unconfirmed-expiry": _unconfirmed_expiry,
+    "deleted-token-floors": _deleted_token_floors,
+}
 
 
 def run_upgrades(db: Table, new_table: bool = False) -> dict[str, int]:
