@@ -11,6 +11,7 @@ shifted for that login (its server runs in this process), as if the user had log
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 
@@ -129,6 +130,47 @@ def old_token(app: App, email: str) -> str:
 REVOKED = (401, "token_revoked")
 
 
+def behind_the_authorizer(app: App, token: str) -> tuple[int, str | None]:
+    """GET /account/export as API Gateway hands it to the function when its JWT authorizer has
+    verified the token (signature and expiry only): the claims in the event, as strings."""
+    from mangum import Mangum
+
+    from skillsession.aws import lambda_handler
+    from skillsession.http.app import create_app
+
+    claims = {k: str(v) for k, v in jwt.decode(token, options={"verify_signature": False}).items()}
+    now = time.time()
+    event = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": "/account/export",
+        "rawQueryString": "",
+        "headers": {"host": "api.example", "authorization": f"Bearer {token}"},
+        "requestContext": {
+            "http": {
+                "method": "GET",
+                "path": "/account/export",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "198.51.100.1",
+            },
+            "requestId": str(uuid.uuid4()),
+            "routeKey": "$default",
+            "stage": "$default",
+            "timeEpoch": int(now * 1000),
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+        },
+        "isBase64Encoded": False,
+    }
+    saved = lambda_handler._handler
+    lambda_handler._handler = Mangum(create_app(app.deps, run_jobs=False), lifespan="off")
+    try:
+        answer = lambda_handler.handler(event, None)
+    finally:
+        lambda_handler._handler = saved
+    body = json.loads(answer.get("body") or "{}")
+    return answer["statusCode"], (body.get("error") or {}).get("code")
+
+
 def test_a_reset_refuses_earlier_tokens_here_at_once_and_elsewhere_within_the_ttl(world):
     pool, app, other = world
     email = confirmed_user(app)
@@ -147,16 +189,9 @@ def test_a_reset_refuses_earlier_tokens_here_at_once_and_elsewhere_within_the_tt
     assert other.status(old) == REVOKED
     assert other.status(fresh)[0] == 200
     assert len(other.loads) == 2
-    # behind API Gateway's JWT authorizer (claims as strings): the same floor
-    claims = jwt.decode(old, options={"verify_signature": False})
-    strings = {k: str(v) for k, v in claims.items()}
-    with pytest.raises(Exception) as refused:
-        app.deps.verifier.identity_from_authorizer(strings)
-    assert getattr(refused.value, "code", None) == "token_revoked"
-    fresh_claims = jwt.decode(fresh, options={"verify_signature": False})
-    assert app.deps.verifier.identity_from_authorizer(
-        {k: str(v) for k, v in fresh_claims.items()}
-    ).user_id == str(claims["sub"])
+    # behind API Gateway's JWT authorizer, through the Lambda entry point: the same floor
+    assert behind_the_authorizer(app, old) == REVOKED
+    assert behind_the_authorizer(app, fresh)[0] == 200
 
 
 def test_a_change_refuses_earlier_tokens_and_answers_a_fresh_one_that_works(world):
