@@ -2,9 +2,9 @@
 throughput as a ratio to the bare HTTP stack measured in the same run (issue 4, embedded shape).
 
     make bench                  # full run: small + large data, serve as the README starts it
-                                # (one worker per core), one worker, uvloop (~8 min with
+                                # (one worker per core), one worker, uvloop (~10 min with
                                 # the large data cached; building it adds ~40 s)
-    BENCH_QUICK=1 make bench    # smoke test: small data only, 3 s per measurement (~1 min);
+    BENCH_QUICK=1 make bench    # smoke test: small data only, 3 s per measurement (~2 min);
                                 # writes bench/out/quick/RESULTS.md, not bench/RESULTS.md
 
 What it does, in order:
