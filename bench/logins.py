@@ -43,6 +43,7 @@ from hostile import Served, health_latencies, reset_peak, status_kib, summary
 
 from skillsession.adapters.auth.local import PasswordHasher
 from skillsession.demo import DEMO_PASSWORD, student_email
+from skillsession.service.auth_limits import SIGNUP_WINDOW_SECONDS
 from skillsession.settings import Settings
 
 SLACK_MIB = 64  # threads, sockets, allocator slack beyond the hashes themselves
@@ -65,7 +66,7 @@ def shipped_limits() -> dict:
         "password_hash_wait_seconds",
     ]
     limits = {name: fields[name].default for name in names}
-    limits["signup_window_seconds"] = 3600  # service/accounts.py SIGNUP_WINDOW_SECONDS
+    limits["signup_window_seconds"] = SIGNUP_WINDOW_SECONDS
     limits["argon2_memory_mib"] = PasswordHasher()._hasher.memory_cost // 1024
     return limits
 
