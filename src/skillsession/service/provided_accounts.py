@@ -5,17 +5,22 @@ mails its own codes. service/accounts.py hands each call here when `deps.account
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from skillsession.domain.accounts import check_password, normalise_email
 from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
 from skillsession.service.accounts import (
+    UNCONFIRMED_ACCOUNT_SECONDS,
     _admit_call,
     _count_code_try,
     _count_password_try,
     _may_mail_code,
 )
 from skillsession.service.deps import Deps
+
+UNCONFIRMED_PER_RUN = 300  # unconfirmed accounts the job looks at a run (ListUsers: 5 pages)
 
 
 def _provider(deps: Deps) -> AccountProvider:
@@ -102,3 +107,10 @@ def change_password(
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
     deps.stores.accounts.clear_rate_limit(key)
+
+
+def delete_unconfirmed(deps: Deps, now: datetime) -> int:
+    """The expiry job's part: the provider deletes the accounts unconfirmed for 7 days (their
+    last sign-up), looking at a bounded number of unconfirmed accounts a run."""
+    before = now - timedelta(seconds=UNCONFIRMED_ACCOUNT_SECONDS)
+    return _provider(deps).delete_unconfirmed(before, UNCONFIRMED_PER_RUN)
