@@ -189,6 +189,27 @@ def test_a_run_is_bounded_and_the_next_one_goes_on(pool, accounts, client):
     assert not any(_exists(pool, e) for e in old)
 
 
+def test_runs_go_on_where_the_last_one_stopped(pool, accounts, client):
+    """Young unconfirmed accounts at the top of the list do not hide the ones after them:
+    each run lists the next page, and the listing starts over after its end."""
+    emails = [_email() for _ in range(5)]
+    for email in emails:
+        accounts.signup(email, PASSWORD)
+    before_all = _created(pool, emails[0]) - timedelta(seconds=1)  # none is old enough
+    seen: list[set[str]] = []
+    client.meta.events.register(
+        "after-call.cognito-idp.ListUsers",
+        lambda parsed, **_: seen.append({u["Username"] for u in parsed.get("Users", [])}),
+    )
+    accounts.list_page = 2
+    for _ in range(4):
+        assert accounts.delete_unconfirmed(before_all, limit=2) == 0
+    ids = {_user(pool, e)["Username"] for e in emails}
+    assert [len(page) for page in seen] == [2, 2, 1, 2]
+    assert set().union(*seen[:3]) == ids
+    assert seen[3] == seen[0]
+
+
 def test_an_account_confirmed_after_its_page_was_listed_stays(pool, accounts, client):
     email = _email()
     accounts.signup(email, PASSWORD)
