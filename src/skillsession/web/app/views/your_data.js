@@ -26,7 +26,7 @@ export function yourData() {
   }));
 
   const remove = h("button", { type: "submit", class: "danger" }, "Delete account");
-  const form = h("form", { novalidate: true, "aria-labelledby": "delete-title" },
+  const form = h("form", { novalidate: true, class: "delete-account", "aria-labelledby": "delete-title" },
     h("h3", { id: "delete-title" }, "Delete your account"),
     h("p", {}, "Your profile, photo, hours and e-mail subscription are deleted. Pending requests "
       + "are withdrawn and booked sessions cancelled; the other person is told. Past sessions "
