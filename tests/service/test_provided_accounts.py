@@ -5,12 +5,13 @@ stands in for the provider (CognitoAccounts itself: tests/aws/test_aws_cognito_a
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from skillsession.domain.errors import RateLimited, Unauthorized, ValidationFailed
 from skillsession.ports import Identity
-from skillsession.service import accounts
+from skillsession.service import accounts, expiry
 
 
 class RecordingProvider:
@@ -50,6 +51,10 @@ class RecordingProvider:
 
     def delete_user(self, user_id):
         self.calls.append(("delete_user", user_id))
+
+    def delete_unconfirmed(self, created_before, limit):
+        self.calls.append(("delete_unconfirmed", created_before, limit))
+        return 3
 
 
 @pytest.fixture
@@ -123,3 +128,11 @@ def test_reset_and_change_store_the_floor_and_change_answers_a_fresh_login(provi
     assert answer == ("cognito-token", 3600)
     assert provider.calls[-2:] == [("change_password", "sub-1"), ("login", "ada@example.com")]
     assert deps.stores.revocations.token_floor("sub-1")[1] >= first
+
+
+def test_the_expiry_job_has_the_provider_delete_week_old_unconfirmed_accounts(provided, clock):
+    deps, provider = provided
+    assert expiry.expire_slots(deps).accounts_deleted == 3
+    (name, created_before, limit), *_ = provider.calls
+    assert (name, created_before) == ("delete_unconfirmed", clock.now() - timedelta(days=7))
+    assert 0 < limit <= 1000  # a bounded run

@@ -23,6 +23,8 @@ from skillsession.service.auth_limits import (
 )
 from skillsession.service.deps import Deps
 
+UNCONFIRMED_PER_RUN = 300  # unconfirmed accounts the job looks at a run (ListUsers: 5 pages)
+
 
 def _provider(deps: Deps) -> AccountProvider:
     assert deps.accounts is not None
@@ -122,3 +124,9 @@ def _revoke(deps: Deps, user_id: str, valid_after: datetime) -> None:
     refused, by this process at once, by the others within the floors' TTL."""
     deps.stores.revocations.revoke_tokens(user_id, valid_after)
     deps.verifier.revoked(user_id, valid_after)
+
+
+def delete_unconfirmed(deps: Deps, created_before: datetime) -> int:
+    """The expiry job's part: the provider deletes the accounts still unconfirmed since their
+    (last) sign-up before `created_before`, looking at a bounded number of them a run."""
+    return _provider(deps).delete_unconfirmed(created_before, UNCONFIRMED_PER_RUN)
