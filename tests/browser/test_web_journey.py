@@ -156,8 +156,9 @@ def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_pa
     """The journey on the AWS shape with `/auth/*` carried out by Cognito (moto's cognito-idp,
     template.yaml's pool): the Lambda entry point behind the stand-in for API Gateway, DynamoDB
     and S3 on moto. Sign up (Cognito's policy refusal shown beside the password), confirm, log
-    in, profile, a window, search, request, accept, accepted; forgot password; log out. Each
-    step's screen is kept in the test's tmp dir for a person to look at."""
+    in, profile, a window, search, request, accept, accepted; forgot password; log out; the
+    account deleted (a tick: Cognito's shape takes the token alone, no password). Each step's
+    screen is kept in the test's tmp dir for a person to look at."""
     shots = iter(range(1, 100))
 
     def shot(page, name: str) -> None:
@@ -254,3 +255,20 @@ def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_pa
     expect(student.locator("[data-field=password] .field-error")).to_have_text(
         "wrong e-mail or password"
     )
+
+    # leaving: Cognito's shape takes the token alone (no password it would not check): a tick
+    student.get_by_label("Password").fill("a new password 8")
+    student.get_by_role("button", name="Log in").click()
+    nav(student).get_by_role("link", name="Profile").click()
+    leave = student.get_by_role("form", name="Delete your account")
+    leave.get_by_role("button", name="Delete account").click()
+    expect(leave.get_by_text("Tick the box to confirm.")).to_be_visible()
+    expect(leave.get_by_label("Your password")).to_have_count(0)
+    shot(student, "delete-account")
+    leave.get_by_label("Yes, delete my account").check()
+    leave.get_by_role("button", name="Delete account").click()
+    expect(student.get_by_text("Your account is deleted.")).to_be_visible()
+    student.get_by_label("Email").fill(student_email)
+    student.get_by_label("Password").fill("a new password 8")
+    student.get_by_role("button", name="Log in").click()
+    expect(student.get_by_text("wrong e-mail or password")).to_be_visible()
