@@ -138,8 +138,8 @@ LIMIT = 10  # rate-limit hits allowed in the window: more than these tests make
 @pytest.mark.parametrize("kind", REFUSALS)
 def test_a_refused_counter_write_is_repeated_and_counts_once(store, faults, kind):
     faults.plan("PutItem", kind, times=3)
-    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 1
-    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == 2
+    assert len(store.rate_limits.hit("k", BASE, 60, LIMIT).hits) == 1
+    assert len(store.rate_limits.hit("k", BASE, 60, LIMIT).hits) == 2
     # only the attempts that were not refused reached moto: the first hit's guess, then the
     # second hit's guess (refused by its condition: the key has hits) and its versioned put
     assert faults.sent["PutItem"] == 3
@@ -151,11 +151,11 @@ def test_a_conditional_or_counting_write_with_an_unknown_outcome_is_not_repeated
 ):
     faults.plan("PutItem", kind)
     with pytest.raises(Unavailable) as raised:
-        store.accounts.hit_rate_limit("k", BASE, 60, LIMIT)
+        store.rate_limits.hit("k", BASE, 60, LIMIT)
     assert raised.value.details["outcome"] == "unknown"
     applied = 1 if kind == "read-timeout-after" else 0
     # counted once, never twice
-    assert len(store.accounts.hit_rate_limit("k", BASE, 60, LIMIT).hits) == applied + 1
+    assert len(store.rate_limits.hit("k", BASE, 60, LIMIT).hits) == applied + 1
 
 
 def test_a_batch_write_with_an_unknown_outcome_is_repeated(store, faults):

@@ -193,26 +193,24 @@ def _raw(store: Stores, key: dict[str, str]):
 
 def test_a_rate_limit_key_is_one_item(stores):
     first, second = stores
-    admitted, used = calls(first, lambda: first.accounts.hit_rate_limit("login:ada", BASE, 60, 2))
+    admitted, used = calls(first, lambda: first.rate_limits.hit("login:ada", BASE, 60, 2))
     assert admitted.admitted and used == Counter(PutItem=1)  # a new key: one write
-    again, used = calls(
-        second, lambda: second.accounts.hit_rate_limit("login:ada", at(minutes=0.5), 60, 2)
-    )
+    again, used = calls(second, lambda: second.rate_limits.hit("login:ada", at(minutes=0.5), 60, 2))
     assert again.admitted and used == Counter(PutItem=2)  # the first returns the item
     refused, used = calls(
-        first, lambda: first.accounts.hit_rate_limit("login:ada", at(minutes=0.75), 60, 2)
+        first, lambda: first.rate_limits.hit("login:ada", at(minutes=0.75), 60, 2)
     )
     assert refused.retry_after == 15 and used == Counter(PutItem=1)  # nothing written
     # the first left
-    assert first.accounts.hit_rate_limit("login:ada", at(minutes=1), 60, 2).admitted
+    assert first.rate_limits.hit("login:ada", at(minutes=1), 60, 2).admitted
     item = first.admin.client.get_item(
         TableName=first.admin.table, Key=encode({"PK": "RATE#login:ada", "SK": "RATE"})
     )["Item"]
     second_of = int(BASE.timestamp())
     assert item["hits"] == {"L": [{"N": str(second_of + 30)}, {"N": str(second_of + 60)}]}
-    _, used = calls(second, lambda: second.accounts.clear_rate_limit("login:ada"))
+    _, used = calls(second, lambda: second.rate_limits.clear("login:ada"))
     assert used == Counter(DeleteItem=1)
-    assert first.accounts.hit_rate_limit("login:ada", at(minutes=1), 60, 1).admitted
+    assert first.rate_limits.hit("login:ada", at(minutes=1), 60, 1).admitted
 
 
 def test_racing_attempts_on_one_rate_limit_key_admit_no_more_than_the_limit(stores):
@@ -220,9 +218,7 @@ def test_racing_attempts_on_one_rate_limit_key_admit_no_more_than_the_limit(stor
     with ThreadPoolExecutor(8) as pool:
         answers = list(
             pool.map(
-                lambda i: (
-                    (first, second)[i % 2].accounts.hit_rate_limit("race", BASE, 60, 5).admitted
-                ),
+                lambda i: (first, second)[i % 2].rate_limits.hit("race", BASE, 60, 5).admitted,
                 range(16),
             )
         )

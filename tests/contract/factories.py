@@ -5,6 +5,8 @@ To put a new Store adapter under the contract suite, add one entry to STORE_FACT
 from __future__ import annotations
 
 import itertools
+import types
+import typing
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +27,20 @@ from skillsession.domain.model import (
     VerificationCode,
 )
 from skillsession.ports.storage import Stores
+
+
+def role_ports() -> dict[str, type]:
+    """Each role of `Stores` (the field name, e.g. "accounts") and its port (the Protocol)."""
+    ports = {}
+    for role, hint in typing.get_type_hints(Stores).items():
+        if isinstance(hint, types.UnionType):  # `AnswerVersions | None`
+            hint = next(t for t in typing.get_args(hint) if t is not type(None))
+        ports[role] = hint
+    return ports
+
+
+def port_methods(port: type) -> set[str]:
+    return {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
 
 
 def _memory(tmp_path: Path) -> Stores:

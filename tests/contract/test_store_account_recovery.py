@@ -11,7 +11,7 @@ import pytest
 from factories import BASE, at, make_code, make_notification, make_user
 
 import store_peek
-from skillsession.domain.errors import Conflict, NotFound
+from skillsession.domain.errors import BadRequest, Conflict, NotFound
 from skillsession.domain.model import AccountStatus
 from skillsession.ports.storage import Stores
 
@@ -78,9 +78,24 @@ def test_set_password_confirms_drops_the_code_and_keeps_the_floor(store: Stores)
     assert store_peek.get_verification_code(store, user.user_id) is None
 
 
+def test_set_password_with_a_code_uses_it_once(store: Stores):
+    user = new_user(store, "ann@example.org")  # its code: make_code's "hash-1"
+    with pytest.raises(BadRequest) as wrong:
+        store.accounts.set_password(user.user_id, "stranger-hash", at(minutes=1), "hash-2")
+    assert wrong.value.code == "invalid_code"
+    assert store.accounts.get_user(user.user_id) == user  # nothing written
+    assert store_peek.get_verification_code(store, user.user_id) == make_code(user.user_id)
+    store.accounts.set_password(user.user_id, "owner-hash", at(minutes=2), "hash-1")
+    with pytest.raises(BadRequest):  # the same code again
+        store.accounts.set_password(user.user_id, "second-hash", at(minutes=3), "hash-1")
+    found = store.accounts.get_user(user.user_id)
+    assert (found.password_hash, found.tokens_valid_after) == ("owner-hash", at(minutes=2))
+
+
 def test_set_password_for_a_gone_account_is_not_found(store: Stores):
-    with pytest.raises(NotFound):
-        store.accounts.set_password("nobody", "hash", BASE)
+    for code_hash in (None, "hash-1"):
+        with pytest.raises(NotFound):
+            store.accounts.set_password("nobody", "hash", BASE, code_hash)
     assert store.accounts.get_user("nobody") is None
 
 

@@ -127,7 +127,7 @@ def test_user_and_code_by_email_follow_the_code(store: Stores):
 # -- rate limits ----------------------------------------------------------------------------
 def _admitted(store: Stores, key: str, when, window: int = 3600, limit: int = 3) -> int:
     """0 if the attempt was admitted, else the seconds it was told to wait."""
-    return store.accounts.hit_rate_limit(key, when, window, limit).retry_after
+    return store.rate_limits.hit(key, when, window, limit).retry_after
 
 
 def test_rate_limit_admits_the_limit_within_a_window(store: Stores):
@@ -155,7 +155,7 @@ def test_rate_limit_keys_are_independent_and_clearable(store: Stores):
     assert _admitted(store, "a", BASE, 60, 2) == 0
     assert _admitted(store, "a", BASE, 60, 2) == 60
     assert _admitted(store, "b", BASE, 60, 2) == 0
-    store.accounts.clear_rate_limit("a")
+    store.rate_limits.clear("a")
     assert _admitted(store, "a", BASE, 60, 2) == 0
 
 

@@ -26,15 +26,17 @@ from factories import (
     make_subscription,
     make_user,
     make_window,
+    port_methods,
     publish,
     request,
+    role_ports,
 )
 from moto_server import REGION, dynamodb_store, endpoint_url
 
 import store_peek
 from skillsession.adapters.store.dynamodb import locking, open_store
 from skillsession.adapters.store.dynamodb.calls import Expr, TransactionCancelled
-from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key
+from skillsession.adapters.store.dynamodb.items import encode, lock_key, slot_key, user_key
 from skillsession.adapters.store.dynamodb.schema import INDEXES, SHARDS, TTL_ATTRIBUTE
 from skillsession.domain.errors import Conflict, NotFound, SlotUnavailable
 from skillsession.domain.model import (
@@ -43,19 +45,14 @@ from skillsession.domain.model import (
     Role,
     SlotStatus,
 )
-from skillsession.ports import storage
 from skillsession.ports.storage import Stores
 
-ROLES = (  # no AnswerVersions: DynamoDB keeps none (`Stores.versions` is None)
-    storage.AccountStore,
-    storage.ProfileStore,
-    storage.SlotStore,
-    storage.BookingStore,
-    storage.OutboxStore,
-    storage.StoreAdmin,
-)
+ROLES = {r: p for r, p in role_ports().items() if r != "versions"}  # DynamoDB keeps none
 STORE_METHODS = [
-    n for role in ROLES for n, v in vars(role).items() if not n.startswith("_") and callable(v)
+    n
+    for role in ROLES.values()
+    for n, v in vars(role).items()
+    if not n.startswith("_") and callable(v)
 ]
 
 
@@ -68,8 +65,8 @@ def dynamo() -> Iterator[Stores]:
 
 
 # -- the package: one module per role over the shared ones -----------------------------------
-ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "admin")
-SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency")
+ROLE_MODULES = tuple(ROLES)
+SHARED_MODULES = ("calls", "items", "schema", "locking", "consistency", "upgrades")
 
 
 def _project_imports(module: str) -> set[str]:
@@ -97,15 +94,8 @@ def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
 def test_each_role_has_every_method_of_its_port():
     store = dynamodb_store("roles")  # builds the client only: no call
     for role in ROLE_MODULES:
-        port = {
-            "accounts": storage.AccountStore,
-            "profiles": storage.ProfileStore,
-            "slots": storage.SlotStore,
-            "bookings": storage.BookingStore,
-            "outbox": storage.OutboxStore,
-            "admin": storage.StoreAdmin,
-        }[role]
-        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        port = ROLES[role]
+        wanted = port_methods(port)
         missing = {n for n in wanted if not callable(getattr(getattr(store, role), n, None))}
         assert not missing, (role, missing)
     assert store.versions is None
@@ -202,8 +192,8 @@ def test_migrate_creates_the_table_with_its_indexes_and_ttl(dynamo: Stores):
     ]
     assert (ttl["TimeToLiveStatus"], ttl["AttributeName"]) == ("ENABLED", TTL_ATTRIBUTE)
     recorder = Recorder(dynamo)
-    dynamo.admin.migrate()  # an existing table: only looked at
-    assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive"}
+    dynamo.admin.migrate()  # an existing table: only looked at, and its upgrade marker read
+    assert set(recorder.operations) == {"DescribeTable", "DescribeTimeToLive", "GetItem"}
 
 
 def test_migrate_adds_missing_indexes_to_an_older_table():
@@ -268,8 +258,8 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert measure(
         "delete_unconfirmed_users", lambda: store.accounts.delete_unconfirmed_users(at(days=8), 5)
     )
-    measure("hit_rate_limit", lambda: store.accounts.hit_rate_limit("login:ada", BASE, 60, 5))
-    measure("clear_rate_limit", lambda: store.accounts.clear_rate_limit("login:ada"))
+    measure("hit", lambda: store.rate_limits.hit("login:ada", BASE, 60, 5))
+    measure("clear", lambda: store.rate_limits.clear("login:ada"))
 
     tutor = make_profile(skills=["Python", "Calculus"])
     student = make_profile(user_id=user.user_id, role=Role.STUDENT)
@@ -530,7 +520,7 @@ def test_a_single_item_write_meeting_a_transaction_is_retried(dynamo: Stores):
     dynamo.admin.client.meta.events.register(
         "before-send.dynamodb.PutItem", lambda **_: answers.pop(0) if answers else None
     )
-    assert dynamo.accounts.hit_rate_limit("k", BASE, 60, 5).admitted
+    assert dynamo.rate_limits.hit("k", BASE, 60, 5).admitted
     assert answers == []
 
 
@@ -703,6 +693,33 @@ def test_consistency_check_reports_drift_in_derived_items(dynamo: Stores):
     problems = dynamo.admin.check_consistency()
     assert f"pending slot without a pending booking: {slots[0].slot_id}" in problems
     assert any("index entries do not match" in p for p in problems)
+
+
+def test_migrate_gives_older_unconfirmed_accounts_their_expiry_entry(dynamo: Stores):
+    """An account left unconfirmed before accounts carried the 7-day expiry entry: `check`
+    names it, `migrate` (once, marked done) adds the entry, and the job then deletes it."""
+    old, young = make_user("old@example.org"), make_user("young@example.org")
+    for user in (old, young):
+        dynamo.accounts.create_user(user, make_code(user.user_id), make_notification())
+    raw = dynamo.admin.client
+    for user in (old, young):  # as an older version wrote them
+        raw.update_item(
+            TableName=dynamo.admin.table,
+            Key=encode(user_key(user.user_id)),
+            UpdateExpression="REMOVE GSI3PK, GSI3SK",
+        )
+    raw.delete_item(
+        TableName=dynamo.admin.table,
+        Key=encode({"PK": "MIGRATION#unconfirmed-expiry", "SK": "DONE"}),
+    )
+    assert dynamo.accounts.delete_unconfirmed_users(at(days=8), 10) == 0  # invisible to the job
+    missing = "unconfirmed account without its 7-day expiry entry"
+    assert sum(missing in p for p in dynamo.admin.check_consistency()) == 2
+    dynamo.admin.migrate()
+    assert not any(missing in p for p in dynamo.admin.check_consistency())
+    assert dynamo.accounts.delete_unconfirmed_users(at(days=8), 10) == 2
+    scans = Recorder(dynamo).count(dynamo.admin.migrate)[1]["Scan"]
+    assert scans == 0  # marked done: later migrations read the marker only
 
 
 def test_reversed_ranges_are_empty_not_an_error(dynamo: Stores):

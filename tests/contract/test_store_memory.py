@@ -5,26 +5,16 @@
 from __future__ import annotations
 
 import ast
-import inspect
 from pathlib import Path
 
 import pytest
-from factories import at, publish, request
+from factories import at, port_methods, publish, request, role_ports
 
 from skillsession.adapters.store import memory
 from skillsession.domain.model import BookingStatus, SlotStatus
-from skillsession.ports import storage
 
 PACKAGE = Path(memory.__file__).parent
-ROLE_PORTS = {
-    "accounts": storage.AccountStore,
-    "profiles": storage.ProfileStore,
-    "slots": storage.SlotStore,
-    "bookings": storage.BookingStore,
-    "outbox": storage.OutboxStore,
-    "versions": storage.AnswerVersions,
-    "admin": storage.StoreAdmin,
-}
+ROLE_PORTS = role_ports()
 
 
 def test_the_consistency_scan_finds_damage_in_the_dicts():
@@ -55,15 +45,11 @@ def test_the_consistency_scan_finds_damage_in_the_dicts():
     )
 
 
-def _port_methods(port) -> set[str]:
-    return {n for n, _ in inspect.getmembers(port, inspect.isfunction) if not n.startswith("_")}
-
-
 @pytest.mark.parametrize("role", sorted(ROLE_PORTS))
 def test_each_role_object_has_its_port_methods_and_no_more(role):
     found = getattr(memory.open_store(), role)
     public = {n for n in dir(found) if not n.startswith("_") and callable(getattr(found, n))}
-    assert public == _port_methods(ROLE_PORTS[role])
+    assert public == port_methods(ROLE_PORTS[role])
 
 
 def test_role_modules_import_only_the_shared_state_and_nothing_above_the_ports():

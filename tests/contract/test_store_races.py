@@ -11,10 +11,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from factories import BASE, at, make_notification, publish, request
+from factories import BASE, at, make_code, make_notification, make_user, publish, request
 
 import store_peek
-from skillsession.domain.errors import SlotUnavailable
+from skillsession.domain.errors import BadRequest, SlotUnavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
 from skillsession.ports.storage import Stores
 
@@ -123,3 +123,18 @@ def test_expiry_jobs_racing_change_each_thing_once(store: Stores):
     kinds = [n.kind for n in store.outbox.claim_notifications(at(days=2), 100, 60)]
     assert kinds.count("booking_expired") == 4  # one notification each, kept with its change
     assert store.admin.check_consistency() == []
+
+
+def test_resets_racing_with_one_code_use_it_once(store: Stores):
+    user = make_user("ann@example.org")
+    store.accounts.create_user(user, make_code(user.user_id), make_notification(user.user_id))
+    results = together(
+        8,
+        lambda i: store.accounts.set_password(
+            user.user_id, f"hash-of-{i}", at(minutes=i), "hash-1"
+        ),
+    )
+    winners = [i for i, r in enumerate(results) if not isinstance(r, Exception)]
+    assert len(winners) == 1, results
+    assert all(isinstance(r, BadRequest) for r in results if isinstance(r, Exception)), results
+    assert store.accounts.get_user(user.user_id).password_hash == f"hash-of-{winners[0]}"

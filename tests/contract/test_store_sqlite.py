@@ -25,8 +25,10 @@ from factories import (
     make_subscription,
     make_user,
     make_window,
+    port_methods,
     publish,
     request,
+    role_ports,
 )
 
 import store_peek
@@ -49,7 +51,6 @@ from skillsession.domain.model import (
     SlotStatus,
 )
 from skillsession.domain.skills import skill_key
-from skillsession.ports import storage
 from skillsession.ports.storage import Stores
 
 
@@ -62,7 +63,7 @@ def db(tmp_path: Path) -> Iterator[Stores]:
 
 
 # -- the package: one module per role over db.py -------------------------------------------
-ROLE_MODULES = ("accounts", "profiles", "slots", "bookings", "outbox", "versions", "admin")
+ROLE_MODULES = tuple(role_ports())
 
 
 def _project_imports(module: str) -> set[str]:
@@ -87,18 +88,10 @@ def test_role_modules_use_only_the_shared_modules_and_the_layers_below():
 
 
 def test_each_role_has_every_method_of_its_port(db: Stores):
-    ports = {
-        "accounts": storage.AccountStore,
-        "profiles": storage.ProfileStore,
-        "slots": storage.SlotStore,
-        "bookings": storage.BookingStore,
-        "outbox": storage.OutboxStore,
-        "versions": storage.AnswerVersions,
-        "admin": storage.StoreAdmin,
-    }
+    ports = role_ports()
     assert set(ports) == set(ROLE_MODULES)
     for role, port in ports.items():
-        wanted = {n for n, v in vars(port).items() if callable(v) and not n.startswith("_")}
+        wanted = port_methods(port)
         missing = {n for n in wanted if not callable(getattr(getattr(db, role), n, None))}
         assert not missing, (role, missing)
 
@@ -459,9 +452,9 @@ def exercise_every_access_pattern(store: Stores) -> None:
     store_peek.get_verification_code(store, user.user_id)
     store.accounts.record_code_failure(user.user_id)
     store.accounts.confirm_user(user.user_id)
-    store.accounts.hit_rate_limit("k", BASE, 60, 5)
-    store.accounts.hit_rate_limit("k", at(minutes=5), 60, 5)
-    store.accounts.clear_rate_limit("k")
+    store.rate_limits.hit("k", BASE, 60, 5)
+    store.rate_limits.hit("k", at(minutes=5), 60, 5)
+    store.rate_limits.clear("k")
     tutor = make_profile(skills=["Go", "Rust"])
     student = make_profile(role=Role.STUDENT)
     store.profiles.save_profile(tutor)

@@ -6,12 +6,17 @@ import hashlib
 import hmac
 import secrets
 
-from skillsession.domain.errors import ValidationFailed
+from skillsession.domain.errors import BadRequest, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 254
 MAX_CODE_LENGTH = 12  # what a code field may hold (a verification code is 6 digits)
+
+
+def invalid_code() -> BadRequest:
+    """A mailed code that is wrong, gone or already used (400; the answer says no more)."""
+    return BadRequest("wrong or expired code", code="invalid_code")
 
 
 def email_address(email: str) -> str:

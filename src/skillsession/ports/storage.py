@@ -36,7 +36,7 @@ from skillsession.domain.rate_limits import Admission
 
 
 class AccountStore(Protocol):
-    """Accounts: users, their verification codes, and the rate limits of `/auth/*`."""
+    """Accounts: users and their verification codes."""
 
     def create_user(self, user: User, code: VerificationCode, notification: Notification) -> None:
         """Insert the user, its verification code and the code e-mail atomically.
@@ -56,10 +56,19 @@ class AccountStore(Protocol):
         `user`, replace its code with `code` and queue `notification`. Otherwise (confirmed
         meanwhile, or gone) raise `Conflict(code="email_taken")` and write nothing."""
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         """A password reset or change, atomically: the new hash, the account confirmed, its
         code deleted, and `tokens_valid_after` stored (tokens issued before it are refused).
-        Raises `NotFound(code="user_not_found")` if the account is gone."""
+        Raises `NotFound(code="user_not_found")` if the account is gone. With `code_hash` (a
+        reset): only while the account's stored code still has that hash, so that a code is
+        used once even by two resets at the same moment; else `BadRequest(code=
+        "invalid_code")` and nothing written."""
 
     def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
         """Delete at most `limit` accounts still unconfirmed that were created (or signed up
@@ -80,12 +89,6 @@ class AccountStore(Protocol):
     def confirm_user(self, user_id: str) -> None:
         """Mark the account confirmed and delete its code."""
 
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
-        """One attempt for `key` at `now`, admitted or not by `domain.rate_limits.admit` over the
-        key's earlier admitted attempts, and kept if admitted: one atomic step."""
-
-    def clear_rate_limit(self, key: str) -> None: ...
-
     def delete_account(self, user_id: str) -> None:
         """Atomically delete what is the user's own: the profile (with its skill index
         entries), the e-mail subscription, the verification code and the account (with its
@@ -93,6 +96,18 @@ class AccountStore(Protocol):
         else of the user: what the consistency scan checks, `domain.invariants.
         deleted_user_problems`). What does not exist is skipped: idempotent. Bookings, slots and the outbox are left alone (the caller ends the live
         ones first, `service.account_data.delete`); the user's answer versions change."""
+
+
+class RateLimitStore(Protocol):
+    """The attempt counts behind the `/auth/*` limits that hold service-wide (failed logins,
+    code tries, code mails, sign-ups per address), by key."""
+
+    def hit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
+        """One attempt for `key` at `now`, admitted or not by `domain.rate_limits.admit` over the
+        key's earlier admitted attempts, and kept if admitted: one atomic step."""
+
+    def clear(self, key: str) -> None:
+        """Forget the key's attempts (a successful login clears its failures)."""
 
 
 class ProfileStore(Protocol):
@@ -355,6 +370,7 @@ class Stores:
     a backend that keeps no answer versions."""
 
     accounts: AccountStore
+    rate_limits: RateLimitStore
     profiles: ProfileStore
     slots: SlotStore
     bookings: BookingStore

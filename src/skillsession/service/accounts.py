@@ -10,21 +10,25 @@ from datetime import datetime, timedelta
 from skillsession.domain.accounts import (
     check_password,
     hash_code,
+    invalid_code,
     new_verification_code,
     normalise_email,
 )
-from skillsession.domain.errors import BadRequest, Conflict, Forbidden, RateLimited, Unauthorized
+from skillsession.domain.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
 from skillsession.ports import Identity
 from skillsession.ports.storage import AccountStore
+from skillsession.service.auth_limits import (
+    admit_call,
+    count_code_try,
+    count_password_try,
+    may_mail_code,
+)
 from skillsession.service.deps import Deps
 
-RESEND_MAX_PER_WINDOW = 5
-SIGNUP_WINDOW_SECONDS = 3600
 RESET_CODE_TTL_SECONDS = 3600  # a password-reset code: 1 h (a sign-up code: settings, 24 h)
 UNCONFIRMED_ACCOUNT_SECONDS = 7 * 24 * 3600  # then the expiry job deletes the account
-LOCAL = "local"  # the client address of a call that did not come over the network (None)
 
 
 def _require_local(deps: Deps):
@@ -34,8 +38,8 @@ def _require_local(deps: Deps):
 
 
 def _provided():
-    """The use cases when an identity provider keeps the accounts (imported when used: that
-    module builds on the limits of this one)."""
+    """The use cases when an identity provider keeps the accounts (imported when used: the
+    embedded shape never loads it)."""
     from skillsession.service import provided_accounts
 
     return provided_accounts
@@ -70,61 +74,6 @@ def _code_for(
     return record, notification
 
 
-def _limit(deps: Deps, key: str, now: datetime, max_hits: int, window: int | None = None) -> None:
-    """Count one attempt against `key`; 429 while `max_hits` were admitted in the last `window`
-    seconds (default: the login window). `max_hits` 0: no limit."""
-    if max_hits <= 0:
-        return
-    window = window or deps.settings.login_window_seconds
-    admission = deps.stores.accounts.hit_rate_limit(key, now, window, max_hits)
-    if not admission.admitted:
-        raise RateLimited("too many attempts, try again later", retry_after=admission.retry_after)
-
-
-def _count_password_try(deps: Deps, action: str, who: str, client: str | None, now) -> str:
-    """A password check (`login` by e-mail, `change` by user id) against the failure limit per
-    (who, client address); returns the key, which a success clears."""
-    key = f"{action}:{who}:{client or LOCAL}"
-    _limit(deps, key, now, deps.settings.login_max_failures)
-    return key
-
-
-def _count_code_try(deps: Deps, action: str, email: str, now: datetime) -> None:
-    """A mailed code tried (`confirm`, `reset`): at most four times the login failures."""
-    _limit(deps, f"{action}:{email}", now, deps.settings.login_max_failures * 4)
-
-
-def _may_mail_code(deps: Deps, action: str, email: str, now: datetime) -> bool:
-    """Whether a code may be mailed to `email` again (`resend`, `forgot`); a refusal is silent
-    (the answer must not tell whether the account exists)."""
-    try:
-        _limit(deps, f"{action}:{email}", now, RESEND_MAX_PER_WINDOW)
-    except RateLimited:
-        return False
-    return True
-
-
-def _admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = False) -> None:
-    """The per-address limits an /auth/* call passes first, before any hash or mail: every call
-    from `client` (counted in this process: service/address_limits.py), and sign-ups (each
-    mails a code; counted in the store, service-wide). None: not a network call (a command, a
-    test), which these limits do not count."""
-    if client is None:
-        return
-    settings = deps.settings
-    if settings.auth_calls_per_address:
-        admission = deps.address_limits.hit(
-            client, now, settings.auth_window_seconds, settings.auth_calls_per_address
-        )
-        if not admission.admitted:
-            raise RateLimited(
-                "too many requests from this address, try again later",
-                retry_after=admission.retry_after,
-            )
-    if signs_up:
-        _limit(deps, f"signup:{client}", now, settings.signups_per_address, SIGNUP_WINDOW_SECONDS)
-
-
 def signup(deps: Deps, email: str, password: str, client: str | None = None) -> User:
     if deps.accounts is not None:
         return _provided().signup(deps, email, password, client)
@@ -132,7 +81,7 @@ def signup(deps: Deps, email: str, password: str, client: str | None = None) -> 
     email = normalise_email(email)
     check_password(password)
     now = deps.now()
-    _admit_call(deps, client, now, signs_up=True)
+    admit_call(deps, client, now, signs_up=True)
     password_hash = passwords.hash(password)
     user = User(
         user_id=new_id(),
@@ -164,8 +113,8 @@ def confirm(deps: Deps, email: str, code: str, client: str | None = None) -> Non
     _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "confirm", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "confirm", email, now)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     if user is not None and user.status == AccountStatus.CONFIRMED:
         return
@@ -178,9 +127,8 @@ def _check_code(
 ) -> None:
     """The mailed code (sign-up or reset) against the stored one: 400 `invalid_code`,
     `code_locked` after `code_max_failures` wrong tries, `code_expired`."""
-    invalid = BadRequest("wrong or expired code", code="invalid_code")
     if user is None or record is None:
-        raise invalid
+        raise invalid_code()
     if record.failed_attempts >= deps.settings.code_max_failures:
         raise BadRequest("too many wrong codes; ask for a new one", code="code_locked")
     if record.expires_at <= now:
@@ -188,7 +136,7 @@ def _check_code(
     expected = hash_code(user.user_id, str(code).strip(), deps.code_secret)
     if not hmac.compare_digest(expected, record.code_hash):
         deps.stores.accounts.record_code_failure(user.user_id)
-        raise invalid
+        raise invalid_code()
 
 
 def login(deps: Deps, email: str, password: str, client: str | None = None) -> tuple[str, int]:
@@ -199,8 +147,8 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
     issuer, passwords = _require_local(deps)
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    key = _count_password_try(deps, "login", email, client, now)
+    admit_call(deps, client, now)
+    key = count_password_try(deps, "login", email, client, now)
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
         passwords.verify_dummy(password)  # same cost as a real check
@@ -209,7 +157,7 @@ def login(deps: Deps, email: str, password: str, client: str | None = None) -> t
         raise Unauthorized("wrong e-mail or password", code="invalid_credentials")
     if user.status != AccountStatus.CONFIRMED:
         raise Forbidden("confirm your e-mail address first", code="account_unconfirmed")
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     issuer.account_read(user.user_id, user.tokens_valid_after)
     return issuer.issue(user.user_id, user.email)
 
@@ -221,12 +169,12 @@ def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
         return _provided().resend_code(deps, email, client)
     _require_local(deps)
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except Exception:
         return
-    if not _may_mail_code(deps, "resend", email, now):
+    if not may_mail_code(deps, "resend", email, now):
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None or user.status == AccountStatus.CONFIRMED:
@@ -241,12 +189,12 @@ def forgot_password(deps: Deps, email: str, client: str | None = None) -> None:
         return _provided().forgot_password(deps, email, client)
     _require_local(deps)
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except Exception:
         return
-    if not _may_mail_code(deps, "forgot", email, now):
+    if not may_mail_code(deps, "forgot", email, now):
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:
@@ -268,11 +216,11 @@ def reset_password(
     email = normalise_email(email)
     check_password(new_password)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "reset", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "reset", email, now)
     user, record = deps.stores.accounts.get_user_and_code_by_email(email)
     _check_code(deps, user, record, code, now)
-    _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
+    _set_password(deps, issuer, user.user_id, passwords.hash(new_password), record.code_hash)
 
 
 def change_password(
@@ -291,8 +239,8 @@ def change_password(
     issuer, passwords = _require_local(deps)
     check_password(new_password)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_password_try(deps, "change", identity.user_id, client, now)
+    admit_call(deps, client, now)
+    count_password_try(deps, "change", identity.user_id, client, now)
     user = deps.stores.accounts.get_user(identity.user_id)
     if user is None:
         raise Unauthorized("the account no longer exists", code="token_revoked")
@@ -301,9 +249,12 @@ def change_password(
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
 
 
-def _set_password(deps: Deps, issuer, user_id: str, password_hash: str) -> None:
+def _set_password(
+    deps: Deps, issuer, user_id: str, password_hash: str, code_hash: str | None = None
+) -> None:
+    """`code_hash`: the reset code checked, which the store consumes (a code resets once)."""
     valid_after = issuer.revocation_instant()
-    deps.stores.accounts.set_password(user_id, password_hash, valid_after)
+    deps.stores.accounts.set_password(user_id, password_hash, valid_after, code_hash)
     issuer.revoked(user_id, valid_after)  # this process at once; the others within the TTL
 
 

@@ -9,11 +9,11 @@ from skillsession.domain.accounts import check_password, normalise_email
 from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
-from skillsession.service.accounts import (
-    _admit_call,
-    _count_code_try,
-    _count_password_try,
-    _may_mail_code,
+from skillsession.service.auth_limits import (
+    admit_call,
+    count_code_try,
+    count_password_try,
+    may_mail_code,
 )
 from skillsession.service.deps import Deps
 
@@ -27,7 +27,7 @@ def signup(deps: Deps, email: str, password: str, client: str | None) -> User:
     email = normalise_email(email)
     check_password(password)
     now = deps.now()
-    _admit_call(deps, client, now, signs_up=True)
+    admit_call(deps, client, now, signs_up=True)
     user_id = _provider(deps).signup(email, password)
     return User(
         user_id=user_id,
@@ -41,29 +41,29 @@ def signup(deps: Deps, email: str, password: str, client: str | None) -> User:
 def confirm(deps: Deps, email: str, code: str, client: str | None) -> None:
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "confirm", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "confirm", email, now)
     _provider(deps).confirm(email, str(code).strip())
 
 
 def login(deps: Deps, email: str, password: str, client: str | None) -> tuple[str, int]:
     email = normalise_email(email)
     now = deps.now()
-    _admit_call(deps, client, now)
-    key = _count_password_try(deps, "login", email, client, now)
+    admit_call(deps, client, now)
+    key = count_password_try(deps, "login", email, client, now)
     answer = _provider(deps).login(email, password)
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)
     return answer
 
 
 def resend_code(deps: Deps, email: str, client: str | None) -> None:
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except ValueError:
         return
-    if not _may_mail_code(deps, "resend", email, now):
+    if not may_mail_code(deps, "resend", email, now):
         return
     _provider(deps).resend_code(email)
 
@@ -71,12 +71,12 @@ def resend_code(deps: Deps, email: str, client: str | None) -> None:
 def forgot_password(deps: Deps, email: str, client: str | None) -> None:
     """202 whatever happens past the caller's own address limit (no enumeration)."""
     now = deps.now()
-    _admit_call(deps, client, now)
+    admit_call(deps, client, now)
     try:
         email = normalise_email(email)
     except ValueError:
         return
-    if not _may_mail_code(deps, "forgot", email, now):
+    if not may_mail_code(deps, "forgot", email, now):
         return
     _provider(deps).forgot_password(email)
 
@@ -85,8 +85,8 @@ def reset_password(deps: Deps, email: str, code: str, new_password: str, client:
     email = normalise_email(email)
     check_password(new_password)
     now = deps.now()
-    _admit_call(deps, client, now)
-    _count_code_try(deps, "reset", email, now)
+    admit_call(deps, client, now)
+    count_code_try(deps, "reset", email, now)
     _provider(deps).reset_password(email, str(code).strip(), new_password)
 
 
@@ -95,10 +95,10 @@ def change_password(
 ) -> None:
     check_password(new)
     now = deps.now()
-    _admit_call(deps, client, now)
-    key = _count_password_try(deps, "change", identity.user_id, client, now)
+    admit_call(deps, client, now)
+    key = count_password_try(deps, "change", identity.user_id, client, now)
     try:
         _provider(deps).change_password(identity.user_id, current, new)
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
-    deps.stores.accounts.clear_rate_limit(key)
+    deps.stores.rate_limits.clear(key)

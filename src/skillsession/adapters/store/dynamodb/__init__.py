@@ -32,6 +32,7 @@ from skillsession.adapters.store.dynamodb.bookings import DynamoBookings
 from skillsession.adapters.store.dynamodb.calls import CALL_ATTEMPTS, Table
 from skillsession.adapters.store.dynamodb.outbox import DynamoOutbox
 from skillsession.adapters.store.dynamodb.profiles import DynamoProfiles
+from skillsession.adapters.store.dynamodb.rate_limits import DynamoRateLimits
 from skillsession.adapters.store.dynamodb.slots import DynamoSlots
 from skillsession.ports.storage import Stores
 
@@ -46,6 +47,7 @@ def dynamo_stores(
     db = Table(table, region=region, endpoint_url=endpoint_url, max_attempts=max_attempts)
     return Stores(
         accounts=DynamoAccounts(db),
+        rate_limits=DynamoRateLimits(db),
         profiles=DynamoProfiles(db),
         slots=DynamoSlots(db),
         bookings=DynamoBookings(db),

@@ -1,5 +1,5 @@
 """Accounts on DynamoDB: the account (USER#<id>), its e-mail guard holding a copy of it
-(EMAIL#<email>), the verification code beside the guard, and rate-limit keys (RATE#<key>)."""
+(EMAIL#<email>), and the verification code beside the guard."""
 
 from __future__ import annotations
 
@@ -15,11 +15,10 @@ from skillsession.adapters.store.dynamodb.calls import (
     TransactionCancelled,
     error_code,
 )
-from skillsession.adapters.store.dynamodb.items import Item, decode, ts
-from skillsession.adapters.store.dynamodb.schema import TTL_ATTRIBUTE
+from skillsession.adapters.store.dynamodb.items import Item, ts
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
-from skillsession.domain.rate_limits import Admission, admit
 
 
 class DynamoAccounts:
@@ -187,9 +186,17 @@ class DynamoAccounts:
                 raise Conflict("email already registered", code="email_taken") from None
             raise
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         """One transaction, as `confirm_user`, with the new hash and the token floor (unix
-        microseconds) on the account and its guard copy."""
+        microseconds) on the account and its guard copy. With `code_hash`, the code's deletion
+        is conditional on it where codes live; a code stored before codes moved (in the
+        account's partition) is tried there in a second transaction."""
         db = self.db
         email = self._email_of(user_id)
         if email is None:
@@ -198,17 +205,27 @@ class DynamoAccounts:
             "password_hash": password_hash,
             "tokens_valid_after": items.micros(tokens_valid_after),
         }
-        ops = [
-            self._confirm_op(items.user_key(user_id), **more),
-            self._confirm_op(items.email_key(email), **more),
-            *[db.delete(k) for k in self._code_keys(user_id)],
-        ]
-        try:
-            db.transact(ops)
-        except TransactionCancelled as cancelled:
-            if cancelled.failed(0) or cancelled.failed(1):
-                raise NotFound("no such account", code="user_not_found") from None
-            raise
+        places = self._code_keys(user_id)
+        for used in range(len(places) if code_hash is not None else 1):
+            ops = [
+                self._confirm_op(items.user_key(user_id), **more),
+                self._confirm_op(items.email_key(email), **more),
+            ]
+            for place, where in enumerate(places):
+                if code_hash is None or place != used:
+                    ops.append(db.delete(where))
+                else:
+                    e = Expr()
+                    ops.append(db.delete(where, f"{e.n('code_hash')} = {e.v(code_hash)}", e))
+            try:
+                db.transact(ops)
+                return
+            except TransactionCancelled as cancelled:
+                if cancelled.failed(0) or cancelled.failed(1):
+                    raise NotFound("no such account", code="user_not_found") from None
+                if not cancelled.failed(2 + used):
+                    raise
+        raise invalid_code()
 
     def delete_unconfirmed_users(self, created_before: datetime, limit: int) -> int:
         """The due accounts come from GSI3's sparse `UNCONFIRMED#<shard>` entries (oldest
@@ -233,47 +250,6 @@ class DynamoAccounts:
             if db.try_transact(ops):
                 deleted += 1
         return deleted
-
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
-        """The key's item keeps its admitted attempts (`hits`) and a version (`v`). One
-        conditional PutItem guesses that the key has none (a success clears it); if it has,
-        the failed condition returns the item, and a second PutItem on its version follows
-        (again on a race). The item goes by TTL an hour after its window, or by `clear_rate_limit`."""
-        db = self.db
-        second = ts(now)
-        found: Item = {}
-        for attempt in range(OPTIMISTIC_RETRIES):
-            admission = admit(found.get("hits", ()), second, window_seconds, limit)
-            if not admission.admitted:
-                return admission
-            version = found.get("v")
-            item = {
-                **items.rate_key(key),
-                "hits": list(admission.hits),
-                "v": (version or 0) + 1,
-                TTL_ATTRIBUTE: second + window_seconds + items.RATE_TTL_SECONDS,
-            }
-            e = Expr()
-            v = e.n("v")
-            condition = f"attribute_not_exists({v})" if version is None else f"{v} = {e.v(version)}"
-            try:
-                db.call(
-                    "put_item",
-                    **db.put(item, condition, e)["Put"],
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                )
-                return admission
-            except db.client_error as exc:
-                if error_code(exc) != "ConditionalCheckFailedException":
-                    raise
-                if attempt:
-                    db.backoff(attempt)  # lost a race with another attempt on this key
-                found = decode(exc.response.get("Item")) or {}
-        # attempts on one key racing this hard: refuse this one rather than count it twice
-        return Admission(admission.hits, 1)
-
-    def clear_rate_limit(self, key: str) -> None:
-        self.db.delete_item(items.rate_key(key))
 
     def delete_account(self, user_id: str) -> None:
         """One transaction: the profile (on its version as read, so a concurrent save cannot

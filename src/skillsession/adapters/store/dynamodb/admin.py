@@ -10,6 +10,7 @@ from skillsession.adapters.store.dynamodb.calls import Table
 from skillsession.adapters.store.dynamodb.consistency import check_consistency
 from skillsession.adapters.store.dynamodb.items import Item
 from skillsession.adapters.store.dynamodb.schema import ensure_table
+from skillsession.adapters.store.dynamodb.upgrades import run_upgrades
 from skillsession.domain.errors import Conflict
 from skillsession.domain.model import Availability, Profile, Slot, User
 
@@ -31,7 +32,10 @@ class DynamoAdmin:
         return self.db.table
 
     def migrate(self) -> None:
-        ensure_table(self.db.client, self.db.table)
+        """The table and its indexes (`schema.ensure_table`), then the items' one-time
+        upgrades (`upgrades.run_upgrades`)."""
+        created = ensure_table(self.db.client, self.db.table)
+        run_upgrades(self.db, new_table=created)
 
     def exists(self) -> bool:
         """Whether the table is there (DescribeTable; creates nothing)."""

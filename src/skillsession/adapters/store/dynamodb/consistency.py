@@ -14,7 +14,12 @@ from skillsession.adapters.store.dynamodb import items
 from skillsession.adapters.store.dynamodb.calls import Expr, Table
 from skillsession.adapters.store.dynamodb.items import DUE_KEYS, SLOT_INDEX_KEYS, Item, decode
 from skillsession.domain.invariants import deleted_user_problems, orphan_problem, slot_problems
-from skillsession.domain.model import LIVE_BOOKING_STATUSES, BookingStatus, SlotStatus
+from skillsession.domain.model import (
+    LIVE_BOOKING_STATUSES,
+    AccountStatus,
+    BookingStatus,
+    SlotStatus,
+)
 
 KINDS = ("SLOT", "BOOKING", "PAIR", "PENDING", "USER", "EMAIL", "DELETED")
 ATTRIBUTES = (
@@ -34,7 +39,7 @@ ATTRIBUTES = (
     "end",
     "accepted",
     "pending",
-    *SLOT_INDEX_KEYS,
+    *SLOT_INDEX_KEYS,  # GSI3PK among them: an unconfirmed account's expiry entry too
 )
 
 
@@ -171,4 +176,9 @@ def _account_problems(accounts: dict[str, list[Item]]) -> list[str]:
         guard, account = sorted(found, key=lambda i: i["SK"])
         if items.has_user_copy(guard) and any(guard[k] != account[k] for k in copied):
             problems.append(f"e-mail guard whose copy of the account differs: {user_id}")
+        if account["status"] == AccountStatus.UNCONFIRMED.value and "GSI3PK" not in account:
+            problems.append(
+                f"unconfirmed account without its 7-day expiry entry (`skillsession migrate` "
+                f"adds it): {user_id}"
+            )
     return problems

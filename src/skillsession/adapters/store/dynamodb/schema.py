@@ -81,15 +81,18 @@ def table_definition(table: str) -> dict[str, Any]:
     }
 
 
-def ensure_table(client: Any, table: str, timeout: float = 300.0) -> None:
-    """Create the table (and any GSI an older table lacks) and enable TTL. Idempotent, and
-    safe when two processes migrate at once (the loser of CreateTable waits for the winner)."""
+def ensure_table(client: Any, table: str, timeout: float = 300.0) -> bool:
+    """Create the table (and any GSI an older table lacks) and enable TTL; whether it was
+    created just now (empty). Idempotent, and safe when two processes migrate at once (the
+    loser of CreateTable waits for the winner)."""
     errors = client.exceptions
+    created = False
     try:
         description = client.describe_table(TableName=table)["Table"]
     except errors.ResourceNotFoundException:
         with contextlib.suppress(errors.ResourceInUseException):  # created concurrently
             client.create_table(**table_definition(table))
+            created = True
         description = _wait_active(client, table, timeout)
     present = {g["IndexName"] for g in description.get("GlobalSecondaryIndexes", [])}
     for name in INDEXES:
@@ -108,6 +111,7 @@ def ensure_table(client: Any, table: str, timeout: float = 300.0) -> None:
             TableName=table,
             TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
         )
+    return created
 
 
 def _wait_active(client: Any, table: str, timeout: float) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from skillsession.adapters.store.memory.admin import MemoryAdmin
 from skillsession.adapters.store.memory.bookings import MemoryBookings
 from skillsession.adapters.store.memory.outbox import MemoryOutbox
 from skillsession.adapters.store.memory.profiles import MemoryProfiles
+from skillsession.adapters.store.memory.rate_limits import MemoryRateLimits
 from skillsession.adapters.store.memory.slots import MemorySlots
 from skillsession.adapters.store.memory.state import MemoryState
 from skillsession.adapters.store.memory.versions import MemoryVersions
@@ -23,6 +24,7 @@ def open_store() -> Stores:
     state = MemoryState()
     return Stores(
         accounts=MemoryAccounts(state),
+        rate_limits=MemoryRateLimits(state),
         profiles=MemoryProfiles(state),
         slots=MemorySlots(state),
         bookings=MemoryBookings(state),

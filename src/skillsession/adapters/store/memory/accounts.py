@@ -6,9 +6,9 @@ import copy
 from datetime import datetime
 
 from skillsession.adapters.store.memory.state import PROFILES, StateRole, atomic
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import AccountStatus, Notification, User, VerificationCode
-from skillsession.domain.rate_limits import Admission, admit
 
 
 class MemoryAccounts(StateRole):
@@ -41,10 +41,19 @@ class MemoryAccounts(StateRole):
         self.state.notify(notification)
 
     @atomic
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         found = self.state.users.get(user_id)
         if found is None:
             raise NotFound("no such account", code="user_not_found")
+        stored = self.state.codes.get(user_id)
+        if code_hash is not None and (stored is None or stored.code_hash != code_hash):
+            raise invalid_code()
         found.password_hash = password_hash
         found.status = AccountStatus.CONFIRMED
         found.tokens_valid_after = tokens_valid_after
@@ -86,17 +95,6 @@ class MemoryAccounts(StateRole):
         if user_id in self.state.users:
             self.state.users[user_id].status = AccountStatus.CONFIRMED
         self.state.codes.pop(user_id, None)
-
-    @atomic
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
-        earlier = self.state.rate_limits.get(key, ())
-        admission = admit(earlier, int(now.timestamp()), window_seconds, limit)
-        self.state.rate_limits[key] = admission.hits
-        return admission
-
-    @atomic
-    def clear_rate_limit(self, key: str) -> None:
-        self.state.rate_limits.pop(key, None)
 
     @atomic
     def delete_account(self, user_id: str) -> None:

@@ -13,6 +13,7 @@ from skillsession.adapters.store.sqlite.bookings import SqliteBookings
 from skillsession.adapters.store.sqlite.db import Database, database_path
 from skillsession.adapters.store.sqlite.outbox import SqliteOutbox
 from skillsession.adapters.store.sqlite.profiles import SqliteProfiles
+from skillsession.adapters.store.sqlite.rate_limits import SqliteRateLimits
 from skillsession.adapters.store.sqlite.slots import SqliteSlots
 from skillsession.adapters.store.sqlite.versions import SqliteVersions
 from skillsession.ports.storage import Stores
@@ -32,6 +33,7 @@ def open_file(path: str | Path) -> Stores:
     database = Database(path)
     return Stores(
         accounts=SqliteAccounts(database),
+        rate_limits=SqliteRateLimits(database),
         profiles=SqliteProfiles(database),
         slots=SqliteSlots(database),
         bookings=SqliteBookings(database),

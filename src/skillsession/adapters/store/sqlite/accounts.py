@@ -1,4 +1,4 @@
-"""AccountStore on SQLite: users, verification codes, and the rate limits of `/auth/*`."""
+"""AccountStore on SQLite: users and their verification codes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from skillsession.adapters.store.sqlite import rows
 from skillsession.adapters.store.sqlite.db import PROFILES, Database, bump_lists, notify
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import Conflict, NotFound
 from skillsession.domain.model import Notification, User, VerificationCode
-from skillsession.domain.rate_limits import Admission, admit
 
 USER_BY_EMAIL = f"SELECT {rows.USER_COLUMNS} FROM users WHERE email = ?"
 USER_BY_ID = f"SELECT {rows.USER_COLUMNS} FROM users WHERE user_id = ?"
@@ -51,8 +51,24 @@ class SqliteAccounts:
             db.execute(rows.INSERT_CODE, rows.code_params(code))
             notify(db, notification)
 
-    def set_password(self, user_id: str, password_hash: str, tokens_valid_after: datetime) -> None:
+    def set_password(
+        self,
+        user_id: str,
+        password_hash: str,
+        tokens_valid_after: datetime,
+        code_hash: str | None = None,
+    ) -> None:
         with self._db.tx() as db:
+            if (
+                code_hash is not None
+                and not db.execute(
+                    "DELETE FROM verification_codes WHERE user_id = ? AND code_hash = ?",
+                    (user_id, code_hash),
+                ).rowcount
+            ):
+                if db.execute("SELECT 1 FROM users WHERE user_id = ?", (user_id,)).fetchone():
+                    raise invalid_code()
+                raise NotFound("no such account", code="user_not_found")
             changed = db.execute(
                 "UPDATE users SET password_hash = ?, status = 'confirmed', tokens_valid_after = ? "
                 "WHERE user_id = ?",
@@ -96,30 +112,6 @@ class SqliteAccounts:
         with self._db.tx() as db:
             db.execute("UPDATE users SET status = 'confirmed' WHERE user_id = ?", (user_id,))
             db.execute("DELETE FROM verification_codes WHERE user_id = ?", (user_id,))
-
-    def hit_rate_limit(self, key: str, now: datetime, window_seconds: int, limit: int) -> Admission:
-        # a row per second with admitted attempts (`window` holds that second, `hits` how many)
-        second = rows.ts(now)
-        with self._db.tx() as db:
-            db.execute(
-                "DELETE FROM rate_limits WHERE key = ? AND window <= ?",
-                (key, second - window_seconds),
-            )
-            hits = db.execute("SELECT window, hits FROM rate_limits WHERE key = ?", (key,))
-            admission = admit(
-                [at for at, n in hits for _ in range(n)], second, window_seconds, limit
-            )
-            if admission.admitted:
-                db.execute(
-                    "INSERT INTO rate_limits (key, window, hits) VALUES (?, ?, 1) "
-                    "ON CONFLICT (key, window) DO UPDATE SET hits = hits + 1",
-                    (key, second),
-                )
-            return admission
-
-    def clear_rate_limit(self, key: str) -> None:
-        with self._db.tx() as db:
-            db.execute("DELETE FROM rate_limits WHERE key = ?", (key,))
 
     def delete_account(self, user_id: str) -> None:
         with self._db.tx() as db:

@@ -93,11 +93,11 @@ export async function profile(page) {
   replace(page,
     h("h1", { id: "profile-title" }, mine ? "Profile" : "Create your profile"),
     mine ? h("p", {}, mine.email) : h("p", {}, "Tell others who you are. Students find tutors; tutors publish the hours they teach."),
-    form,
-    mine ? photoSection(mine) : null,
-    mine ? notifications(mine) : null,
-    mine ? passwordSection() : null,
-    mine ? yourData() : null,
+    mine
+      ? h("div", { class: "profile-columns" },
+        form,
+        h("div", { class: "profile-side" }, photoSection(mine), notifications(mine), passwordSection(), yourData()))
+      : form,
   );
 }
 

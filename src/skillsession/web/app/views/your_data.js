@@ -34,7 +34,7 @@ export function yourData() {
   const confirm = h("div", { class: "field", "data-field": "confirm", hidden: true },
     h("label", { class: "choice", for: "delete-confirm" }, tick, "Yes, delete my account"),
     h("p", { class: "field-error", id: "delete-confirm-error" }));
-  const form = h("form", { novalidate: true, "aria-labelledby": "delete-title" },
+  const form = h("form", { novalidate: true, class: "delete-account", "aria-labelledby": "delete-title" },
     h("h3", { id: "delete-title" }, "Delete your account"),
     h("p", {}, "Your profile, photo, hours and e-mail subscription are deleted. Pending requests "
       + "are withdrawn and booked sessions cancelled; the other person is told. Past sessions "
