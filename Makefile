@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint format install install-test clean soak bench bench-web screenshots build-ApiFunction build-ExpiryFunction
+.PHONY: run test lint format install install-test clean soak bench bench-logins bench-web screenshots build-ApiFunction build-ExpiryFunction
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ clean:
 bench: install  ## throughput, latency, server time, query plans, RSS -> bench/RESULTS.md (BENCH_QUICK=1: smoke test)
 	$(BIN)/python bench/run.py
 	$(MAKE) bench-web
+
+bench-logins: install  ## only the logins section of `make bench` (~2.5 min): its rows replace those in bench/RESULTS.md
+	$(BIN)/python bench/run.py --only logins
 
 bench-web: install-test  ## the web client in headless Chromium: first view bytes, time to usable pages -> bench/web-results.md
 	$(BIN)/python bench/web.py

@@ -2,9 +2,9 @@
 throughput as a ratio to the bare HTTP stack measured in the same run (issue 4, embedded shape).
 
     make bench                  # full run: small + large data, serve as the README starts it
-                                # (one worker per core), one worker, uvloop (~8 min with
+                                # (one worker per core), one worker, uvloop (~10 min with
                                 # the large data cached; building it adds ~40 s)
-    BENCH_QUICK=1 make bench    # smoke test: small data only, 3 s per measurement (~1 min);
+    BENCH_QUICK=1 make bench    # smoke test: small data only, 3 s per measurement (~2 min);
                                 # writes bench/out/quick/RESULTS.md, not bench/RESULTS.md
 
 What it does, in order:
@@ -22,8 +22,14 @@ What it does, in order:
    judged on it), then with `--workers 1` and with `--loop uvloop` (diagnostics), loaded by wrk on
    127.0.0.1 (2 threads, 64 connections), Lua scripts under bench/wrk/; worker RSS from
    /proc/PID/status, worker CPU per request from /proc/PID/stat;
-6. writes bench/results.json and bench/RESULTS.md (bench/analysis.md, written by hand after
+6. bench/hostile.py (image uploads, heavy slot reads) and bench/logins.py (login throughput
+   against argon2 itself; login and sign-up floods: the worker's peak RSS, the answers, /health
+   meanwhile), each on a one-worker `serve`;
+7. writes bench/results.json and bench/RESULTS.md (bench/analysis.md, written by hand after
    profiling, is appended as the diagnosis).
+
+    python bench/run.py --only logins   # that section alone (~2.5 min; BENCH_QUICK=1: ~40 s):
+                                        # its rows replace the ones in the last results.json
 
 Environment: BENCH_QUICK=1, BENCH_DURATION (s), BENCH_CONNECTIONS, BENCH_CACHE_HOURS,
 BENCH_REBUILD=1 (ignore the cache). All load goes to 127.0.0.1 only and is bounded in time."""
@@ -649,8 +655,58 @@ def calibrate(workers: int, label: str) -> dict:
     return report
 
 
+def run_logins() -> dict:
+    """bench/logins.py in its own process: logins and sign-ups on one worker (issue 14)."""
+    log("logins and sign-ups on one worker: throughput, floods (bench/logins.py) ...")
+    out_file = OUT / "logins.json"
+    seconds = ["--seconds", "3", "--throughput-seconds", "4", "--rounds", "1"] if QUICK else []
+    loadavg = Path("/proc/loadavg").read_text().split()[:3]
+    date = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    done = subprocess.run(
+        [PY, str(BENCH / "logins.py"), "--out", str(out_file), *seconds],
+        cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SystemExit(f"logins.py failed:\n{done.stdout}\n{done.stderr}")
+    logins = json.loads(out_file.read_text())
+    logins["date"] = date
+    logins["loadavg_at_start"] = loadavg
+    return logins
+
+
+def only_logins() -> None:
+    """`--only logins`: run that section and put its rows into the last results (the full
+    run's other rows unchanged), or print them if there is no full run yet."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    logins = run_logins()
+    logins["run_alone"] = True
+    target = OUT / "quick" if QUICK else BENCH
+    results_file = target / "results.json"
+    if not results_file.exists():
+        print(json.dumps(logins, indent=1))
+        log(f"no {results_file} to merge into (run the whole bench once); rows above")
+        return
+    results = json.loads(results_file.read_text())
+    results["logins"] = logins
+    results["targets"] = [t for t in results["targets"] if t.get("section") != "logins"]
+    results["targets"].extend(login_targets(logins))
+    results_file.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    (target / "RESULTS.md").write_text(render_markdown(results))
+    log(f"wrote the logins rows into {target / 'RESULTS.md'} and {results_file}")
+    for t in login_targets(logins):
+        mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[t["met"]]
+        print(f"  {mark} {t['name']}: {t['value']} (target {t['target']})")
+
+
 # -- report ----------------------------------------------------------------------------------
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["logins"], help="run that section alone")
+    if parser.parse_args().only == "logins":
+        only_logins()
+        return
     # One student ("writer") makes every booking request of the write benchmarks, thousands
     # pending at once: the fair-use cap on pending requests (10 by default) is off for the
     # servers and the in-process measurements started from here (each inherits this).
@@ -747,9 +803,12 @@ def main() -> None:
         raise SystemExit(f"hostile.py failed:\n{done.stdout}\n{done.stderr}")
     hostile = json.loads(hostile_file.read_text())
 
+    logins = run_logins()
     results = summarise(facts, datasets, calibration, servers, compare, coldstart)
     results["hostile"] = hostile
     results["targets"].extend(hostile_targets(hostile))
+    results["logins"] = logins
+    results["targets"].extend(login_targets(logins))
     # a smoke test must not replace the full run's results: it writes under bench/out/quick/
     target = OUT / "quick" if QUICK else BENCH
     target.mkdir(parents=True, exist_ok=True)
@@ -1067,6 +1126,162 @@ def render_hostile(h: dict) -> list[str]:
     return out
 
 
+def _floods(logins: dict, kind: str) -> list[dict]:
+    return [f for f in logins["floods"] if f["kind"] == kind]
+
+
+def login_targets(logins: dict) -> list[dict]:
+    """The rows of bench/logins.py in the targets table (`section`: what `--only` replaces)."""
+    limits, out = logins["limits"], []
+    promise = (
+        f"<= at rest + {limits['password_hashes_at_once']} x {limits['argon2_memory_mib']} MiB "
+        f"+ {logins['slack_mib']} MiB"
+    )
+    for kind, label in (("login", "login"), ("signup", "sign-up")):
+        floods = _floods(logins, kind)
+        if not floods:
+            continue
+        worst = max(floods, key=lambda f: f["rss"]["peak_mib"] - f["rss_bound_mib"])
+        out.append(
+            {
+                "name": f"worker peak RSS under a {label} flood, {worst['clients']} clients, "
+                "from one address and from a fresh address per request (worst shown)",
+                "target": promise,
+                "value": f"{worst['rss']['peak_mib']} MiB (at rest {worst['rss']['at_rest_mib']}, "
+                f"bound {worst['rss_bound_mib']}; {worst['addresses']})",
+                "met": all(f["rss_met"] for f in floods),
+                "by": f"{worst['rss']['peak_mib'] - worst['rss_bound_mib']:+.0f} MiB",
+            }
+        )
+    one = next((f for f in _floods(logins, "signup") if f["addresses"] == "one"), None)
+    if one is not None:
+        allowed = limits["signups_per_address"]
+        out.append(
+            {
+                "name": f"sign-up flood from one address: codes mailed in {one['seconds']:.0f} s",
+                "target": f"<= {allowed} (signups_per_address an hour)",
+                "value": f"{one['codes_mailed']} (answers {_statuses(one['statuses'])})",
+                "met": one["codes_mailed"] <= allowed,
+                "by": "",
+            }
+        )
+    t = logins.get("throughput")
+    if t:
+        out.append(
+            {
+                "name": "successful logins per second on one worker vs argon2 verifies per "
+                f"second in-process ({t['argon2_threads']} at once; "
+                "information)",
+                "target": "",
+                "value": f"{t['ratio_to_argon2']:.2f} x ({t['logins_per_s']:.1f} vs "
+                f"{t['argon2_verifies_per_s']:.1f}/s); worker CPU {t['worker_cpu_ms_per_login']} "
+                f"ms a login vs {t['argon2_cpu_ms_per_verify']} ms a verify "
+                f"({t['cpu_ratio_to_argon2']:.2f} x)",
+                "met": None,
+                "by": "",
+            }
+        )
+    for flood in _floods(logins, "login")[:1]:
+        out.append(
+            {
+                "name": "GET /health during a login flood vs quiet, one worker (information)",
+                "target": "",
+                "value": f"p50 {flood['health_p50_ratio']} x, p99 {flood['health_p99_ratio']} x "
+                f"({flood['health_quiet']['p99_ms']} -> {flood['health_flood']['p99_ms']} ms)",
+                "met": None,
+                "by": "",
+            }
+        )
+    for row in out:
+        row["section"] = "logins"
+    return out
+
+
+def _statuses(statuses: dict) -> str:
+    return ", ".join(f"{n}× {s}" for s, n in statuses.items())
+
+
+def render_logins(logins: dict) -> list[str]:
+    limits, t = logins["limits"], logins.get("throughput")
+    out = ["## Logins and sign-ups on one worker (issue 14)\n"]
+    alone = (
+        f" This section was run alone (`python bench/run.py --only logins`) on "
+        f"{logins['date']}, load average {' '.join(logins['loadavg_at_start'])} at its start; "
+        "the rest of this file comes from the full run above."
+        if logins.get("run_alone")
+        else ""
+    )
+    out.append(
+        "bench/logins.py, `skillsession serve --workers 1` on SQLite, the /auth/* limits as "
+        f"shipped: {limits['login_max_failures']} failed logins per (e-mail, address) in "
+        f"{limits['login_window_seconds']} s; {limits['auth_calls_per_address']} /auth/* calls "
+        f"per address in {limits['auth_window_seconds']} s (per process); "
+        f"{limits['signups_per_address']} sign-ups per address in "
+        f"{limits['signup_window_seconds']} s; {limits['password_hashes_at_once']} argon2 "
+        f"hashes at once ({limits['argon2_memory_mib']} MiB each), another waits "
+        f"{limits['password_hash_wait_seconds']:g} s for its turn, then 503 `auth_busy`. "
+        "Clients are told apart by socket peer: each client socket is bound to its own "
+        "127.x.y.z source address." + alone + "\n"
+    )
+    if t:
+        out.append(
+            f"**Login throughput**: {t['clients']} clients log in with the right password "
+            f"(a fresh source address every 50 requests), {t['seconds']:g} s in all, "
+            f"interleaved in {t['rounds']} rounds with the reference: argon2 verify in the "
+            f"bench's own process with {t['argon2_threads']} threads (as many as the server "
+            "hashes at once), the same hasher and parameters. `× argon2` is logins/s over "
+            f"verifies/s (by round: {', '.join(str(x) for x in t['ratio_by_round'])}); CPU "
+            "figures are the worker's (all its threads) per login and the bench process's per "
+            "verify.\n"
+        )
+        out.append(
+            "| logins/s | argon2 verifies/s | × argon2 | p50 ms | p99 ms | worker CPU/login ms "
+            "| argon2 CPU/verify ms | CPU × argon2 | answers |\n"
+            "|---|---|---|---|---|---|---|---|---|"
+        )
+        out.append(
+            f"| {t['logins_per_s']} | {t['argon2_verifies_per_s']} | {t['ratio_to_argon2']} | "
+            f"{t['p50_ms']} | {t['p99_ms']} | {t['worker_cpu_ms_per_login']} | "
+            f"{t['argon2_cpu_ms_per_verify']} | {t['cpu_ratio_to_argon2']} | "
+            f"{_statuses(t['statuses'])} |\n"
+        )
+    if logins.get("floods"):
+        clients = logins["floods"][0]["clients"]
+        out.append(
+            f"**Floods**: {clients} clients as fast as the answers come, for the time shown "
+            "(the last answers are the 503s of requests that waited 5 s). Logins: wrong "
+            "passwords for real e-mails and unknown e-mails, alternately; sign-ups: new "
+            "e-mails. From one address, or from a fresh address per request (a botnet: no "
+            "per-address limit holds it back, only the hashing bound). Meanwhile, from "
+            "127.0.0.1, `GET /health` one request at a time, and the owner of an account "
+            "logging in every 0.5 s. RSS: the worker's at rest, its peak (VmHWM, reset before "
+            "the flood), the bound the semaphore promises (at rest + "
+            f"{limits['password_hashes_at_once']} × {limits['argon2_memory_mib']} MiB + "
+            f"{logins['slack_mib']} MiB slack), and 2 s after. Codes mailed: the .eml files "
+            "the outbox wrote.\n"
+        )
+        out.append(
+            "| flood | from | s | answers | codes mailed | RSS MiB: at rest → peak (bound) → "
+            "after | worker cores | /health p50 ms quiet → flood | /health p99 ms quiet → flood (max) "
+            "| owner's logins |\n|---|---|---|---|---|---|---|---|---|---|"
+        )
+        for f in logins["floods"]:
+            rss, q, b = f["rss"], f["health_quiet"], f["health_flood"]
+            met = "" if f["rss_met"] else " ❌"
+            out.append(
+                f"| {f['kind']} | {f['addresses']} | {f['seconds']:g} | "
+                f"{_statuses(f['statuses'])} | {f.get('codes_mailed', '')} | "
+                f"{rss['at_rest_mib']} → **{rss['peak_mib']}** ({f['rss_bound_mib']}){met} → "
+                f"{rss['after_mib']} | {f['worker_cpu_cores']} | {q['p50_ms']} → {b['p50_ms']} "
+                f"({f['health_p50_ratio']} ×) | {q['p99_ms']} → {b['p99_ms']} "
+                f"({f['health_p99_ratio']} ×; {b['max_ms']}) | "
+                f"{_statuses(f['owner_logins'])}, p50 "
+                f"{f['owner_login_p50_ms']} ms, max {f['owner_login_max_ms']} ms |"
+            )
+        out.append("")
+    return out
+
+
 def coldstart_targets(c: dict) -> list[dict]:
     wall, inside = c["wall_ms"], c["in_process_ms"]
     entry, cold = c["entry_import_over_dependencies"], c["cold_start_over_dependencies"]
@@ -1293,6 +1508,8 @@ def render_markdown(r: dict) -> str:
 
     if r.get("hostile"):
         out.extend(render_hostile(r["hostile"]))
+    if r.get("logins"):
+        out.extend(render_logins(r["logins"]))
 
     w("## Query plans\n")
     plans_from = "large" if "large" in r["inproc"] else "small"

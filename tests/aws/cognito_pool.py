@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 
+import moto_cognito_codes
 from moto_server import REGION, endpoint_url
 
 
@@ -18,6 +19,7 @@ def idp():
 def new_pool(**password_policy: bool) -> dict[str, str]:
     """A pool of template.yaml's shape; `password_policy` tightens its policy (RequireNumbers=
     True: as an operator may, so that Cognito refuses what the API's own rule lets through)."""
+    moto_cognito_codes.install()  # ResendConfirmationCode and checked sign-up codes
     client = idp()
     pool_id = client.create_user_pool(
         PoolName=f"p-{uuid.uuid4().hex[:8]}",
@@ -49,3 +51,8 @@ def reset_code(pool: dict[str, str], email: str) -> str:
     (`x-moto-forgot-password-confirmation-code`) and checks only codes of that form."""
     answer = idp().forgot_password(ClientId=pool["client_id"], Username=email)
     return answer["ResponseMetadata"]["HTTPHeaders"]["x-moto-forgot-password-confirmation-code"]
+
+
+def signup_code(pool: dict[str, str], email: str) -> str | None:
+    """The sign-up code Cognito last mailed to `email` (ResendConfirmationCode), None if none."""
+    return moto_cognito_codes.signup_code(pool["client_id"], email)

@@ -179,6 +179,8 @@ def _stubbed(operation: str, code: str):
 
     client = idp()
     stubber = Stubber(client)
+    if operation == "confirm_forgot_password":  # reset_password reads the account's status first
+        stubber.add_response("admin_get_user", {"Username": "sub-1", "UserStatus": "CONFIRMED"})
     stubber.add_client_error(operation, service_error_code=code, service_message="no")
     stubber.activate()
     return CognitoAccounts(REGION, f"{REGION}_x", "c", client=client)

@@ -9,9 +9,11 @@ import base64
 import json
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import pytest
-from cognito_pool import new_pool
+from cognito_pool import idp, new_pool, signup_code
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "staple battery horse"
@@ -111,3 +113,78 @@ def test_a_strangers_failures_do_not_lock_the_owner_out(call):
 def test_resend_code_answers_202_for_anyone(call):
     status, _, _ = call("POST", "/auth/resend-code", {"email": "nobody@example.com"})
     assert status == 202
+
+
+@dataclass
+class FixedClock:
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+def test_an_unconfirmed_account_is_recovered_by_a_reset(call):
+    """Signed up, never confirmed (a squatter's password, say): forgot-password mails the
+    sign-up code again (Cognito sends no reset code to an unproven address), and reset-password
+    with it confirms the account and sets the password."""
+    email = f"owner-{uuid.uuid4().hex[:8]}@example.com"
+    call("POST", "/auth/signup", {"email": email, "password": "the squatter's password"})
+    for who in (email, f"nobody-{uuid.uuid4().hex[:8]}@example.com"):
+        status, body, _ = call("POST", "/auth/forgot-password", {"email": who})
+        assert status == 202
+    code = signup_code(call.pool, email)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    reset = {"email": email, "code": wrong, "new_password": NEW_PASSWORD}
+    status, body, _ = call("POST", "/auth/reset-password", reset)
+    assert (status, body["error"]["code"]) == (400, "invalid_code")
+    status, body, _ = call("POST", "/auth/login", {"email": email, "password": NEW_PASSWORD})
+    assert status == 401
+    status, body, _ = call("POST", "/auth/reset-password", {**reset, "code": code})
+    assert status == 200, body
+    status, body, _ = call("POST", "/auth/login", {"email": email, "password": NEW_PASSWORD})
+    assert status == 200, body
+    status, body, _ = call("GET", "/get-student", token=body["access_token"])
+    assert status != 401, body
+    status, _, _ = call(
+        "POST", "/auth/login", {"email": email, "password": "the squatter's password"}
+    )
+    assert status == 401
+
+
+def test_the_job_deletes_accounts_unconfirmed_for_7_days(call, monkeypatch):
+    from skillsession import bootstrap
+    from skillsession.aws import expiry_handler
+
+    def signup(confirmed: bool = False) -> str:
+        email = f"u-{uuid.uuid4().hex[:8]}@example.com"
+        status, _, _ = call("POST", "/auth/signup", {"email": email, "password": PASSWORD})
+        assert status == 201
+        if confirmed:
+            call("POST", "/auth/confirm", {"email": email, "code": "123456"})
+        return email
+
+    def created(email: str):
+        return idp().admin_get_user(UserPoolId=call.pool["pool_id"], Username=email)[
+            "UserCreateDate"
+        ]
+
+    confirmed, old = signup(confirmed=True), signup()
+    young = signup()
+    assert created(old) < created(young)
+    week_after = created(old) + (created(young) - created(old)) / 2 + timedelta(days=7)
+
+    deps = bootstrap.build()
+    deps.clock = FixedClock(week_after)
+    monkeypatch.setattr(expiry_handler, "_deps", deps)
+    counts = expiry_handler.handler({"source": "aws.scheduler"}, None)
+    assert counts["accounts_deleted"] == 1
+
+    status, body, _ = call("POST", "/auth/login", {"email": old, "password": PASSWORD})
+    assert (status, body["error"]["code"]) == (401, "invalid_credentials")
+    status, body, _ = call("POST", "/auth/login", {"email": young, "password": PASSWORD})
+    assert (status, body["error"]["code"]) == (403, "account_unconfirmed")
+    status, _, _ = call("POST", "/auth/login", {"email": confirmed, "password": PASSWORD})
+    assert status == 200
+    # the e-mail is free again: a sign-up for it starts over
+    status, _, _ = call("POST", "/auth/signup", {"email": old, "password": NEW_PASSWORD})
+    assert status == 201

@@ -261,29 +261,45 @@ def test_the_web_client_has_open_routes_and_every_open_route_is_public_in_the_ap
             assert (method, path) in public, (method, path)
 
 
+def _cognito_statements(resources: dict, function: str) -> list[list[str]]:
+    """The sorted Cognito actions of each statement of `function`'s policies, each statement
+    checked to name this pool only and no wildcard."""
+    found = []
+    for policy in resources[function]["Properties"]["Policies"]:
+        for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            actions = statement["Action"]
+            if any(a.startswith("cognito-idp:") for a in actions):
+                assert statement["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
+                assert not any("*" in a for a in actions)
+                found.append(sorted(actions))
+    return found
+
+
 def test_auth_routes_are_open_and_the_function_may_administer_only_its_pool():
     """The app's public /auth/* routes are open at the gateway (Cognito carries them out: a
-    caller has no token yet); the function's Cognito actions are the three Admin* calls of
-    adapters/auth/cognito_accounts.py, on this pool; the app client allows the login flow."""
+    caller has no token yet); the functions' Cognito actions are the Admin* and List* calls of
+    adapters/auth/cognito_accounts.py, on this pool: the API's for /auth/*, the job's for
+    deleting unconfirmed accounts; the app client allows the login flow."""
     from route_table_pins import ROUTES
 
     auth = {route for route, open_ in ROUTES.items() if open_ and route[1].startswith("/auth/")}
     assert auth and auth <= _open_routes()
     resources = _template()["Resources"]
-    statements = [
-        statement
-        for policy in resources["ApiFunction"]["Properties"]["Policies"]
-        if isinstance(policy, dict)
-        for statement in policy.get("Statement", [])
+    granted = {
+        function: _cognito_statements(resources, function)
+        for function in ("ApiFunction", "ExpiryFunction")
+    }
+    assert granted["ApiFunction"] == [
+        [
+            "cognito-idp:AdminDeleteUser",
+            "cognito-idp:AdminGetUser",
+            "cognito-idp:AdminSetUserPassword",
+            "cognito-idp:AdminUserGlobalSignOut",
+        ]
     ]
-    cognito = [s for s in statements if any(a.startswith("cognito-idp:") for a in s["Action"])]
-    assert len(cognito) == 1
-    assert sorted(cognito[0]["Action"]) == [
-        "cognito-idp:AdminDeleteUser",
-        "cognito-idp:AdminGetUser",
-        "cognito-idp:AdminUserGlobalSignOut",
+    assert granted["ExpiryFunction"] == [
+        ["cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser", "cognito-idp:ListUsers"]
     ]
-    assert cognito[0]["Resource"] == {"Fn::GetAtt": ["UserPool", "Arn"]}
     client = resources["UserPoolClient"]["Properties"]
     assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
     assert client["GenerateSecret"] is False

@@ -5,11 +5,12 @@ stands in for the provider (CognitoAccounts itself: tests/aws/test_aws_cognito_a
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from skillsession.domain.errors import RateLimited, Unauthorized, ValidationFailed
-from skillsession.service import accounts
+from skillsession.service import accounts, expiry
 
 
 class RecordingProvider:
@@ -44,6 +45,10 @@ class RecordingProvider:
 
     def delete_user(self, user_id):
         self.calls.append(("delete_user", user_id))
+
+    def delete_unconfirmed(self, created_before, limit):
+        self.calls.append(("delete_unconfirmed", created_before, limit))
+        return 3
 
 
 @pytest.fixture
@@ -98,3 +103,11 @@ def test_failed_logins_count_per_email_and_address(provided):
         accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.66")
     assert len(provider.calls) == limit
     assert accounts.login(deps, "ada@example.com", "correct horse battery", "192.0.2.1")
+
+
+def test_the_expiry_job_has_the_provider_delete_week_old_unconfirmed_accounts(provided, clock):
+    deps, provider = provided
+    assert expiry.expire_slots(deps).accounts_deleted == 3
+    (name, created_before, limit), *_ = provider.calls
+    assert (name, created_before) == ("delete_unconfirmed", clock.now() - timedelta(days=7))
+    assert 0 < limit <= 1000  # a bounded run

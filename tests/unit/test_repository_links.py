@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIP_DIRS = {"node_modules", "data", "build", "dist", "__pycache__"}  # and hidden ones but .ci
+# and hidden ones but .ci; out: bench/out, what `make bench` writes and git ignores
+SKIP_DIRS = {"node_modules", "data", "build", "dist", "__pycache__", "out"}
 TEXT_SUFFIXES = {".md", ".py", ".toml", ".yaml", ".yml", ".json", ".txt", ".sql", ".lua", ".cfg"}
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 

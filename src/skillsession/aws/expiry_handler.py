@@ -40,6 +40,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
         "slots_expired": result.slots_expired,
         "bookings_expired": result.bookings_expired,
         "bookings_completed": result.bookings_completed,
+        "accounts_deleted": result.accounts_deleted,
         "mail_sent": report.sent,
         "mail_retried": report.retried,
         "mail_failed": report.failed,

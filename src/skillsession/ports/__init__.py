@@ -97,3 +97,8 @@ class AccountProvider(Protocol):
 
     def delete_user(self, user_id: str) -> None:
         """Revoke the account's tokens and delete it (an unknown id: nothing to do)."""
+
+    def delete_unconfirmed(self, created_before: datetime, limit: int) -> int:
+        """The expiry job's part: delete accounts unconfirmed since before `created_before`,
+        looking at about `limit` unconfirmed ones a run; how many were deleted. Never raises:
+        a failure is logged and the rest of the job goes on."""

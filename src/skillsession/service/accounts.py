@@ -266,8 +266,11 @@ def token_floor(accounts: AccountStore, user_id: str) -> tuple[bool, datetime | 
 
 
 def delete_unconfirmed(deps: Deps, now: datetime, batch: int) -> int:
-    """The expiry job's part: accounts unconfirmed for 7 days, deleted in batches."""
+    """The expiry job's part: accounts unconfirmed for 7 days, deleted in batches (by the
+    identity provider when it keeps the accounts)."""
     before = now - timedelta(seconds=UNCONFIRMED_ACCOUNT_SECONDS)
+    if deps.accounts is not None:
+        return _provided().delete_unconfirmed(deps, before)
     total = 0
     while True:
         deleted = deps.stores.accounts.delete_unconfirmed_users(before, batch)

@@ -30,6 +30,5 @@ def expire_slots(deps: Deps, now: datetime | None = None) -> ExpiryResult:
         total.bookings_completed += result.bookings_completed
         if max(result.slots_expired, result.bookings_expired, result.bookings_completed) < BATCH:
             break
-    if deps.issuer is not None:  # embedded accounts (Cognito keeps its own)
-        total.accounts_deleted = accounts.delete_unconfirmed(deps, now, BATCH)
+    total.accounts_deleted = accounts.delete_unconfirmed(deps, now, BATCH)
     return total

@@ -5,6 +5,8 @@ mails its own codes. service/accounts.py hands each call here when `deps.account
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from skillsession.domain.accounts import check_password, normalise_email
 from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
@@ -16,6 +18,8 @@ from skillsession.service.auth_limits import (
     may_mail_code,
 )
 from skillsession.service.deps import Deps
+
+UNCONFIRMED_PER_RUN = 300  # unconfirmed accounts the job looks at a run (ListUsers: 5 pages)
 
 
 def _provider(deps: Deps) -> AccountProvider:
@@ -102,3 +106,9 @@ def change_password(
     except Unauthorized as exc:
         raise Unauthorized("the current password is wrong", code=exc.code) from None
     deps.stores.rate_limits.clear(key)
+
+
+def delete_unconfirmed(deps: Deps, created_before: datetime) -> int:
+    """The expiry job's part: the provider deletes the accounts still unconfirmed since their
+    (last) sign-up before `created_before`, looking at a bounded number of them a run."""
+    return _provider(deps).delete_unconfirmed(created_before, UNCONFIRMED_PER_RUN)

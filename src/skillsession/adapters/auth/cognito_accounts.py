@@ -7,8 +7,15 @@ keeps e-mails as its username attribute (`UsernameAttributes: [email]`): sign-up
 e-mail as the username, Cognito's generated username is the `sub`, the user id of the tokens.
 
 - Public calls (no IAM permission): SignUp, ConfirmSignUp, ResendConfirmationCode, InitiateAuth,
-  ForgotPassword, ConfirmForgotPassword, ChangePassword. Admin calls (the function's role, on
-  this pool only): AdminGetUser, AdminDeleteUser, AdminUserGlobalSignOut.
+  ForgotPassword, ConfirmForgotPassword, ChangePassword. Admin calls (the functions' roles, on
+  this pool only): AdminGetUser, AdminDeleteUser, AdminUserGlobalSignOut, AdminSetUserPassword
+  (the API); ListUsers, AdminGetUser, AdminDeleteUser (the expiry job).
+- A reset also confirms an unconfirmed account, as in the embedded shape, but Cognito mails no
+  reset code to an address not yet proven: forgot-password mails the sign-up code again
+  (ResendConfirmationCode), and reset-password with it runs ConfirmSignUp, then sets the
+  password (AdminSetUserPassword, permanent) only once that code proved the mailbox.
+- Unconfirmed accounts are deleted 7 days after their (last) sign-up by the expiry job:
+  ListUsers filtered on `cognito:user_status`, a bounded number a run (`delete_unconfirmed`).
 - A sign-up for an e-mail whose account is unconfirmed replaces that account: AdminDeleteUser,
   then SignUp again (Cognito mails a fresh code). Not AdminSetUserPassword: a permanent password
   set by an administrator confirms the user, which would hand the squatter a confirmed account.
@@ -26,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -44,6 +52,14 @@ from skillsession.domain.errors import (
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30  # Cognito's throttling answers say no time; its quotas are per second
+UNCONFIRMED = "UNCONFIRMED"  # a UserStatus: signed up, the e-mail not proven yet
+PAGE = 60  # ListUsers' largest page
+
+
+def _created(user: dict[str, Any]) -> datetime:
+    """A user's UserCreateDate (botocore parses it to an aware datetime)."""
+    created = user.get("UserCreateDate")
+    return created if isinstance(created, datetime) else datetime.max.replace(tzinfo=UTC)
 
 
 def _invalid_credentials(_message: str) -> DomainError:
@@ -109,6 +125,8 @@ class CognitoAccounts:
         self.client_id = client_id
         self.endpoint_url = endpoint_url
         self._client = client
+        self._unconfirmed_cursor: str | None = None  # where delete_unconfirmed goes on
+        self.list_page = PAGE
 
     @classmethod
     def from_url(cls, url: str) -> CognitoAccounts:
@@ -174,17 +192,53 @@ class CognitoAccounts:
         self._quietly("resend_confirmation_code", ClientId=self.client_id, Username=email)
 
     def forgot_password(self, email: str) -> None:
-        self._quietly("forgot_password", ClientId=self.client_id, Username=email)
+        """ForgotPassword; for an unconfirmed account, which Cognito will not send a reset code
+        (its address is not verified), ResendConfirmationCode: that sign-up code is what
+        `reset_password` then takes."""
+        try:
+            status = self._status(email)
+        except DomainError as exc:  # Cognito down or refusing: try the plain call all the same
+            log.info("cognito admin_get_user: %s %s", *_cognito_words(exc))
+            status = ""
+        if status is None:  # no such account: nothing to mail, nothing to say
+            return
+        if status == UNCONFIRMED:
+            self._quietly("resend_confirmation_code", ClientId=self.client_id, Username=email)
+        else:
+            self._quietly("forgot_password", ClientId=self.client_id, Username=email)
 
     def reset_password(self, email: str, code: str, new_password: str) -> None:
-        self._call(
-            "confirm_forgot_password",
-            {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
-            ClientId=self.client_id,
-            Username=email,
-            ConfirmationCode=code,
-            Password=new_password,
-        )
+        """ConfirmForgotPassword. For an unconfirmed account `code` is its sign-up code (see
+        `forgot_password`): ConfirmSignUp with it first, so that the account is confirmed, and
+        the password set (AdminSetUserPassword, permanent), only once the code proved the
+        mailbox. Either way the account's tokens are then revoked."""
+        status = self._status(email)
+        if status is None:
+            raise _invalid_code("")
+        if status == UNCONFIRMED:
+            self._call(
+                "confirm_sign_up",
+                {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
+                ClientId=self.client_id,
+                Username=email,
+                ConfirmationCode=code,
+            )
+            self._call(
+                "admin_set_user_password",
+                UserPoolId=self.pool_id,
+                Username=email,
+                Password=new_password,
+                Permanent=True,
+            )
+        else:
+            self._call(
+                "confirm_forgot_password",
+                {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
+                ClientId=self.client_id,
+                Username=email,
+                ConfirmationCode=code,
+                Password=new_password,
+            )
         self._sign_out(email)
 
     def change_password(self, user_id: str, current: str, new: str) -> None:
@@ -205,18 +259,68 @@ class CognitoAccounts:
             except Unauthorized:  # UserNotFoundException: already gone
                 return
 
+    def delete_unconfirmed(self, created_before: datetime, limit: int) -> int:
+        """The expiry job's part: delete the accounts still unconfirmed that were created (or
+        last signed up: a sign-up replaces an unconfirmed account) before `created_before`;
+        returns how many. ListUsers' filter selects the unconfirmed accounts, a page at a time,
+        until `limit` of them were seen in this run; the next run goes on where this one
+        stopped (the pagination token is kept here), so those beyond `limit` are reached then.
+        Each one is read again (AdminGetUser) right before AdminDeleteUser: an account
+        confirmed since its page was listed stays. A failure of Cognito is logged and ends the
+        run with what was deleted so far (the listing restarts from the top next time)."""
+        deleted = seen = 0
+        try:
+            while seen < limit:
+                params: dict[str, Any] = {
+                    "UserPoolId": self.pool_id,
+                    "Filter": f'cognito:user_status = "{UNCONFIRMED}"',
+                    "Limit": self.list_page,  # the same on every page: the token is the query's
+                }
+                if self._unconfirmed_cursor:
+                    params["PaginationToken"] = self._unconfirmed_cursor
+                page = self._call("list_users", **params)
+                self._unconfirmed_cursor = page.get("PaginationToken")
+                users = page.get("Users", [])
+                seen += len(users)
+                for user in users:
+                    if _created(user) < created_before and self._delete_if_unconfirmed(
+                        user["Username"], created_before
+                    ):
+                        deleted += 1
+                if not self._unconfirmed_cursor or not users:
+                    break  # the end of the list: the next run starts again from the top
+        except DomainError as exc:
+            self._unconfirmed_cursor = None
+            log.warning(
+                "cognito: unconfirmed accounts not deleted this run: %s %s %s",
+                exc.code,
+                *_cognito_words(exc),
+            )
+        return deleted
+
     # -- internals --------------------------------------------------------------------------
+    def _status(self, username: str) -> str | None:
+        """The account's UserStatus (AdminGetUser), None when there is no such account."""
+        try:
+            user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=username)
+        except Unauthorized:  # UserNotFoundException
+            return None
+        return str(user.get("UserStatus", ""))
+
     def _sign_out(self, username: str) -> None:
         self._call("admin_user_global_sign_out", UserPoolId=self.pool_id, Username=username)
 
-    def _delete_if_unconfirmed(self, email: str) -> bool:
+    def _delete_if_unconfirmed(self, email: str, created_before: datetime | None = None) -> bool:
         """True when `email` now has no account (an unconfirmed one was deleted, or it was gone
-        already); False when its account is confirmed (or in another state Cognito keeps)."""
+        already); False when its account is confirmed (or in another state Cognito keeps), or
+        was created at or after `created_before`."""
         try:
             user = self._call("admin_get_user", UserPoolId=self.pool_id, Username=email)
         except Unauthorized:  # UserNotFoundException
             return True
-        if user.get("UserStatus") != "UNCONFIRMED":
+        if user.get("UserStatus") != UNCONFIRMED:
+            return False
+        if created_before is not None and _created(user) >= created_before:
             return False
         with contextlib.suppress(Unauthorized):  # gone meanwhile
             self._call("admin_delete_user", UserPoolId=self.pool_id, Username=user["Username"])
