@@ -135,9 +135,9 @@ COGNITO_PASSWORD = "correct horse battery 7"  # the shape's pool also asks for a
 
 
 def cognito_sign_up(page, email: str, password: str = COGNITO_PASSWORD) -> None:
-    """Sign up on the Cognito shape. Cognito mails the code itself; moto's ConfirmSignUp keeps
-    none and takes any, so the code typed here is any 6 digits (a wrong one: Cognito's
-    CodeMismatchException, tests/aws/test_aws_cognito_accounts.py)."""
+    """Sign up on the Cognito shape. Cognito mails the code itself; moto's SignUp mails none and
+    its ConfirmSignUp then takes any (tests/contract/moto_cognito_codes.py), so the code typed
+    here is any 6 digits (the tutor's sign-up types a mailed one)."""
     page.goto("/")
     nav(page).get_by_role("link", name="Sign up").click()
     expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
@@ -151,17 +151,25 @@ def cognito_sign_up(page, email: str, password: str = COGNITO_PASSWORD) -> None:
     expect(page.get_by_role("heading", name="Create your profile")).to_be_visible()
 
 
-def cognito_refusal(web_server, password: str) -> str:
-    """What the shape's pool itself answers to a sign-up with `password` (its own words)."""
+def pool_of(web_server) -> dict[str, str]:
     from urllib.parse import parse_qs, urlsplit
 
+    return {
+        "client_id": parse_qs(urlsplit(web_server.env["SKILLSESSION_AUTH"]).query)["client_id"][0]
+    }
+
+
+def cognito_refusal(web_server, password: str) -> str:
+    """What the shape's pool itself answers to a sign-up with `password` (its own words)."""
     from botocore.exceptions import ClientError
+    from cognito_pool import idp
 
-    from aws.cognito_pool import idp
-
-    client_id = parse_qs(urlsplit(web_server.env["SKILLSESSION_AUTH"]).query)["client_id"][0]
     try:
-        idp().sign_up(ClientId=client_id, Username=new_email("probe"), Password=password)
+        idp().sign_up(
+            ClientId=pool_of(web_server)["client_id"],
+            Username=new_email("probe"),
+            Password=password,
+        )
     except ClientError as refused:
         assert refused.response["Error"]["Code"] == "InvalidPasswordException"
         return refused.response["Error"]["Message"]
@@ -172,8 +180,8 @@ def cognito_refusal(web_server, password: str) -> str:
 def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_path):
     """The journey on the AWS shape with `/auth/*` carried out by Cognito (moto's cognito-idp,
     template.yaml's pool): the Lambda entry point behind the stand-in for API Gateway, DynamoDB
-    and S3 on moto. Sign up (Cognito's policy refusal shown beside the password), confirm, log
-    in, profile, a window, search, request, accept, accepted; forgot password; log out; the
+    and S3 on moto. Sign up (Cognito's policy refusal shown beside the password), a new code
+    (a wrong one refused beside the field), confirm, log in, profile, a window, search, request, accept, accepted; forgot password; log out; the
     account deleted (a tick: Cognito's shape takes the token alone, no password). Each step's
     screen is kept in the test's tmp dir for a person to look at."""
     shots = iter(range(1, 100))
@@ -202,8 +210,17 @@ def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_pa
     tutor.get_by_label("Password").fill(COGNITO_PASSWORD)
     tutor.get_by_role("button", name="Sign up").click()
     expect(tutor.get_by_role("heading", name="Confirm your e-mail")).to_be_visible()
+    # a new code (ResendConfirmationCode): a wrong one is Cognito's CodeMismatch, beside the field
+    tutor.get_by_role("button", name="Send a new code").click()
+    expect(tutor.get_by_text(f"A new code is on its way to {tutor_email}.")).to_be_visible()
+    from cognito_pool import signup_code
+
+    mailed = signup_code(pool_of(web_server), tutor_email)
+    tutor.get_by_label("Code").fill(f"{(int(mailed) + 1) % 1_000_000:06d}")
+    tutor.get_by_role("button", name="Confirm").click()
+    expect(tutor.locator("[data-field=code] .field-error")).to_have_text("wrong or expired code")
     shot(tutor, "confirm-code")
-    tutor.get_by_label("Code").fill("271828")
+    tutor.get_by_label("Code").fill(mailed)
     tutor.get_by_role("button", name="Confirm").click()
     expect(tutor.get_by_role("heading", name="Create your profile")).to_be_visible()
     create_profile(tutor, "tutor", "Luis", "Milán", **{"Teaching skills": f"{skill}, Vihuela"})
@@ -256,6 +273,7 @@ def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_pa
     nav(student).get_by_role("button", name="Log out").click()
     expect(student.get_by_role("heading", name="Log in")).to_be_visible()
     student.get_by_role("link", name="Forgot password?").click()
+    expect(student.get_by_role("heading", name="Reset your password")).to_be_visible()
     student.get_by_label("Email").fill(student_email)
     student.get_by_role("button", name="Send a reset code").click()
     expect(student.get_by_role("heading", name="Check your e-mail")).to_be_visible()

@@ -96,7 +96,7 @@ def shape_server(data_dir: Path, shape: str, **options) -> Server:
     if shape not in ("dynamodb", "lambda", "cognito"):
         raise ValueError(f"unknown shape {shape!r}")
     if shape == "cognito":
-        from aws.cognito_pool import new_pool
+        from cognito_pool import new_pool
 
         options["SKILLSESSION_AUTH"] = new_pool(RequireNumbers=True)["url"]
     kind = Server if shape == "dynamodb" else LambdaGatewayServer
