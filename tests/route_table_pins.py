@@ -29,6 +29,7 @@ ROUTES = {
     ("GET", "/get-teacher-bookings"): False,
     ("GET", "/get-student-bookings"): False,
     ("GET", "/subscribe-email-notifications"): False,
+    ("GET", "/email-subscription"): False,
     ("GET", "/account/export"): False,
     ("DELETE", "/account"): False,
 }
@@ -65,6 +66,7 @@ OPERATION_IDS = {
     ("GET", "/get-teacher-bookings"): "getTeacherBookings",
     ("GET", "/get-student-bookings"): "getStudentBookings",
     ("GET", "/subscribe-email-notifications"): "subscribeEmailNotifications",
+    ("GET", "/email-subscription"): "getEmailSubscription",
     ("GET", "/account/export"): "exportAccount",
     ("DELETE", "/account"): "deleteAccount",
 }

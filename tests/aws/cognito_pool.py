@@ -16,7 +16,9 @@ def idp():
     return boto3.client("cognito-idp", region_name=REGION, endpoint_url=endpoint_url())
 
 
-def new_pool() -> dict[str, str]:
+def new_pool(**password_policy: bool) -> dict[str, str]:
+    """A pool of template.yaml's shape; `password_policy` tightens its policy (RequireNumbers=
+    True: as an operator may, so that Cognito refuses what the API's own rule lets through)."""
     moto_cognito_codes.install()  # ResendConfirmationCode and checked sign-up codes
     client = idp()
     pool_id = client.create_user_pool(
@@ -30,6 +32,7 @@ def new_pool() -> dict[str, str]:
                 "RequireLowercase": False,
                 "RequireNumbers": False,
                 "RequireSymbols": False,
+                **password_policy,
             }
         },
     )["UserPool"]["Id"]

@@ -111,6 +111,8 @@ PINNED: dict[tuple[str, str], str] = {
     ("GET /media/{key}", "S3 media: 404, S3 serves them"): "",
     ("GET /subscribe-email-notifications", "new"): "1 GetItem + 1 TransactWriteItems",
     ("GET /subscribe-email-notifications", "confirmed already"): "1 GetItem",
+    ("GET /email-subscription", "never asked for"): "1 GetItem",
+    ("GET /email-subscription", "confirmed"): "1 GetItem",
     ("GET /confirm-subscription", "the page"): "1 GetItem",
     ("POST /confirm-subscription", ""): "1 UpdateItem",
     ("GET /unsubscribe", "the page"): "1 Query",
@@ -458,11 +460,13 @@ def drive_every_endpoint(j: Journey) -> None:
         status=404,
     )
 
+    j.call("GET", "/email-subscription", "never asked for", token=student, status=200)
     j.call("GET", "/subscribe-email-notifications", "new", token=student, status=200)
     link = re.search(r"/confirm-subscription\?token=(\S+)", j.mail(student_email, "subscri"))
     j.call("GET", f"/confirm-subscription?token={link.group(1)}", "the page", status=200)
     j.call("POST", f"/confirm-subscription?token={link.group(1)}", status=200)
     j.call("GET", "/subscribe-email-notifications", "confirmed already", token=student, status=200)
+    j.call("GET", "/email-subscription", "confirmed", token=student, status=200)
 
     # a request left pending; its window cannot go, another (never booked) can
     j.request("POST", "/create-booking-request", token=student, json={"slot_id": slot_ids[1]})

@@ -81,6 +81,7 @@ EXPECTED = {
     "cancel-booking.json": 200,
     "delete-availability.json": 200,
     "subscribe-email-notifications.json": 200,
+    "email-subscription.json": 200,  # only reads it: SNS tells the status
     "confirm-subscription.json": 200,  # the page (a browser's GET)
     "confirm-subscription-post.json": 200,  # its button
     "unsubscribe.json": 200,
@@ -432,6 +433,10 @@ def test_bookings(walk):
 def test_subscriptions(walk):
     # SNS on moto confirms e-mail subscriptions at once (real SNS: pending_confirmation)
     assert walk.json("subscribe-email-notifications.json") == {
+        "email": TUTOR_EMAIL,
+        "subscription_status": "confirmed",
+    }
+    assert walk.json("email-subscription.json") == {
         "email": TUTOR_EMAIL,
         "subscription_status": "confirmed",
     }

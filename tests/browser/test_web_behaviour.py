@@ -274,9 +274,67 @@ def test_profile_errors_photo_errors_and_the_subscription(open_page, web_server)
     )
     expect(page.get_by_role("button", name="Upload photo")).to_be_disabled()
 
-    page.get_by_role("button", name="Get e-mail notifications").click()
-    expect(page.get_by_text("We sent a confirmation link to")).to_be_visible()
+    page.get_by_role("button", name="Get booking e-mails").click()
+    expect(page.get_by_text("Waiting for you to confirm: check your mail")).to_be_visible()
     mailbox.wait_for(person.email, "confirm your subscription")
+
+
+def test_the_subscription_state_comes_from_the_api(open_page, web_server, tmp_path):
+    """Subscribed on one device, confirmed and later ended through the mails' links: another
+    browser (its own storage) shows each state as the API tells it, with the action that fits."""
+    mailbox = Mailbox(web_server.data_dir / "mail")
+    tutor, student, slots = api_users(web_server.base_url, mailbox, unique("Harp"))
+    section = "section[aria-labelledby=mail-title]"
+    mail_state = f"{section} [role=status]"
+
+    def open_profile(page):
+        page.goto("/")
+        log_in(page, tutor.email)
+        nav(page).get_by_role("link", name="Profile").click()
+        expect(page.get_by_role("heading", name="Profile", exact=True)).to_be_visible()
+
+    laptop = open_page()
+    open_profile(laptop)
+    expect(laptop.locator(mail_state)).to_contain_text("E-mails about requests")
+    laptop.get_by_role("button", name="Get booking e-mails").click()
+    expect(laptop.locator(mail_state)).to_contain_text("Waiting for you to confirm")
+
+    phone = open_page(viewport=PHONE)  # another device: nothing of the laptop's storage
+    open_profile(phone)
+    expect(phone.locator(mail_state)).to_have_text(
+        f"Waiting for you to confirm: check your mail for the link we sent to {tutor.email}."
+    )
+    expect(phone.get_by_role("button", name="Send the link again")).to_be_visible()
+    phone.locator(section).screenshot(path=str(tmp_path / "subscription-pending.png"))
+
+    # the confirmation link from the .eml, opened in the browser: its page's button confirms
+    confirmation = mailbox.wait_for(tutor.email, "confirm your subscription")
+    link = re.search(r"\S+/confirm-subscription\?token=\S+", plain(confirmation)).group(0)
+    laptop.goto(link)
+    laptop.get_by_role("button", name="Confirm").click()
+    expect(laptop.get_by_role("heading", name="Subscribed")).to_be_visible()
+    phone.reload()
+    expect(phone.locator(mail_state)).to_have_text(
+        f"You get booking e-mails at {tutor.email}. Each e-mail has a link to stop them."
+    )
+    expect(phone.get_by_role("button", name="Get booking e-mails")).to_be_hidden()
+    phone.locator(section).screenshot(path=str(tmp_path / "subscription-confirmed.png"))
+
+    # a booking mail comes; its unsubscribe link ends the subscription
+    assert student.post("/create-booking-request", {"slot_id": slots[0]["slot_id"]}).is_success
+    booking_mail = mailbox.wait_for(tutor.email, "request")
+    stop = re.search(r"<(\S+/unsubscribe\?token=\S+)>", booking_mail["List-Unsubscribe"])
+    laptop.goto(stop.group(1))
+    laptop.get_by_role("button", name="Unsubscribe").click()
+    expect(laptop.get_by_role("heading", name="Unsubscribed")).to_be_visible()
+    phone.reload()
+    expect(phone.locator(mail_state)).to_contain_text("You stopped booking e-mails.")
+    expect(phone.get_by_role("button", name="Get booking e-mails")).to_be_visible()
+    phone.locator(section).screenshot(path=str(tmp_path / "subscription-ended.png"))
+
+
+def plain(message) -> str:
+    return message.get_body(("plain",)).get_content()
 
 
 def test_a_request_retried_after_a_lost_answer_books_once(open_page, web_server):

@@ -8,8 +8,9 @@ serve` in between. Requests are handled one at a time, as one Lambda instance do
 them, every `--job-seconds`, `skillsession.aws.expiry_handler.handler` runs (the job, then the
 notification outbox), as the schedule would.
 
-What it does not stand in for: the JWT authorizer (the app checks its own tokens, so accounts
-may stay local, `SKILLSESSION_AUTH=local`) and API Gateway's limits (payload size, throttling).
+What it does not stand in for: the JWT authorizer (the app checks its own tokens: local ones,
+or Cognito's against the pool's JWKS, `SKILLSESSION_AUTH=cognito://...`) and API Gateway's
+limits (payload size, throttling).
 
     SKILLSESSION_...=... python tests/e2e/lambda_gateway.py [--port 0] [--job-seconds 0.2]
 

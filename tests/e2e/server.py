@@ -87,13 +87,19 @@ def aws_shape_env(name: str) -> dict[str, str]:
 
 def shape_server(data_dir: Path, shape: str, **options) -> Server:
     """A server (not started) of that shape: "sqlite" (the embedded shape), "dynamodb" (store
-    and media of the AWS shape, their table and bucket created) or "lambda" (the same, served by
-    the Lambda entry point behind a stand-in for API Gateway)."""
+    and media of the AWS shape, their table and bucket created), "lambda" (the same, served by
+    the Lambda entry point behind a stand-in for API Gateway) or "cognito" (that, with the
+    accounts in a Cognito user pool on moto: template.yaml's pool, its policy also asking for a
+    digit, so that Cognito's own refusal can be seen)."""
     if shape == "sqlite":
         return Server(data_dir, **options)
-    if shape not in ("dynamodb", "lambda"):
+    if shape not in ("dynamodb", "lambda", "cognito"):
         raise ValueError(f"unknown shape {shape!r}")
-    kind = LambdaGatewayServer if shape == "lambda" else Server
+    if shape == "cognito":
+        from cognito_pool import new_pool
+
+        options["SKILLSESSION_AUTH"] = new_pool(RequireNumbers=True)["url"]
+    kind = Server if shape == "dynamodb" else LambdaGatewayServer
     srv = kind(data_dir, **options, **aws_shape_env(f"e2e-{data_dir.name}".lower()[:40]))
     run_cli(data_dir, "migrate", env=srv.env)
     return srv

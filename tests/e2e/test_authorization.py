@@ -116,6 +116,11 @@ def matrix(w):
             lambda api: api.get("/subscribe-email-notifications"),
             {"tutor": 200, "other_student": 200},
         ),
+        # everyone reads their own subscription only (test_no_one_sees_foreign_objects)
+        ("GET", "/email-subscription"): (
+            lambda api: api.get("/email-subscription"),
+            {"tutor": 200, "other_tutor": 200, "student": 200, "other_student": 200},
+        ),
         # a wrong current password: the account's own, and nothing changes
         ("POST", "/auth/change-password"): (
             lambda api: api.post(
@@ -162,6 +167,7 @@ def test_no_one_sees_foreign_objects(world):
         ).json()
         assert "mobile_number" not in profile["profile"]
         assert b not in api.get("/account/export").text
+        assert api.get("/email-subscription").json()["email"] == api.email
     pending = world["tutor"].get("/get-pending-booking-slots").json()["bookings"]
     assert [x["booking_id"] for x in pending] == [b]
     # the world is unchanged: the booking still pending, the window still there

@@ -256,6 +256,13 @@ class SubscriptionOut(TypedDict):
     subscription_status: Annotated[str, Field(examples=["pending_confirmation"])]
 
 
+class SubscriptionStateOut(TypedDict):
+    """The caller's e-mail subscription as it stands ("none": never asked for)."""
+
+    email: Annotated[str, Field(description="the address booking e-mails go (or would go) to")]
+    subscription_status: Literal["none", "pending_confirmation", "confirmed", "unsubscribed"]
+
+
 class AccountOut(TypedDict):
     user_id: str
     email: str

@@ -52,6 +52,29 @@ def subscribe(deps: Deps, identity: Identity) -> Subscription:
     return subscription
 
 
+NONE = "none"  # the state of an address whose subscription was never asked for
+
+
+def current(deps: Deps, identity: Identity) -> tuple[str, str]:
+    """(e-mail, status) of the caller's subscription as it stands: a SubscriptionStatus value,
+    or NONE (never asked for, or a mailer's pending one lapsed). Only reads: nothing is
+    subscribed or mailed. Where the mailer keeps the subscriptions (SNS), it knows whether its
+    confirmation link was followed, or its own unsubscribe link."""
+    found = deps.stores.outbox.get_subscription(identity.user_id)
+    if found is None:
+        return normalise_email(identity.email), NONE
+    status = found.status
+    if status != SubscriptionStatus.UNSUBSCRIBED and hasattr(deps.mailer, "subscription_status"):
+        kept = deps.mailer.subscription_status(found.email)
+        if kept is not None:
+            status = SubscriptionStatus(kept)
+        elif status == SubscriptionStatus.CONFIRMED:  # ended through the mailer's own link
+            status = SubscriptionStatus.UNSUBSCRIBED
+        else:  # stored pending: lapsed unconfirmed, or ended after a confirmation we never saw
+            return found.email, NONE
+    return found.email, status.value
+
+
 MAX_TOKEN_LENGTH = 200  # a link's token given back (`token`, `confirm_token`), at most
 
 

@@ -58,6 +58,17 @@ async def subscribe(deps: AppDeps, identity: CurrentUser):
     return OrjsonResponse(_view(service.subscribe(deps, identity)))
 
 
+@router.get(
+    "/email-subscription",
+    operation_id="getEmailSubscription",
+    summary="The caller's e-mail subscription as it stands (only reads: nothing is mailed)",
+    **documented(S.SubscriptionStateOut),
+)
+async def subscription_state(deps: AppDeps, identity: CurrentUser):
+    email, status = service.current(deps, identity)
+    return OrjsonResponse({"email": email, "subscription_status": status})
+
+
 @public.get(
     "/confirm-subscription",
     summary="The link in the confirmation e-mail: a page with a Confirm button",

@@ -8,7 +8,6 @@ import { viewerZone, zones } from "../time.js";
 import { yourData } from "./your_data.js";
 
 const list = (text) => text.split(",").map((s) => s.trim()).filter(Boolean);
-const SUBSCRIPTION = "skillsession.subscription.";
 
 export async function profile(page) {
   const mine = app.profile;
@@ -190,27 +189,37 @@ function photoSection(mine) {
   return h("section", { "aria-labelledby": "photo-title" }, h("h2", { id: "photo-title" }, "Profile photo"), form);
 }
 
+// The subscription as the API knows it (another device, or the mail's unsubscribe link, may
+// have changed it); GET /subscribe-email-notifications subscribes, so it is only the action.
+const MAIL_STATES = {
+  none: ["You get booking news here in the app. E-mails about requests, answers and cancellations are off.", "Get booking e-mails"],
+  unsubscribed: ["You stopped booking e-mails. Booking news still shows here in the app.", "Get booking e-mails"],
+  pending_confirmation: ["Waiting for you to confirm: check your mail for the link we sent to {email}.", "Send the link again"],
+  confirmed: ["You get booking e-mails at {email}. Each e-mail has a link to stop them.", null],
+};
+
 function notifications(mine) {
-  const key = SUBSCRIPTION + mine.user_id;
-  const state = h("p", { role: "status" });
-  const button = h("button", { type: "button", class: "secondary" }, "Get e-mail notifications");
+  const state = h("p", { role: "status" }, "Checking your e-mail subscription…");
+  const button = h("button", { type: "button", class: "secondary", hidden: true }, "Get booking e-mails");
   const error = formError();
-  const show = (status) => {
-    if (status === "confirmed") state.textContent = `E-mail notifications go to ${mine.email}.`;
-    else if (status === "pending_confirmation") state.textContent = `We sent a confirmation link to ${mine.email}. Open it to start receiving booking e-mails.`;
-    else state.textContent = "You get booking news here in the app. E-mails about requests, answers and cancellations are off.";
-    button.hidden = status === "confirmed";
-    if (status === "pending_confirmation") button.textContent = "Send the link again";
+  const show = ({ email, subscription_status }) => {
+    const [text, action] = MAIL_STATES[subscription_status] || MAIL_STATES.none;
+    state.textContent = text.replace("{email}", email || mine.email);
+    button.hidden = !action;
+    if (action) button.textContent = action;
   };
-  show(localStorage.getItem(key));
+  const load = () => get("/email-subscription").then(show, (err) => {
+    if (err.expired) return; // on the way to log in
+    state.textContent = "";
+    error.replaceChildren(h("p", {}, `Could not read your e-mail subscription: ${err.message}`));
+  });
+  load();
   button.addEventListener("click", () => busy(button, null, async () => {
     error.replaceChildren();
     try {
-      const answer = await get("/subscribe-email-notifications");
-      localStorage.setItem(key, answer.subscription_status);
-      show(answer.subscription_status);
+      show(await get("/subscribe-email-notifications"));
     } catch (err) {
-      error.append(h("p", {}, err.message));
+      if (!err.expired) error.append(h("p", {}, err.message));
     }
   }));
   return h("section", { "aria-labelledby": "mail-title" },

@@ -1,9 +1,9 @@
 // Your data, on the profile page: download everything the service holds about you, or delete
-// the account (with the password).
+// the account (with the password, or a tick where Cognito keeps the accounts).
 
 import { call, get } from "../api.js";
 import { h } from "../dom.js";
-import { busy, field, formError } from "../forms.js";
+import { busy, field, formError, showError } from "../forms.js";
 import { app, endSession } from "../shell.js";
 
 export function yourData() {
@@ -25,21 +25,43 @@ export function yourData() {
     }
   }));
 
-  const remove = h("button", { type: "submit", class: "danger" }, "Delete account");
+  // Embedded accounts: the password proves it is you. Where Cognito keeps the accounts the API
+  // takes the token alone (it checks no password), so the person ticks a box instead of typing
+  // a password nothing would check. Which one: /health names the accounts backend.
+  const remove = h("button", { type: "submit", class: "danger", disabled: true }, "Delete account");
+  const password = field("Your password", "password", { type: "password", autocomplete: "current-password", required: true });
+  const tick = h("input", { type: "checkbox", id: "delete-confirm", name: "confirm", "aria-describedby": "delete-confirm-error" });
+  const confirm = h("div", { class: "field", "data-field": "confirm", hidden: true },
+    h("label", { class: "choice", for: "delete-confirm" }, tick, "Yes, delete my account"),
+    h("p", { class: "field-error", id: "delete-confirm-error" }));
   const form = h("form", { novalidate: true, class: "delete-account", "aria-labelledby": "delete-title" },
     h("h3", { id: "delete-title" }, "Delete your account"),
     h("p", {}, "Your profile, photo, hours and e-mail subscription are deleted. Pending requests "
       + "are withdrawn and booked sessions cancelled; the other person is told. Past sessions "
       + "stay in the other person's list, under \"Deleted user\". This cannot be undone."),
-    field("Your password", "password", { type: "password", autocomplete: "current-password", required: true }),
+    password,
+    confirm,
     formError(),
     h("div", { class: "actions" }, remove),
   );
+  let tokenOnly = false;
+  call("GET", "/health", { auth: false }).then((health) => {
+    tokenOnly = health?.backends?.auth === "cognito";
+  }, () => {}).finally(() => {
+    if (tokenOnly) {
+      password.remove();
+      confirm.hidden = false;
+    }
+    remove.disabled = false;
+  });
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    const password = new FormData(form).get("password");
+    if (tokenOnly && !tick.checked) {
+      return showError(form, { code: "confirm_needed", message: "Tick the box to confirm.", details: { confirm: "Tick the box to confirm." } });
+    }
+    const body = tokenOnly ? {} : { password: new FormData(form).get("password") };
     busy(remove, form, async () => {
-      await call("DELETE", "/account", { body: { password } });
+      await call("DELETE", "/account", { body });
       endSession("Your account is deleted.");
       app.navigate("#/login");
     });
