@@ -19,7 +19,7 @@ from icalendar import Calendar
 from playwright.sync_api import expect
 
 from browser.conftest import DESKTOP, PHONE, STUDENT_ZONE, TUTOR_ZONE
-from browser.web_steps import create_profile, day_group, nav, new_email, png, sign_up
+from browser.web_steps import add_window, create_profile, day_group, nav, new_email, png, sign_up
 from e2e.api_client import Mailbox
 
 
@@ -59,13 +59,7 @@ def test_sign_up_publish_search_request_accept_ics_cancel(
     # ... and publishes a window two days ahead, 09:00-11:00 in Berlin: two slots
     berlin, halifax = ZoneInfo(TUTOR_ZONE), ZoneInfo(STUDENT_ZONE)
     day = datetime.now(berlin).date() + timedelta(days=2)
-    nav(tutor).get_by_role("link", name="Availability").click()
-    tutor.get_by_label("Date", exact=True).fill(day.isoformat())
-    tutor.get_by_label("Start", exact=True).fill("09:00")
-    tutor.get_by_label("End", exact=True).fill("11:00")
-    tutor.get_by_label("Slot length").select_option("60")
-    tutor.get_by_role("button", name="Add window").click()
-    expect(tutor.get_by_text("Window added: 2 slots")).to_be_visible()
+    add_window(tutor, day)
     expect(tutor.locator(".wslot.available", has_text="09:00")).to_be_visible()
 
     # the student signs up, searches by two skills and opens the tutor's card
@@ -132,23 +126,9 @@ def test_sign_up_publish_search_request_accept_ics_cancel(
 
 
 COGNITO_PASSWORD = "correct horse battery 7"  # the shape's pool also asks for a digit
-
-
-def cognito_sign_up(page, email: str, password: str = COGNITO_PASSWORD) -> None:
-    """Sign up on the Cognito shape. Cognito mails the code itself; moto's SignUp mails none and
-    its ConfirmSignUp then takes any (tests/contract/moto_cognito_codes.py), so the code typed
-    here is any 6 digits (the tutor's sign-up types a mailed one)."""
-    page.goto("/")
-    nav(page).get_by_role("link", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Sign up")).to_be_visible()
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Confirm your e-mail")).to_be_visible()
-    expect(page.get_by_text(f"We sent a 6-digit code to {email}.")).to_be_visible()
-    page.get_by_label("Code").fill("271828")
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_role("heading", name="Create your profile")).to_be_visible()
+# Cognito mails sign-up codes itself; moto's SignUp mails none, and its ConfirmSignUp then takes
+# any (tests/aws/moto_cognito_codes.py): the student types any 6 digits (the tutor a mailed one)
+ANY_CODE = "271828"
 
 
 def pool_of(web_server) -> dict[str, str]:
@@ -228,18 +208,12 @@ def test_on_the_aws_shape_with_accounts_in_cognito(open_page, web_server, tmp_pa
 
     berlin, halifax = ZoneInfo(TUTOR_ZONE), ZoneInfo(STUDENT_ZONE)
     day = datetime.now(berlin).date() + timedelta(days=2)
-    nav(tutor).get_by_role("link", name="Availability").click()
-    tutor.get_by_label("Date", exact=True).fill(day.isoformat())
-    tutor.get_by_label("Start", exact=True).fill("09:00")
-    tutor.get_by_label("End", exact=True).fill("11:00")
-    tutor.get_by_label("Slot length").select_option("60")
-    tutor.get_by_role("button", name="Add window").click()
-    expect(tutor.get_by_text("Window added: 2 slots")).to_be_visible()
+    add_window(tutor, day)
     shot(tutor, "tutor-availability")
 
     # the student: signs up, finds the tutor, requests the first slot
     student_email = new_email("student")
-    cognito_sign_up(student, student_email)
+    sign_up(student, None, student_email, COGNITO_PASSWORD, code=ANY_CODE)
     create_profile(student, "student", "Ana", "Caro", University="Salamanca")
     nav(student).get_by_role("link", name="Find a tutor").click()
     student.get_by_label("Skill").fill(skill.lower())

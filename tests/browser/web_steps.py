@@ -22,8 +22,11 @@ def nav(page: Page):
     return page.get_by_role("navigation", name="Main")
 
 
-def sign_up(page: Page, mailbox: Mailbox, email: str, password: str = PASSWORD) -> None:
-    """Sign up with the code read from the mailed .eml; ends on the new profile form."""
+def sign_up(
+    page: Page, mailbox: Mailbox | None, email: str, password: str = PASSWORD, code: str = ""
+) -> None:
+    """Sign up with the code read from the mailed .eml (or `code`, given); ends on the new
+    profile form."""
     page.goto("/")
     nav(page).get_by_role("link", name="Sign up").click()
     # the log-in form has an "Email" too: wait until the sign-up form has replaced it
@@ -32,9 +35,20 @@ def sign_up(page: Page, mailbox: Mailbox, email: str, password: str = PASSWORD) 
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign up").click()
     expect(page.get_by_role("heading", name="Confirm your e-mail")).to_be_visible()
-    page.get_by_label("Code").fill(mailbox.code_for(email))
+    page.get_by_label("Code").fill(code or mailbox.code_for(email))
     page.get_by_role("button", name="Confirm").click()
     expect(page.get_by_role("heading", name="Create your profile")).to_be_visible()
+
+
+def add_window(page: Page, day, start: str = "09:00", end: str = "11:00", slots: int = 2) -> None:
+    """A tutor adds a window of 60-minute slots on `day` (in the profile's zone)."""
+    nav(page).get_by_role("link", name="Availability").click()
+    page.get_by_label("Date", exact=True).fill(day.isoformat())
+    page.get_by_label("Start", exact=True).fill(start)
+    page.get_by_label("End", exact=True).fill(end)
+    page.get_by_label("Slot length").select_option("60")
+    page.get_by_role("button", name="Add window").click()
+    expect(page.get_by_text(f"Window added: {slots} slots")).to_be_visible()
 
 
 def create_profile(page: Page, role: str, first: str, last: str, **fields: str) -> None:
