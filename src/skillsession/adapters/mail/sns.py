@@ -26,7 +26,7 @@ import json
 import unicodedata
 from email.message import EmailMessage
 from email.utils import getaddresses
-from typing import Any, overload
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from skillsession.adapters import aws_clients
@@ -193,13 +193,7 @@ class SnsMailer:
             if not token:
                 return arns
 
-    @overload
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]: ...
-
-    @overload
-    def _call(self, operation: str, *, absent_ok: bool, **kwargs: Any) -> dict[str, Any] | None: ...
-
-    def _call(self, operation: str, *, absent_ok: bool = False, **kwargs: Any):
+    def _call(self, operation: str, *, absent_ok: bool = False, **kwargs: Any) -> Any:
         """One SNS call; errors as MailError (None instead for NotFound when `absent_ok`)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
