@@ -199,6 +199,10 @@ def test_a_change_refuses_earlier_tokens_and_answers_a_fresh_one_that_works(worl
     email = confirmed_user(app)
     old = old_token(app, email)
     assert other.status(old)[0] == 200
+    wrong = {"current_password": "not the password", "new_password": NEW_PASSWORD}
+    status, body = app.post("/auth/change-password", wrong, old)  # as embedded: the token is good
+    assert (status, body["error"]["code"]) == (403, "wrong_password")
+    assert app.status(old)[0] == 200
     status, body = app.post(
         "/auth/change-password", {"current_password": PASSWORD, "new_password": NEW_PASSWORD}, old
     )

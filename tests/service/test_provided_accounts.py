@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from skillsession.domain.errors import RateLimited, Unauthorized, ValidationFailed
+from skillsession.domain.errors import Forbidden, RateLimited, Unauthorized, ValidationFailed
 from skillsession.ports import Identity
 from skillsession.service import accounts, expiry
 
@@ -119,8 +119,9 @@ def test_reset_and_change_store_the_floor_and_change_answers_a_fresh_login(provi
     accounts.reset_password(deps, "ada@example.com", "123456", "correct horse battery", "192.0.2.1")
     exists, first = deps.stores.revocations.token_floor("sub-1")
     assert exists and first is not None
-    with pytest.raises(Unauthorized):  # a wrong current password stores nothing
+    with pytest.raises(Forbidden) as wrong:  # a wrong current password stores nothing
         accounts.change_password(deps, me, "not the password", "staple battery horse", None)
+    assert wrong.value.code == "wrong_password"  # as embedded: 403, the token is good
     assert deps.stores.revocations.token_floor("sub-1") == (True, first)
     answer = accounts.change_password(
         deps, me, "correct horse battery", "staple battery horse", "192.0.2.1"

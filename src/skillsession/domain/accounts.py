@@ -6,12 +6,18 @@ import hashlib
 import hmac
 import secrets
 
-from skillsession.domain.errors import BadRequest, ValidationFailed
+from skillsession.domain.errors import BadRequest, Forbidden, ValidationFailed
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024
 MAX_EMAIL_LENGTH = 254
 MAX_CODE_LENGTH = 12  # what a code field may hold (a verification code is 6 digits)
+
+
+def wrong_password(message: str = "the current password is wrong") -> Forbidden:
+    """The caller's own password, asked again (change password, delete the account), is wrong:
+    403, not 401, since the caller's token is good (a 401 would end the client's session)."""
+    return Forbidden(message, code="wrong_password")
 
 
 def invalid_code() -> BadRequest:

@@ -24,7 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from skillsession.domain import bookings as rules
-from skillsession.domain.errors import Forbidden, ValidationFailed
+from skillsession.domain.accounts import wrong_password
+from skillsession.domain.errors import ValidationFailed
 from skillsession.domain.model import (
     LIVE_BOOKING_STATUSES,
     Booking,
@@ -122,7 +123,7 @@ def delete(deps: Deps, identity: Identity, password: str | None) -> None:
                 details={"password": "required"},
             )
         if deps.passwords is None or not deps.passwords.verify(user.password_hash, password):
-            raise Forbidden("wrong password", code="wrong_password")
+            raise wrong_password("wrong password")
     user_id = identity.user_id
     profile = deps.stores.profiles.get_profile(user_id)
     if profile is not None and profile.image_key is not None:

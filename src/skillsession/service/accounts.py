@@ -13,6 +13,7 @@ from skillsession.domain.accounts import (
     invalid_code,
     new_verification_code,
     normalise_email,
+    wrong_password,
 )
 from skillsession.domain.errors import BadRequest, Conflict, Forbidden, Unauthorized
 from skillsession.domain.ids import new_id
@@ -245,7 +246,7 @@ def change_password(
     if user is None:
         raise Unauthorized("the account no longer exists", code="token_revoked")
     if not passwords.verify(user.password_hash, current_password):
-        raise Forbidden("the current password is wrong", code="wrong_password")
+        raise wrong_password()
     _set_password(deps, issuer, user.user_id, passwords.hash(new_password))
     return issuer.issue(user.user_id, user.email)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from skillsession.domain.accounts import check_password, normalise_email
+from skillsession.domain.accounts import check_password, normalise_email, wrong_password
 from skillsession.domain.errors import Unauthorized
 from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
@@ -111,8 +111,8 @@ def change_password(
     valid_after = deps.verifier.revocation_instant()
     try:
         email = _provider(deps).change_password(identity.user_id, current, new)
-    except Unauthorized as exc:
-        raise Unauthorized("the current password is wrong", code=exc.code) from None
+    except Unauthorized:  # Cognito's NotAuthorizedException: the current password
+        raise wrong_password() from None
     _revoke(deps, identity.user_id, valid_after)
     deps.stores.rate_limits.clear(key)
     return _provider(deps).login(email, new)
