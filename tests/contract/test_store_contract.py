@@ -454,6 +454,33 @@ def test_an_ended_subscription_cannot_be_confirmed_by_an_old_link(store: Stores)
     )
 
 
+def test_the_mailers_ref_is_stored_with_the_subscription(store: Stores):
+    """`provider_ref` (SNS: the subscription ARN) is saved, read by user and by token, kept by
+    confirm and end, and replaced with the record; `keep_subscription_ref` sets it only on a
+    subscription of that e-mail that has none yet."""
+    arn = "arn:aws:sns:eu-west-1:123456789012:t:0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    sub = replace(make_subscription("user-1", "token-1"), provider_ref=arn)
+    store.outbox.save_subscription(sub, None)
+    assert store.outbox.get_subscription("user-1") == sub
+    assert store.outbox.get_subscription_by_token("token-1").provider_ref == arn
+    assert store.outbox.confirm_subscription("user-1", sub.confirm_token).provider_ref == arn
+    assert store.outbox.end_subscription("user-1").provider_ref == arn
+    store.outbox.keep_subscription_ref("user-1", sub.email, "arn:other")  # has one: unchanged
+    assert store.outbox.get_subscription("user-1").provider_ref == arn
+
+    old = make_subscription("user-2", "token-2")  # stored before refs were kept
+    store.outbox.save_subscription(old, None)
+    assert store.outbox.get_subscription("user-2").provider_ref is None
+    store.outbox.keep_subscription_ref("user-2", "someone-else@example.org", arn)
+    store.outbox.keep_subscription_ref("nobody", "nobody@example.org", arn)
+    assert store.outbox.get_subscription("user-2").provider_ref is None
+    assert store.outbox.get_subscription("nobody") is None
+    store.outbox.keep_subscription_ref("user-2", old.email, arn)
+    assert store.outbox.get_subscription("user-2") == replace(old, provider_ref=arn)
+    store.outbox.save_subscription(old, None)  # replaced: the ref goes with the record
+    assert store.outbox.get_subscription("user-2").provider_ref is None
+
+
 def test_subscription_is_replaced_with_a_new_token(store: Stores):
     store.outbox.save_subscription(make_subscription("user-1", "token-1"), None)
     fresh = replace(make_subscription("user-1", "token-2"), status=SubscriptionStatus.UNSUBSCRIBED)

@@ -378,6 +378,12 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
         lambda: store.outbox.confirm_subscription(student.user_id, subscription.confirm_token),
     )
     measure("end_subscription", lambda: store.outbox.end_subscription(student.user_id))
+    measure(
+        "keep_subscription_ref",
+        lambda: store.outbox.keep_subscription_ref(
+            student.user_id, subscription.email, "arn:aws:sns:eu-west-1:1:t:s"
+        ),
+    )
     measure("outbox_summary", lambda: store.outbox.outbox_summary(at(days=1), 5))
     others = [make_user() for _ in range(2)]
     profiles = [make_profile(u.user_id, skills=["Go"]) for u in others]
@@ -417,6 +423,7 @@ def test_calls_per_method_and_no_scan_outside_the_consistency_check(capsys):
     assert table["outbox_backlog"] == Counter(Query=SHARDS)  # the scheduled job, once a run
     assert table["has_accepted_booking"] == Counter(GetItem=1)
     assert table["confirm_subscription"] == table["end_subscription"] == Counter(UpdateItem=1)
+    assert table["keep_subscription_ref"] == Counter(UpdateItem=1)  # once per old subscription
     # a window: its index, then the window and its slots read, one transaction
     assert table["delete_tutor_availability"] == Counter(
         Query=1, GetItem=1, BatchGetItem=1, TransactWriteItems=1

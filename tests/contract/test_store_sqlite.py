@@ -143,11 +143,16 @@ def test_migrate_sets_the_version_and_is_idempotent(db: Stores):
 
 
 def _downgrade(db: Stores, version: int) -> None:
-    """Make `db` the file an older schema would have left: v6 had no token_floors, v5 no
-    deleted_users, v4 no
+    """Make `db` the file an older schema would have left: v7 had no subscriptions.provider_ref,
+    v6 no token_floors, v5 no deleted_users, v4 no
     users.tokens_valid_after nor users_unconfirmed, v3 neither the failed notifications' index
     nor the subscriptions' confirm_token, v2 not the list version tables either, v1 neither
     slot_versions."""
+    db.admin.database.conn.execute("ALTER TABLE subscriptions DROP COLUMN provider_ref")
+    if version == 7:
+        db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
+        db.admin.close()
+        return
     db.admin.database.conn.execute("DROP TABLE token_floors")
     if version == 6:
         db.admin.database.conn.execute(f"PRAGMA user_version = {version}")
@@ -188,13 +193,28 @@ def test_migrate_upgrades_a_version_1_database(db: Stores):
     assert (
         upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0]
         == SCHEMA_VERSION
-        == 7
+        == 8
     )
     assert store_peek.get_slot(upgraded, slots[0].slot_id) == slots[0]
     assert upgraded.versions.slot_version("tutor") == 0
     request(upgraded, slots[0])
     assert upgraded.versions.slot_version("tutor") == 1
     assert upgraded.versions.booking_list_version("tutor") == 1
+    upgraded.admin.close()
+
+
+def test_migrate_upgrades_a_version_7_database(db: Stores):
+    """v7 (before the mailer's ref was kept with a subscription): the upgrade adds the column
+    (NULL: none kept yet), keeping the subscriptions."""
+    sub = make_subscription("user-1", "token-1")
+    db.outbox.save_subscription(sub, None)
+    _downgrade(db, 7)
+    upgraded = open_file(db.admin.database.path)
+    upgraded.admin.migrate()
+    assert upgraded.admin.database.conn.execute("PRAGMA user_version").fetchone()[0] == 8
+    assert upgraded.outbox.get_subscription("user-1") == sub
+    upgraded.outbox.keep_subscription_ref("user-1", sub.email, "arn:aws:sns:x")
+    assert upgraded.outbox.get_subscription("user-1").provider_ref == "arn:aws:sns:x"
     upgraded.admin.close()
 
 

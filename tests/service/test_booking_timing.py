@@ -9,7 +9,7 @@ import store_peek
 from skillsession.domain.availability import WindowRequest
 from skillsession.domain.errors import BadRequest, Conflict, SlotUnavailable
 from skillsession.domain.model import BookingStatus, SlotStatus
-from skillsession.ports import MailError
+from skillsession.ports import KeptSubscription, MailError
 from skillsession.service import accounts, availability, bookings, expiry, outbox, subscriptions
 from skillsession.service.availability import SlotQuery
 
@@ -144,12 +144,12 @@ def test_a_mailer_that_keeps_subscriptions_decides_their_status(deps, tutor):
         def send(self, message):
             pass
 
-        def subscribe(self, email):
+        def subscribe(self, email, ref):
             self.subscribed.append(email)
-            return "pending_confirmation"
+            return KeptSubscription("pending_confirmation", "ref-1")
 
-        def unsubscribe(self, email):
-            self.unsubscribed.append(email)
+        def unsubscribe(self, email, ref):
+            self.unsubscribed.append((email, ref))
 
     deps.mailer = ProviderMailer()
     subscription = subscriptions.subscribe(deps, tutor)
@@ -157,7 +157,7 @@ def test_a_mailer_that_keeps_subscriptions_decides_their_status(deps, tutor):
     assert deps.mailer.subscribed == [tutor.email]
     assert outbox.deliver_all(deps).handled == 0  # no confirmation mail of ours
     subscriptions.unsubscribe(deps, subscription.token)
-    assert deps.mailer.unsubscribed == [tutor.email]
+    assert deps.mailer.unsubscribed == [(tutor.email, "ref-1")]
 
 
 def test_deliver_all_goes_batch_after_batch_until_told_to_stop(deps, tutor):

@@ -148,6 +148,9 @@ class Subscription:
     # opaque, the confirmation link's: made when a subscription is asked for, dropped when it
     # ends, so an old confirmation link cannot subscribe again an address that unsubscribed
     confirm_token: str | None = None
+    # where a mailer keeps the subscriptions itself (SNS), its own id for this one (the
+    # subscription ARN), so that its state is read with one call, never by listing them all
+    provider_ref: str | None = None
 
 
 @dataclass

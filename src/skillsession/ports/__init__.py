@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 
 class Clock(Protocol):
@@ -26,6 +26,28 @@ class Mailer(Protocol):
 
     def send(self, message: EmailMessage) -> None:
         """Deliver one RFC 5322 message (To/From/Subject/Message-ID set). Raises `MailError`."""
+
+
+class KeptSubscription(NamedTuple):
+    """A subscription as a mailer that keeps them itself reports it: `status` is
+    "pending_confirmation", "confirmed", or None (it has none); `ref` is its own id for it,
+    to be kept with ours (None: nothing to keep)."""
+
+    status: str | None
+    ref: str | None
+
+
+class SubscriptionKeeper(Protocol):
+    """A Mailer that keeps the e-mail subscriptions itself (SNS) and mails its own confirmation
+    link. `ref` is what an earlier answer gave to keep (None when none was kept); each call
+    costs the same however many subscriptions the mailer keeps."""
+
+    def subscribe(self, email: str, ref: str | None) -> KeptSubscription:
+        """Subscribe `email`, mailing a confirmation link again while one is pending."""
+
+    def subscription_status(self, email: str, ref: str | None) -> KeptSubscription: ...
+
+    def unsubscribe(self, email: str, ref: str | None) -> None: ...
 
 
 @dataclass(frozen=True)

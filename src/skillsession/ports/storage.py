@@ -312,6 +312,10 @@ class OutboxStore(Protocol):
         """Atomically mark the user's subscription unsubscribed and drop its confirm token
         (None if there is none)."""
 
+    def keep_subscription_ref(self, user_id: str, email: str, provider_ref: str) -> None:
+        """Atomically set `provider_ref` on the user's subscription if it is there, for this
+        e-mail, with no `provider_ref` yet; else change nothing."""
+
 
 class AnswerVersions(Protocol):
     """Version numbers that let the layers above remember answers (service/answer_cache.py): each

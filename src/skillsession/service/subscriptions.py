@@ -65,9 +65,11 @@ def current(deps: Deps, identity: Identity) -> tuple[str, str]:
         return normalise_email(identity.email), NONE
     status = found.status
     if status != SubscriptionStatus.UNSUBSCRIBED and hasattr(deps.mailer, "subscription_status"):
-        kept = deps.mailer.subscription_status(found.email)
-        if kept is not None:
-            status = SubscriptionStatus(kept)
+        kept = deps.mailer.subscription_status(found.email, found.provider_ref)
+        if found.provider_ref is None and kept.ref is not None:  # kept before refs were
+            deps.stores.outbox.keep_subscription_ref(found.user_id, found.email, kept.ref)
+        if kept.status is not None:
+            status = SubscriptionStatus(kept.status)
         elif status == SubscriptionStatus.CONFIRMED:  # ended through the mailer's own link
             status = SubscriptionStatus.UNSUBSCRIBED
         else:  # stored pending: lapsed unconfirmed, or ended after a confirmation we never saw
@@ -89,16 +91,19 @@ def _confirm_token_user(token: str) -> str:
 
 def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
     """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
-    it mails its own confirmation link, and the status comes from it."""
+    it mails its own confirmation link (again, while one is pending), the status comes from
+    it, and its own id for the subscription is kept with ours for the next call."""
     existing = deps.stores.outbox.get_subscription(identity.user_id)
     email = normalise_email(identity.email)
-    status = SubscriptionStatus(deps.mailer.subscribe(email))
+    ref = existing.provider_ref if existing is not None and existing.email == email else None
+    kept = deps.mailer.subscribe(email, ref)
     subscription = Subscription(
         user_id=identity.user_id,
         email=email,
-        status=status,
+        status=SubscriptionStatus(kept.status or SubscriptionStatus.PENDING_CONFIRMATION),
         token=existing.token if existing else secrets.token_urlsafe(32),
         created_at=existing.created_at if existing else deps.now(),
+        provider_ref=kept.ref,
     )
     deps.stores.outbox.save_subscription(subscription, None)
     return subscription
@@ -142,7 +147,7 @@ def unsubscription(deps: Deps, token: str) -> Subscription:
 def unsubscribe(deps: Deps, token: str) -> Subscription:
     subscription = unsubscription(deps, token)
     if hasattr(deps.mailer, "unsubscribe"):
-        deps.mailer.unsubscribe(subscription.email)
+        deps.mailer.unsubscribe(subscription.email, subscription.provider_ref)
     ended = deps.stores.outbox.end_subscription(subscription.user_id)
     if ended is None:
         raise _gone()

@@ -10,10 +10,14 @@ HTML parts and attachments (the `.ics` of booking mails) are dropped — only th
 is published; the subject is folded to printable ASCII and cut to 99 characters (SNS rules).
 SNS allows ~200 filter policies per topic by default: use `ses://` beyond a small pilot.
 
-Subscription management (called by the service when the mailer has it): `subscribe(email)`,
-`subscription_status(email)` and `unsubscribe(email)`; statuses are "pending_confirmation" and
-"confirmed". SNS itself mails the confirmation link; a pending subscription cannot be deleted
-(SNS drops it after three days unconfirmed).
+Subscription management (ports.SubscriptionKeeper, called by the service): `subscribe`,
+`subscription_status` and `unsubscribe`, each given the subscription ARN kept in our store with
+the user's subscription (`ref`) and answering the ref to keep, so that none of them grows with
+the number of subscribers on the topic (no ListSubscriptionsByTopic, except once for a
+subscription kept before the ARN was). Statuses are "pending_confirmation" and "confirmed".
+SNS itself mails the confirmation link, and mails it again when Subscribe is called while the
+subscription is pending; a pending subscription cannot be deleted (SNS drops it after 48 hours
+unconfirmed).
 """
 
 from __future__ import annotations
@@ -26,10 +30,11 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from skillsession.adapters import aws_clients
-from skillsession.ports import MailError
+from skillsession.ports import KeptSubscription, MailError
 
 PENDING = "pending_confirmation"
 CONFIRMED = "confirmed"
+GONE = "gone"  # the ref kept for a subscription SNS no longer has, found by listing (see below)
 _PERMANENT = {"InvalidParameter", "InvalidParameterValue", "NotFound", "AuthorizationError"}
 _SUBJECT_MAX = 99
 _PUNCTUATION = str.maketrans(
@@ -110,34 +115,69 @@ class SnsMailer:
             )
 
     # -- subscriptions ----------------------------------------------------------------------
-    def subscribe(self, email: str) -> str:
+    def subscribe(self, email: str, ref: str | None) -> KeptSubscription:
+        """Subscribe (ReturnSubscriptionArn: SNS answers the ARN even while the subscription is
+        pending) and read the state it is in. SNS mails its confirmation link again when
+        Subscribe is called for a pending subscription, so only a confirmed one is left
+        alone: 1 call when confirmed, else 2 (new, or no ARN kept yet) or 3."""
         email = email.lower()
-        existing = self.subscription_status(email)
-        if existing is not None:
-            return existing
+        if _is_arn(ref):
+            status = self._status(ref)
+            if status == CONFIRMED:
+                return KeptSubscription(CONFIRMED, ref)
         answer = self._call(
             "subscribe",
             TopicArn=self.topic_arn,
             Protocol="email",
             Endpoint=email,
             Attributes={"FilterPolicy": json.dumps({"recipient": [email]})},
-            ReturnSubscriptionArn=False,
+            ReturnSubscriptionArn=True,
         )
         arn = str(answer.get("SubscriptionArn", ""))
-        return CONFIRMED if arn.startswith("arn:") else PENDING
+        if not _is_arn(arn):  # not what SNS does when asked for the ARN: assume the usual
+            return KeptSubscription(PENDING, None)
+        return KeptSubscription(self._status(arn) or PENDING, arn)
 
-    def subscription_status(self, email: str) -> str | None:
+    def subscription_status(self, email: str, ref: str | None) -> KeptSubscription:
+        """One GetSubscriptionAttributes by the kept ARN (NotFound: gone, lapsed unconfirmed or
+        ended by SNS's own unsubscribe link). Without one (kept before ARNs were), one listing
+        of the topic finds it and answers the ARN to keep; a pending one shows no ARN there,
+        so it is listed again on the next read, until SNS drops it (48 hours) or it is
+        confirmed; one that is gone answers GONE to keep, so it is never listed again."""
+        if _is_arn(ref):
+            return KeptSubscription(self._status(ref), ref)
+        if ref == GONE:
+            return KeptSubscription(None, GONE)
         arns = self._subscription_arns(email)
-        if not arns:
-            return None
-        return CONFIRMED if any(a.startswith("arn:") for a in arns) else PENDING
+        confirmed = next((a for a in arns if _is_arn(a)), None)
+        if confirmed is not None:
+            return KeptSubscription(CONFIRMED, confirmed)
+        return KeptSubscription(PENDING, None) if arns else KeptSubscription(None, GONE)
 
-    def unsubscribe(self, email: str) -> None:
+    def unsubscribe(self, email: str, ref: str | None) -> None:
+        """Unsubscribe by the kept ARN when SNS says it is confirmed (a pending subscription
+        cannot be deleted: SNS drops it after 48 hours unconfirmed)."""
+        if _is_arn(ref):
+            if self._status(ref) == CONFIRMED:
+                self._call("unsubscribe", SubscriptionArn=ref)
+            return
+        if ref == GONE:
+            return
         for arn in self._subscription_arns(email):
-            if arn.startswith("arn:"):  # a pending one cannot be deleted: SNS expires it
+            if _is_arn(arn):
                 self._call("unsubscribe", SubscriptionArn=arn)
 
+    def _status(self, arn: str) -> str | None:
+        """The subscription's state by its ARN, in one call (None: SNS has it no more)."""
+        answer = self._call("get_subscription_attributes", absent_ok=True, SubscriptionArn=arn)
+        if answer is None:
+            return None
+        pending = str(answer.get("Attributes", {}).get("PendingConfirmation", "false"))
+        return PENDING if pending.lower() == "true" else CONFIRMED
+
     def _subscription_arns(self, email: str) -> list[str]:
+        """Every e-mail subscription of `email` on the topic, by listing the topic: what reads
+        did before the ARN was kept; grows with the subscribers, so only for those."""
         email = email.lower()
         arns: list[str] = []
         token: str | None = None
@@ -153,7 +193,8 @@ class SnsMailer:
             if not token:
                 return arns
 
-    def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+    def _call(self, operation: str, *, absent_ok: bool = False, **kwargs: Any) -> Any:
+        """One SNS call; errors as MailError (None instead for NotFound when `absent_ok`)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
@@ -161,12 +202,18 @@ class SnsMailer:
         except ClientError as exc:
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
+            if absent_ok and code == "NotFound":
+                return None
             raise MailError(
                 f"SNS {operation} failed: {code} {error.get('Message', '')}",
                 permanent=code in _PERMANENT,
             ) from exc
         except BotoCoreError as exc:
             raise MailError(f"SNS unreachable: {exc}") from exc
+
+
+def _is_arn(ref: str | None) -> bool:
+    return bool(ref) and str(ref).startswith("arn:")
 
 
 def sns_subject(subject: str) -> str:

@@ -497,6 +497,7 @@ def subscription_item(s: Subscription) -> Item:
         "token": s.token,
         "created_at": ts(s.created_at),
         "confirm_token": s.confirm_token,
+        "provider_ref": s.provider_ref,
         "GSI2PK": f"SUBTOKEN#{s.token}",
         "GSI2SK": "SUB",
     }
@@ -510,4 +511,5 @@ def subscription(i: Item) -> Subscription:
         i["token"],
         dt(i.get("created_at")),
         i.get("confirm_token"),
+        i.get("provider_ref"),
     )

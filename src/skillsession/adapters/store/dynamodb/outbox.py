@@ -168,3 +168,10 @@ class DynamoOutbox:
         op = self.db.update(items.subscription_key(user_id), update, e, "attribute_exists(PK)")
         answer = self.db.try_update(op, ReturnValues="ALL_NEW")
         return items.subscription(decode(answer["Attributes"])) if answer else None
+
+    def keep_subscription_ref(self, user_id: str, email: str, provider_ref: str) -> None:
+        """One UpdateItem, conditioned on the e-mail and on no ref kept yet."""
+        e = Expr()
+        condition = f"{e.n('email')} = {e.v(email)} AND attribute_not_exists({e.n('provider_ref')})"
+        update = e.update({"provider_ref": provider_ref})
+        self.db.try_update(self.db.update(items.subscription_key(user_id), update, e, condition))

@@ -102,3 +102,9 @@ class MemoryOutbox(StateRole):
             return None
         found.status, found.confirm_token = SubscriptionStatus.UNSUBSCRIBED, None
         return found
+
+    @atomic
+    def keep_subscription_ref(self, user_id: str, email: str, provider_ref: str) -> None:
+        found = self.state.subscriptions.get(user_id)
+        if found is not None and found.email == email and found.provider_ref is None:
+            found.provider_ref = provider_ref

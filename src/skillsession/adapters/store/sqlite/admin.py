@@ -23,10 +23,10 @@ from skillsession.domain.model import Availability, BookingStatus, Profile, Slot
 # 2: slot_versions; 3: list_versions and list_version_counter (the script is idempotent: v1
 # and v2 databases upgrade by running it); 4: notifications_failed, subscriptions.confirm_token
 # (added by `_add_columns` to tables made before); 5: users.tokens_valid_after and the
-# users_unconfirmed index; 6: deleted_users; 7: token_floors
-SCHEMA_VERSION = 7
+# users_unconfirmed index; 6: deleted_users; 7: token_floors; 8: subscriptions.provider_ref
+SCHEMA_VERSION = 8
 ADDED_COLUMNS = {
-    "subscriptions": {"confirm_token": "TEXT"},
+    "subscriptions": {"confirm_token": "TEXT", "provider_ref": "TEXT"},
     "users": {"tokens_valid_after": "INTEGER"},
 }
 SCHEMA_FILE = "schema.sql"

@@ -14,7 +14,7 @@ UPSERT_SUBSCRIPTION = (
     rows.insert_sql("subscriptions", rows.SUBSCRIPTION_COLUMNS)
     + " ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, "
     "status = excluded.status, token = excluded.token, created_at = excluded.created_at, "
-    "confirm_token = excluded.confirm_token"
+    "confirm_token = excluded.confirm_token, provider_ref = excluded.provider_ref"
 )
 
 
@@ -120,3 +120,11 @@ class SqliteOutbox:
                 (user_id,),
             ).fetchone()
         return rows.subscription(row) if row else None
+
+    def keep_subscription_ref(self, user_id: str, email: str, provider_ref: str) -> None:
+        with self._db.tx() as db:
+            db.execute(
+                "UPDATE subscriptions SET provider_ref = ? "
+                "WHERE user_id = ? AND email = ? AND provider_ref IS NULL",
+                (provider_ref, user_id, email),
+            )

@@ -270,15 +270,25 @@ def notification(row) -> Notification:
     )
 
 
-SUBSCRIPTION_COLUMNS = "user_id, email, status, token, created_at, confirm_token"
+SUBSCRIPTION_COLUMNS = "user_id, email, status, token, created_at, confirm_token, provider_ref"
 
 
 def subscription_params(s: Subscription) -> tuple:
-    return (s.user_id, s.email, s.status.value, s.token, ts(s.created_at), s.confirm_token)
+    return (
+        s.user_id,
+        s.email,
+        s.status.value,
+        s.token,
+        ts(s.created_at),
+        s.confirm_token,
+        s.provider_ref,
+    )
 
 
 def subscription(row) -> Subscription:
-    return Subscription(row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]), row[5])
+    return Subscription(
+        row[0], row[1], SubscriptionStatus(row[2]), row[3], dt(row[4]), row[5], row[6]
+    )
 
 
 def insert_sql(table: str, columns: str, verb: str = "INSERT") -> str:

@@ -166,7 +166,9 @@ CREATE TABLE IF NOT EXISTS subscriptions (
     status     TEXT NOT NULL,
     token      TEXT NOT NULL UNIQUE,  -- the unsubscribe link's
     created_at INTEGER NOT NULL,
-    confirm_token TEXT  -- the confirmation link's, while one is open (v4)
+    -- no commas in these comments: SQLite's DROP COLUMN would take one for the column's
+    confirm_token TEXT,  -- the confirmation link's while one is open (v4)
+    provider_ref TEXT  -- the mailer's id for it where the mailer keeps them (SNS: the ARN) (v8)
 );
 
 -- ids of deleted accounts, nothing else of them (v5): what the consistency scan checks
