@@ -322,3 +322,22 @@ def test_a_subscription_stored_before_the_arn_was_kept_lists_the_topic_once(mail
     )
     assert _get(app, token, "/email-subscription")["subscription_status"] == "confirmed"
     deps.stores.admin.close()
+
+
+def test_deleting_the_account_ends_its_sns_subscription(mailer, tmp_path):
+    """The address does not stay on the topic after `DELETE /account` (the AWS shape's
+    deletion: the token suffices)."""
+    from skillsession.ports import Identity
+    from skillsession.service import account_data
+
+    deps, app = _app(tmp_path, mailer)
+    token, _ = deps.issuer.issue("id-leaving", "leaving@example.test")
+    assert _get(app, token, "/subscribe-email-notifications")["subscription_status"] == "confirmed"
+    arn = deps.stores.outbox.get_subscription("id-leaving").provider_ref
+    sns = boto3.client("sns", region_name=REGION, endpoint_url=endpoint_url())
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    account_data.delete(deps, Identity("id-leaving", "leaving@example.test"), None)
+    listed = sns.list_subscriptions_by_topic(TopicArn=mailer.topic_arn)["Subscriptions"]
+    assert all(s["Endpoint"] != "leaving@example.test" for s in listed)
+    assert deps.stores.outbox.get_subscription("id-leaving") is None
+    deps.stores.admin.close()

@@ -11,7 +11,8 @@ still sign in and call again:
    slot is `expired` (nobody can book it again), a deleted student's is free again;
 3. every availability window of a tutor, with its free slots (slots with history stay, expired),
    then once more step 2 for a request that came in meanwhile (none can come in after);
-4. profile, subscription, verification code and account, with the e-mail guard;
+4. the e-mail subscription where the mailer keeps it (SNS); then profile, subscription,
+   verification code and account, with the e-mail guard;
 5. in the AWS shape, the identity provider's account (Cognito: its tokens revoked for its own
    APIs, then the user deleted).
 The account's tokens are refused from step 4 on (the deleted mark step 4 leaves, read by the
@@ -37,6 +38,7 @@ from skillsession.domain.model import (
     User,
 )
 from skillsession.ports import Identity, SignedUrl
+from skillsession.service import subscriptions
 from skillsession.service.deps import Deps
 from skillsession.service.media import URL_TTL_SECONDS
 
@@ -132,6 +134,7 @@ def delete(deps: Deps, identity: Identity, password: str | None) -> None:
     deps.stores.slots.delete_tutor_availability(user_id)
     # a request that came in before the slots went: nothing can come in after
     _end_live_bookings(deps, user_id)
+    subscriptions.end_at_mailer(deps, user_id)
     deps.stores.accounts.delete_account(user_id)
     if deps.accounts is not None:  # the identity provider's account (Cognito) goes last
         deps.accounts.delete_user(user_id)

@@ -144,6 +144,15 @@ def unsubscription(deps: Deps, token: str) -> Subscription:
     return found
 
 
+def end_at_mailer(deps: Deps, user_id: str) -> None:
+    """Where the mailer keeps the subscriptions (SNS), end the user's there (account deletion:
+    the store's record goes with the account; the address must not stay with the mailer). A
+    pending one cannot be ended there: SNS drops it unconfirmed within 48 hours."""
+    found = deps.stores.outbox.get_subscription(user_id)
+    if found is not None and hasattr(deps.mailer, "unsubscribe"):
+        deps.mailer.unsubscribe(found.email, found.provider_ref)
+
+
 def unsubscribe(deps: Deps, token: str) -> Subscription:
     subscription = unsubscription(deps, token)
     if hasattr(deps.mailer, "unsubscribe"):
