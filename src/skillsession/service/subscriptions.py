@@ -148,8 +148,10 @@ def end_at_mailer(deps: Deps, user_id: str) -> None:
     """Where the mailer keeps the subscriptions (SNS), end the user's there (account deletion:
     the store's record goes with the account; the address must not stay with the mailer). A
     pending one cannot be ended there: SNS drops it unconfirmed within 48 hours."""
+    if not hasattr(deps.mailer, "unsubscribe"):
+        return  # the store's record is all there is: it goes with the account
     found = deps.stores.outbox.get_subscription(user_id)
-    if found is not None and hasattr(deps.mailer, "unsubscribe"):
+    if found is not None:
         deps.mailer.unsubscribe(found.email, found.provider_ref)
 
 
