@@ -148,6 +148,9 @@ def test_a_mailer_that_keeps_subscriptions_decides_their_status(deps, tutor):
             self.subscribed.append(email)
             return KeptSubscription("pending_confirmation", "ref-1")
 
+        def subscription_status(self, email, ref):
+            return KeptSubscription("pending_confirmation", ref)
+
         def unsubscribe(self, email, ref):
             self.unsubscribed.append((email, ref))
 

@@ -16,15 +16,22 @@ from skillsession.domain.accounts import normalise_email
 from skillsession.domain.errors import NotFound
 from skillsession.domain.ids import new_id
 from skillsession.domain.model import Notification, Subscription, SubscriptionStatus
-from skillsession.ports import Identity
+from skillsession.ports import Identity, SubscriptionKeeper
 from skillsession.service.deps import Deps
 
 GONE = "this link is no longer valid"
 
 
+def _keeper(deps: Deps) -> SubscriptionKeeper | None:
+    """The mailer, when it keeps the e-mail subscriptions itself (SNS); None when the store's
+    record is all there is (files, SMTP, SES: the service mails its own links)."""
+    return deps.mailer if hasattr(deps.mailer, "subscribe") else None
+
+
 def subscribe(deps: Deps, identity: Identity) -> Subscription:
-    if hasattr(deps.mailer, "subscribe"):
-        return _subscribe_with_provider(deps, identity)
+    keeper = _keeper(deps)
+    if keeper is not None:
+        return _subscribe_with_provider(deps, keeper, identity)
     existing = deps.stores.outbox.get_subscription(identity.user_id)
     if existing is not None and existing.status == SubscriptionStatus.CONFIRMED:
         return existing
@@ -64,8 +71,9 @@ def current(deps: Deps, identity: Identity) -> tuple[str, str]:
     if found is None:
         return normalise_email(identity.email), NONE
     status = found.status
-    if status != SubscriptionStatus.UNSUBSCRIBED and hasattr(deps.mailer, "subscription_status"):
-        kept = deps.mailer.subscription_status(found.email, found.provider_ref)
+    keeper = _keeper(deps)
+    if status != SubscriptionStatus.UNSUBSCRIBED and keeper is not None:
+        kept = keeper.subscription_status(found.email, found.provider_ref)
         if found.provider_ref is None and kept.ref is not None:  # kept before refs were
             deps.stores.outbox.keep_subscription_ref(found.user_id, found.email, kept.ref)
         if kept.status is not None:
@@ -89,14 +97,16 @@ def _confirm_token_user(token: str) -> str:
     return token.rpartition(".")[0]
 
 
-def _subscribe_with_provider(deps: Deps, identity: Identity) -> Subscription:
+def _subscribe_with_provider(
+    deps: Deps, keeper: SubscriptionKeeper, identity: Identity
+) -> Subscription:
     """The mailer keeps the subscriptions (SNS: an e-mail subscription with a filter policy);
     it mails its own confirmation link (again, while one is pending), the status comes from
     it, and its own id for the subscription is kept with ours for the next call."""
     existing = deps.stores.outbox.get_subscription(identity.user_id)
     email = normalise_email(identity.email)
     ref = existing.provider_ref if existing is not None and existing.email == email else None
-    kept = deps.mailer.subscribe(email, ref)
+    kept = keeper.subscribe(email, ref)
     subscription = Subscription(
         user_id=identity.user_id,
         email=email,
@@ -148,17 +158,19 @@ def end_at_mailer(deps: Deps, user_id: str) -> None:
     """Where the mailer keeps the subscriptions (SNS), end the user's there (account deletion:
     the store's record goes with the account; the address must not stay with the mailer). A
     pending one cannot be ended there: SNS drops it unconfirmed within 48 hours."""
-    if not hasattr(deps.mailer, "unsubscribe"):
+    keeper = _keeper(deps)
+    if keeper is None:
         return  # the store's record is all there is: it goes with the account
     found = deps.stores.outbox.get_subscription(user_id)
     if found is not None:
-        deps.mailer.unsubscribe(found.email, found.provider_ref)
+        keeper.unsubscribe(found.email, found.provider_ref)
 
 
 def unsubscribe(deps: Deps, token: str) -> Subscription:
     subscription = unsubscription(deps, token)
-    if hasattr(deps.mailer, "unsubscribe"):
-        deps.mailer.unsubscribe(subscription.email, subscription.provider_ref)
+    keeper = _keeper(deps)
+    if keeper is not None:
+        keeper.unsubscribe(subscription.email, subscription.provider_ref)
     ended = deps.stores.outbox.end_subscription(subscription.user_id)
     if ended is None:
         raise _gone()
