@@ -22,9 +22,9 @@ from skillsession.ports import Identity
 from skillsession.ports.storage import AccountStore
 from skillsession.service.auth_limits import (
     admit_call,
+    code_mail_to,
     count_code_try,
     count_password_try,
-    may_mail_code,
 )
 from skillsession.service.deps import Deps
 
@@ -170,12 +170,8 @@ def resend_code(deps: Deps, email: str, client: str | None = None) -> None:
         return _provided().resend_code(deps, email, client)
     _require_local(deps)
     now = deps.now()
-    admit_call(deps, client, now)
-    try:
-        email = normalise_email(email)
-    except Exception:
-        return
-    if not may_mail_code(deps, "resend", email, now):
+    email = code_mail_to(deps, "resend", email, client, now)
+    if email is None:
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None or user.status == AccountStatus.CONFIRMED:
@@ -190,12 +186,8 @@ def forgot_password(deps: Deps, email: str, client: str | None = None) -> None:
         return _provided().forgot_password(deps, email, client)
     _require_local(deps)
     now = deps.now()
-    admit_call(deps, client, now)
-    try:
-        email = normalise_email(email)
-    except Exception:
-        return
-    if not may_mail_code(deps, "forgot", email, now):
+    email = code_mail_to(deps, "forgot", email, client, now)
+    if email is None:
         return
     user = deps.stores.accounts.get_user_by_email(email)
     if user is None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from skillsession.domain.errors import RateLimited
+from skillsession.domain.accounts import normalise_email
+from skillsession.domain.errors import RateLimited, ValidationFailed
 from skillsession.service.deps import Deps
 
 RESEND_MAX_PER_WINDOW = 5
@@ -38,14 +39,21 @@ def count_code_try(deps: Deps, action: str, email: str, now: datetime) -> None:
     _limit(deps, f"{action}:{email}", now, deps.settings.login_max_failures * 4)
 
 
-def may_mail_code(deps: Deps, action: str, email: str, now: datetime) -> bool:
-    """Whether a code may be mailed to `email` again (`resend`, `forgot`); a refusal is silent
-    (the answer must not tell whether the account exists)."""
+def code_mail_to(
+    deps: Deps, action: str, email: str, client: str | None, now: datetime
+) -> str | None:
+    """What a call that mails a code (`resend`, `forgot`) passes first: the per-address
+    admission (a 429 is about the caller's address, never the account), then the e-mail,
+    normalised, if a code may be mailed to it again. None: say nothing more — the answer is the
+    same whether or not the account exists, so a malformed or too-often-asked e-mail is
+    refused silently."""
+    admit_call(deps, client, now)
     try:
+        email = normalise_email(email)
         _limit(deps, f"{action}:{email}", now, RESEND_MAX_PER_WINDOW)
-    except RateLimited:
-        return False
-    return True
+    except (ValidationFailed, RateLimited):
+        return None
+    return email
 
 
 def admit_call(deps: Deps, client: str | None, now: datetime, signs_up: bool = False) -> None:

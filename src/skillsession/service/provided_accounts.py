@@ -17,9 +17,9 @@ from skillsession.domain.model import AccountStatus, User
 from skillsession.ports import AccountProvider, Identity
 from skillsession.service.auth_limits import (
     admit_call,
+    code_mail_to,
     count_code_try,
     count_password_try,
-    may_mail_code,
 )
 from skillsession.service.deps import Deps
 
@@ -66,12 +66,8 @@ def login(deps: Deps, email: str, password: str, client: str | None) -> tuple[st
 
 def resend_code(deps: Deps, email: str, client: str | None) -> None:
     now = deps.now()
-    admit_call(deps, client, now)
-    try:
-        email = normalise_email(email)
-    except ValueError:
-        return
-    if not may_mail_code(deps, "resend", email, now):
+    email = code_mail_to(deps, "resend", email, client, now)
+    if email is None:
         return
     _provider(deps).resend_code(email)
 
@@ -79,12 +75,8 @@ def resend_code(deps: Deps, email: str, client: str | None) -> None:
 def forgot_password(deps: Deps, email: str, client: str | None) -> None:
     """202 whatever happens past the caller's own address limit (no enumeration)."""
     now = deps.now()
-    admit_call(deps, client, now)
-    try:
-        email = normalise_email(email)
-    except ValueError:
-        return
-    if not may_mail_code(deps, "forgot", email, now):
+    email = code_mail_to(deps, "forgot", email, client, now)
+    if email is None:
         return
     _provider(deps).forgot_password(email)
 
