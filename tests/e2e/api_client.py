@@ -14,6 +14,16 @@ import httpx
 from e2e.schema_check import check
 
 PASSWORD = "correct horse battery"
+
+
+def client_from(address: str, base_url: str) -> httpx.Client:
+    """An HTTP client whose socket is bound to `address` (loopback has many: 127.0.0.x), so
+    that the server sees it as that client address."""
+    return httpx.Client(
+        base_url=base_url, timeout=30, transport=httpx.HTTPTransport(local_address=address)
+    )
+
+
 _counter = itertools.count(1)
 
 

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from api_client import Mailbox
+from api_client import Mailbox, client_from
 from server import Server
 
 OWNER_PASSWORD = "the owner's own password"
@@ -22,12 +22,6 @@ OWNER, STRANGER = "127.0.0.1", "127.0.0.2"
 AUTHENTICATED = ("/get-student-bookings", "/get-profile-img-url")
 
 pytestmark = pytest.mark.e2e
-
-
-def client_from(address: str, base_url: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=base_url, timeout=30, transport=httpx.HTTPTransport(local_address=address)
-    )
 
 
 @pytest.fixture(scope="module")

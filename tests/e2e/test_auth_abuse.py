@@ -4,21 +4,14 @@ so each client here binds its socket to its own (127.0.0.1 is the owner, 127.0.0
 
 from __future__ import annotations
 
-import httpx
 import pytest
-from api_client import Mailbox
+from api_client import Mailbox, client_from
 from server import Server
 
 PASSWORD = "owner's long password"
 OWNER, STRANGER, PROXY = "127.0.0.1", "127.0.0.2", "127.0.0.3"
 
 pytestmark = pytest.mark.e2e
-
-
-def client_from(address: str, base_url: str) -> httpx.Client:
-    return httpx.Client(
-        base_url=base_url, timeout=30, transport=httpx.HTTPTransport(local_address=address)
-    )
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from skillsession.adapters import aws_clients
+from skillsession.domain.accounts import invalid_code
 from skillsession.domain.errors import (
     BadRequest,
     Conflict,
@@ -69,12 +70,16 @@ def _invalid_credentials(_message: str) -> DomainError:
 
 
 def _invalid_code(_message: str) -> DomainError:
-    return BadRequest("wrong or expired code", code="invalid_code")
+    return invalid_code()
 
 
 def _rate_limited(_message: str) -> DomainError:
     return RateLimited("too many attempts, try again later", retry_after=RETRY_AFTER_SECONDS)
 
+
+# a code-taking call (confirm a sign-up with a code, reset with one): no such user, or a code
+# Cognito will not take, is the same 400 as a wrong code (it must not tell who exists)
+_CODE_REFUSED = {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code}
 
 _ERRORS = {
     "UsernameExistsException": lambda m: Conflict("the e-mail is taken", code="email_taken"),
@@ -227,7 +232,7 @@ class CognitoAccounts:
         if status == UNCONFIRMED:
             self._call(
                 "confirm_sign_up",
-                {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
+                _CODE_REFUSED,
                 ClientId=self.client_id,
                 Username=email,
                 ConfirmationCode=code,
@@ -242,7 +247,7 @@ class CognitoAccounts:
         else:
             self._call(
                 "confirm_forgot_password",
-                {"UserNotFoundException": _invalid_code, "NotAuthorizedException": _invalid_code},
+                _CODE_REFUSED,
                 ClientId=self.client_id,
                 Username=email,
                 ConfirmationCode=code,
